@@ -1,0 +1,3 @@
+module github.com/lightconedb/lightcone
+
+go 1.26.8

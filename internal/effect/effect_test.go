@@ -1,0 +1,119 @@
+package effect
+
+import (
+	"bytes"
+	"math/rand"
+	"reflect"
+	"testing"
+
+	"github.com/lightconedb/lightcone/internal/hlc"
+)
+
+func randEffect(r *rand.Rand) Effect {
+	x := Effect{
+		ID:  ID{NodeID(r.Uint64()), r.Uint64() >> uint(r.Intn(64))},
+		HLC: hlc.Timestamp(r.Uint64()),
+		DB:  uint32(r.Intn(16)),
+		Op:  Op(1 + r.Intn(int(opMax)-1)),
+		Int: r.Int63() - r.Int63(),
+		Key: []byte("key:" + string(rune('a'+r.Intn(26)))),
+	}
+	x.Flags = uint8(r.Intn(int(flagMask) + 1))
+	if r.Intn(3) > 0 {
+		x.Value = make([]byte, r.Intn(40))
+		r.Read(x.Value)
+	}
+	for i := r.Intn(3); i > 0; i-- {
+		x.Deps = append(x.Deps, ID{NodeID(i), uint64(r.Intn(100))})
+	}
+	for i := 1; i <= r.Intn(4); i++ {
+		x.Frontier = append(x.Frontier, ID{NodeID(i * 10), uint64(r.Intn(1000))})
+	}
+	if r.Intn(4) == 0 {
+		x.Txn = ID{NodeID(r.Uint64()), r.Uint64()}
+	}
+	return x
+}
+
+func TestEncodeDecodeRoundTrip(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	for i := 0; i < 5000; i++ {
+		x := randEffect(r)
+		b := x.AppendBinary(nil)
+		y, n, err := Decode(b)
+		if err != nil || n != len(b) {
+			t.Fatalf("decode %v: n=%d/%d err=%v", x, n, len(b), err)
+		}
+		// canonical: deps come back sorted; compare after sorting the original
+		xs := x.Clone()
+		xs.Deps = nil
+		if len(x.Deps) > 0 {
+			xs.Deps = sortedIDs(x.Deps)
+		}
+		if !reflect.DeepEqual(normalize(xs), normalize(y)) {
+			t.Fatalf("round trip\n in %+v\nout %+v", xs, y)
+		}
+		if !bytes.Equal(y.AppendBinary(nil), b) {
+			t.Fatalf("re-encoding differs")
+		}
+		for cut := 0; cut < len(b); cut++ {
+			if _, _, err := Decode(b[:cut]); err == nil {
+				t.Fatalf("decode of %d/%d bytes succeeded", cut, len(b))
+			}
+		}
+	}
+}
+
+func sortedIDs(ids []ID) []ID {
+	out := append([]ID(nil), ids...)
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && idLess(out[j], out[j-1]); j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+func normalize(x Effect) Effect {
+	if len(x.Deps) == 0 {
+		x.Deps = nil
+	}
+	if len(x.Frontier) == 0 {
+		x.Frontier = nil
+	}
+	return x
+}
+
+func TestObserved(t *testing.T) {
+	x := Effect{ID: ID{1, 10}, Frontier: []ID{{2, 5}, {3, 7}}}
+	cases := []struct {
+		id   ID
+		want bool
+	}{{ID{1, 9}, true}, {ID{1, 10}, false}, {ID{1, 11}, false}, {ID{2, 5}, true}, {ID{2, 6}, false}, {ID{3, 1}, true}, {ID{4, 1}, false}}
+	for _, c := range cases {
+		if got := x.Observed(c.id); got != c.want {
+			t.Errorf("Observed(%v)=%v want %v", c.id, got, c.want)
+		}
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	r := rand.New(rand.NewSource(7))
+	for i := 0; i < 8; i++ {
+		x := randEffect(r)
+		f.Add(x.AppendBinary(nil))
+	}
+	f.Add([]byte{1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		x, n, err := Decode(b)
+		if err != nil {
+			return
+		}
+		if n > len(b) {
+			t.Fatalf("consumed %d of %d", n, len(b))
+		}
+		if !bytes.Equal(x.AppendBinary(nil), b[:n]) {
+			t.Fatalf("accepted a non-canonical encoding")
+		}
+	})
+}

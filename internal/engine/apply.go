@@ -1,0 +1,426 @@
+package engine
+
+import (
+	"sort"
+	"strconv"
+
+	"github.com/lightconedb/lightcone/internal/effect"
+	"github.com/lightconedb/lightcone/internal/keyspace"
+)
+
+// history is an entry's unstable past (cluster only): the folded base state
+// that every live effect has observed, plus the live effects in (HLC, Node,
+// Seq) order. The materialised entry is always eval(base, live).
+type history struct {
+	base keyspace.Entry // Aux unused
+	live []effect.Effect
+}
+
+func histOf(ent *keyspace.Entry) *history {
+	if ent == nil || ent.Aux == nil {
+		return nil
+	}
+	return ent.Aux.V.(*history)
+}
+
+// liveTips lists the key's live effects that no other live effect observed.
+func liveTips(ent *keyspace.Entry) []effect.ID {
+	h := histOf(ent)
+	if h == nil {
+		return nil
+	}
+	var tips []effect.ID
+	for i := range h.live {
+		id := h.live[i].ID
+		tip := true
+		for j := range h.live {
+			if i != j && h.live[j].Observed(id) {
+				tip = false
+				break
+			}
+		}
+		if tip {
+			tips = append(tips, id)
+		}
+	}
+	return tips
+}
+
+// applyKey applies a key effect (local or delivered remote) to its shard.
+func (en *Engine) applyKey(sh *keyspace.Shard, e *effect.Effect, notify bool) {
+	key := string(e.Key) // no allocation for the lookup
+	ent := sh.M[key]
+	if !en.cluster {
+		en.applyStable(sh, e, ent)
+		if notify && en.hook != nil {
+			en.hook(int(e.DB), e.Key, e)
+		}
+		return
+	}
+	h := histOf(ent)
+	if ent == nil {
+		ent = &keyspace.Entry{}
+		sh.M[string(e.Key)] = ent
+	}
+	if h == nil {
+		h = &history{base: *ent}
+		h.base.Aux = nil
+		h.base.Str = append([]byte(nil), ent.Str...) // in-place ops must not reach the base
+		ent.Aux = &keyspace.Aux{V: h}
+	}
+	c := e.Clone()
+	// insert in stamp order
+	i := sort.Search(len(h.live), func(i int) bool { return effect.Less(&c, &h.live[i]) })
+	observedAll := i == len(h.live)
+	if observedAll {
+		for j := range h.live {
+			if !c.Observed(h.live[j].ID) {
+				observedAll = false
+				break
+			}
+		}
+	}
+	h.live = append(h.live, effect.Effect{})
+	copy(h.live[i+1:], h.live[i:])
+	h.live[i] = c
+	if observedAll {
+		applyOp(ent, &c) // it saw everything: the incremental answer is the merged one
+	} else {
+		en.stats.Merges.Add(1)
+		eval(ent, h)
+	}
+
+	sh.Reindex(key, ent)
+	if notify && en.hook != nil {
+		en.hook(int(e.DB), e.Key, e)
+	}
+}
+
+// applyStable is the standalone path: every effect is stable the moment it is
+// applied, so it folds straight into the materialised entry.
+func (en *Engine) applyStable(sh *keyspace.Shard, e *effect.Effect, ent *keyspace.Entry) {
+	if e.Op == effect.OpDelete {
+		if ent != nil {
+			sh.Delete(string(e.Key))
+		}
+		return
+	}
+	if ent == nil {
+		ent = &keyspace.Entry{}
+		if e.Op == effect.OpExpire {
+			return // TTL on a missing key changes nothing
+		}
+		applyOp(ent, e)
+		if !ent.Exists() {
+			return
+		}
+		ent.Access = en.lruClock()
+		sh.Put(string(e.Key), ent)
+		return
+	}
+	hadTTL := ent.Expire != 0
+	applyOp(ent, e)
+	if !ent.Exists() {
+		sh.Delete(string(e.Key))
+		return
+	}
+	if hadTTL != (ent.Expire != 0) {
+		sh.Reindex(string(e.Key), ent)
+	}
+}
+
+// applyOp applies one effect to an entry's materialised value, as if it came
+// after everything the entry reflects. It never fails: an operation that does
+// not fit the value (a delta on a non-number, an overflow) leaves it alone.
+func applyOp(ent *keyspace.Entry, e *effect.Effect) {
+	switch e.Op {
+	case effect.OpAssign:
+		ent.Kind = keyspace.KindString
+		ent.Obj = nil
+		ent.Str = append(make([]byte, 0, len(e.Value)), e.Value...)
+		if e.Flags&effect.FlagEncRaw != 0 {
+			ent.Enc = keyspace.EncRaw
+		} else {
+			ent.Enc = StringEncoding(ent.Str)
+		}
+		if e.Flags&effect.FlagKeepTTL == 0 {
+			ent.Expire = e.Int
+		}
+	case effect.OpAddInt:
+		var cur int64
+		if ent.Kind == keyspace.KindString {
+			v, ok := ParseInt(ent.Str)
+			if !ok {
+				return
+			}
+			cur = v
+		} else if ent.Kind != keyspace.KindNone {
+			return
+		}
+		sum := cur + e.Int
+		if (e.Int > 0 && sum < cur) || (e.Int < 0 && sum > cur) {
+			return
+		}
+		ent.Kind = keyspace.KindString
+		ent.Str = strconv.AppendInt(ent.Str[:0], sum, 10)
+		ent.Enc = keyspace.EncInt
+	case effect.OpAddFloat:
+		incr, ok := ParseLongDouble(e.Value)
+		if !ok {
+			return
+		}
+		cur, _ := ParseLongDouble([]byte("0"))
+		if ent.Kind == keyspace.KindString {
+			if cur, ok = ParseLongDouble(ent.Str); !ok {
+				return
+			}
+		} else if ent.Kind != keyspace.KindNone {
+			return
+		}
+		sum, ok := AddLongDouble(cur, incr)
+		if !ok {
+			return
+		}
+		ent.Kind = keyspace.KindString
+		ent.Str = FormatLongDouble(sum)
+		if len(ent.Str) <= embstrMax {
+			ent.Enc = keyspace.EncEmbstr
+		} else {
+			ent.Enc = keyspace.EncRaw
+		}
+	case effect.OpAppend:
+		if ent.Kind == keyspace.KindNone {
+			ent.Kind = keyspace.KindString
+			ent.Str = append([]byte(nil), e.Value...)
+			ent.Enc = StringEncoding(ent.Str)
+			return
+		}
+		if ent.Kind != keyspace.KindString {
+			return
+		}
+		ent.Str = append(ent.Str, e.Value...)
+		ent.Enc = keyspace.EncRaw
+	case effect.OpSetRange:
+		if ent.Kind != keyspace.KindNone && ent.Kind != keyspace.KindString {
+			return
+		}
+		ent.Kind = keyspace.KindString
+		end := int(e.Int) + len(e.Value)
+		if end > len(ent.Str) {
+			ent.Str = growZero(ent.Str, end)
+		}
+		copy(ent.Str[e.Int:], e.Value)
+		ent.Enc = keyspace.EncRaw
+	case effect.OpSetBit:
+		if ent.Kind != keyspace.KindNone && ent.Kind != keyspace.KindString {
+			return
+		}
+		ent.Kind = keyspace.KindString
+		byteIdx := int(e.Int >> 3)
+		if byteIdx >= len(ent.Str) {
+			ent.Str = growZero(ent.Str, byteIdx+1)
+		}
+		mask := byte(1) << (7 - uint(e.Int&7))
+		if e.Flags&effect.FlagBit != 0 {
+			ent.Str[byteIdx] |= mask
+		} else {
+			ent.Str[byteIdx] &^= mask
+		}
+		ent.Enc = keyspace.EncRaw
+	case effect.OpExpire:
+		if ent.Kind != keyspace.KindNone {
+			ent.Expire = e.Int
+		}
+	case effect.OpDelete:
+		clearEntry(ent)
+	}
+}
+
+func clearEntry(ent *keyspace.Entry) {
+	ent.Kind = keyspace.KindNone
+	ent.Str, ent.Obj, ent.Expire, ent.Enc = nil, nil, 0, 0
+}
+
+func growZero(b []byte, n int) []byte {
+	if n <= cap(b) {
+		old := len(b)
+		b = b[:n]
+		clear(b[old:])
+		return b
+	}
+	nb := make([]byte, n, n+n/4)
+	copy(nb, b)
+	return nb
+}
+
+// eval recomputes the materialised entry from base and live effects — a pure
+// function of the set of effects, whatever order they arrived in:
+//   - a delete removes exactly the effects it observed (and the base, which
+//     every live effect observed);
+//   - among the surviving assignments the largest stamp W gives the value;
+//   - surviving deltas and patches that W did not observe apply on top of it
+//     in stamp order (all of them when there is no W);
+//   - the TTL is last-writer-wins among surviving TTL-setting effects.
+func eval(ent *keyspace.Entry, h *history) {
+	aux := ent.Aux
+	var removes []*effect.Effect
+	for i := range h.live {
+		if h.live[i].Op == effect.OpDelete {
+			removes = append(removes, &h.live[i])
+		}
+	}
+	survives := func(x *effect.Effect) bool {
+		for _, r := range removes {
+			if r.Observed(x.ID) {
+				return false
+			}
+		}
+		return true
+	}
+	var w *effect.Effect
+	for i := len(h.live) - 1; i >= 0; i-- {
+		x := &h.live[i]
+		if x.Op == effect.OpAssign && survives(x) {
+			w = x
+			break
+		}
+	}
+	var st keyspace.Entry
+	if len(removes) == 0 {
+		st = h.base
+		st.Str = append([]byte(nil), h.base.Str...)
+	}
+	if w != nil {
+		expire := st.Expire
+		applyOp(&st, w)
+		st.Expire = expire // TTL is settled below, in stamp order
+	}
+	// TTL: a stamp-order pass over the survivors; an EXPIRE counts only
+	// when the value exists at that point, as it would have for its writer.
+	exists := len(removes) == 0 && h.base.Exists()
+	for i := range h.live {
+		x := &h.live[i]
+		if x.Op == effect.OpDelete || !survives(x) {
+			continue
+		}
+		switch x.Op {
+		case effect.OpAssign:
+			exists = true
+			if x.Flags&effect.FlagKeepTTL == 0 {
+				st.Expire = x.Int
+			}
+		case effect.OpExpire:
+			if exists {
+				st.Expire = x.Int
+			}
+		default:
+			exists = true
+			if w == nil || !w.Observed(x.ID) {
+				applyOp(&st, x)
+			}
+		}
+	}
+	if !st.Exists() {
+		st.Expire = 0
+	}
+	st.Access = ent.Access
+	*ent = st
+	ent.Aux = aux
+}
+
+// embstrMax is the longest string Redis stores "embstr".
+const embstrMax = 44
+
+// StringEncoding is the OBJECT ENCODING Redis gives a freshly set string.
+func StringEncoding(b []byte) uint8 {
+	if len(b) <= 20 {
+		if _, ok := ParseInt(b); ok {
+			return keyspace.EncInt
+		}
+	}
+	if len(b) <= embstrMax {
+		return keyspace.EncEmbstr
+	}
+	return keyspace.EncRaw
+}
+
+// ParseInt parses b as Redis' string2ll: a canonical base-10 int64 (no sign
+// other than a leading '-', no leading zeros, no spaces, "-0" rejected).
+func ParseInt(b []byte) (int64, bool) {
+	n := len(b)
+	if n == 0 || n > 20 {
+		return 0, false
+	}
+	if n == 1 && b[0] == '0' {
+		return 0, true
+	}
+	i := 0
+	neg := false
+	if b[0] == '-' {
+		neg = true
+		i = 1
+		if n == 1 {
+			return 0, false
+		}
+	}
+	if b[i] < '1' || b[i] > '9' {
+		return 0, false
+	}
+	var v uint64
+	for ; i < n; i++ {
+		c := b[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if v > (1<<64-1)/10 {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+		if v < uint64(c-'0') {
+			return 0, false
+		}
+	}
+	if neg {
+		if v > 1<<63 {
+			return 0, false
+		}
+		return -int64(v), true
+	}
+	if v > 1<<63-1 {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+// applyFlush applies FLUSHDB to a database whose shards are all held.
+func (en *Engine) applyFlush(d *keyspace.DB, e *effect.Effect) {
+	for i := range d.Shards {
+		sh := &d.Shards[i]
+		if !en.cluster {
+			if len(sh.M) > 0 {
+				sh.Clear()
+			}
+			continue
+		}
+		// observed-remove, key by key: each key gets the flush as a delete
+		keys := make([]string, 0, len(sh.M))
+		for k := range sh.M {
+			keys = append(keys, k)
+		}
+		for _, k := range keys {
+			del := *e
+			del.Op = effect.OpDelete
+			del.Key = []byte(k)
+			en.applyKey(sh, &del, false)
+		}
+	}
+	if en.hook != nil {
+		en.hook(int(e.DB), nil, e)
+	}
+}
+
+func (en *Engine) applySwap(a, b int) {
+	da, db := en.dbs[a].Load(), en.dbs[b].Load()
+	en.dbs[a].Store(db)
+	en.dbs[b].Store(da)
+}

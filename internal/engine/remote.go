@@ -1,0 +1,247 @@
+package engine
+
+import (
+
+	"github.com/lightconedb/lightcone/internal/effect"
+	"github.com/lightconedb/lightcone/internal/keyspace"
+)
+
+// Apply accepts an effect from another node. Duplicates are dropped; an effect
+// whose causal past is not yet here (an earlier effect of its origin, or
+// anything its origin's frontier names) waits in a buffer and is delivered as
+// soon as that past arrives. It reports whether e was new.
+func (en *Engine) Apply(e *effect.Effect) bool {
+	if e.ID.Node == en.node {
+		return false
+	}
+	en.deliverMu.Lock()
+	defer en.deliverMu.Unlock()
+	if e.ID.Seq <= en.appliedOf(e.ID.Node) {
+		return false
+	}
+	q := en.pending[e.ID.Node]
+	if q == nil {
+		q = map[uint64]effect.Effect{}
+		en.pending[e.ID.Node] = q
+	}
+	if _, dup := q[e.ID.Seq]; dup {
+		return false
+	}
+	q[e.ID.Seq] = e.Clone()
+	en.drain()
+	return true
+}
+
+func (en *Engine) appliedOf(n effect.NodeID) uint64 {
+	en.emitMu.Lock()
+	defer en.emitMu.Unlock()
+	if n == en.node {
+		return en.seq
+	}
+	return en.applied[n]
+}
+
+// drain delivers every buffered effect whose causal past is complete.
+func (en *Engine) drain() {
+	for progress := true; progress; {
+		progress = false
+		for node, q := range en.pending {
+			for {
+				next := en.appliedOf(node) + 1
+				e, ok := q[next]
+				if !ok || !en.covered(e.Frontier) {
+					break
+				}
+				delete(q, next)
+				en.deliver(&e)
+				progress = true
+			}
+			if len(q) == 0 {
+				delete(en.pending, node)
+			}
+		}
+	}
+}
+
+func (en *Engine) covered(f []effect.ID) bool {
+	for _, id := range f {
+		if id.Node == en.node {
+			continue
+		}
+		if en.appliedOf(id.Node) < id.Seq {
+			return false
+		}
+	}
+	return true
+}
+
+// Pending is the number of received effects waiting for their causal past.
+func (en *Engine) Pending() int {
+	en.deliverMu.Lock()
+	defer en.deliverMu.Unlock()
+	n := 0
+	for _, q := range en.pending {
+		n += len(q)
+	}
+	return n
+}
+
+func (en *Engine) deliver(e *effect.Effect) {
+	en.clock.Update(e.HLC)
+	var tx *Tx
+	switch e.Op {
+	case effect.OpFlushDB:
+		tx = en.BeginDBs(int(e.DB))
+		en.applyFlush(tx.DB(int(e.DB)), e)
+	case effect.OpSwapDB:
+		tx = en.BeginDBs(int(e.DB), int(e.Int))
+		en.applySwap(int(e.DB), int(e.Int))
+	default:
+		if int(e.DB) >= len(en.dbs) {
+			break
+		}
+		tx = en.Begin1(int(e.DB), e.Key)
+		en.applyKey(tx.shard(int(e.DB), e.Key), e, true)
+	}
+	en.emitMu.Lock()
+	en.applied[e.ID.Node] = e.ID.Seq
+	en.noteKnown(e.ID.Node, e.Frontier, e.ID.Seq)
+	if en.sink != nil {
+		en.sink.Emit(e, false)
+	}
+	en.emitMu.Unlock()
+	if tx != nil {
+		tx.End()
+	}
+	en.stats.RemoteApplied.Add(1)
+}
+
+// noteKnown records that member m has applied everything in frontier f and
+// its own effects up to own. Caller holds emitMu.
+func (en *Engine) noteKnown(m effect.NodeID, f []effect.ID, own uint64) {
+	k := en.known[m]
+	if k == nil {
+		k = map[effect.NodeID]uint64{}
+		en.known[m] = k
+	}
+	for _, id := range f {
+		if id.Seq > k[id.Node] {
+			k[id.Node] = id.Seq
+		}
+	}
+	if own > k[m] {
+		k[m] = own
+	}
+}
+
+// ObserveFrontier records a member's applied frontier heard from a heartbeat
+// (it must have come after every effect of that member delivered here).
+func (en *Engine) ObserveFrontier(m effect.NodeID, f []effect.ID) {
+	en.emitMu.Lock()
+	en.noteKnown(m, f, 0)
+	en.emitMu.Unlock()
+}
+
+// stableLocked reports whether every member has applied id. Caller holds emitMu.
+func (en *Engine) stableLocked(id effect.ID) bool {
+	for _, m := range en.members {
+		if m == id.Node {
+			if en.applied[m] < id.Seq {
+				return false
+			}
+			continue
+		}
+		if en.known[m][id.Node] < id.Seq {
+			return false
+		}
+	}
+	return true
+}
+
+// Compact folds causally stable history into the materialised base and drops
+// it (and tombstones) from memory. It returns the number of effects folded.
+func (en *Engine) Compact() int {
+	if !en.cluster {
+		return 0
+	}
+	folded := 0
+	for d := range en.dbs {
+		for s := 0; s < keyspace.NumShards; s++ {
+			tx := en.newTx()
+			tx.locks = append(tx.locks, lockRef{db: d, shard: s})
+			tx.lock()
+			sh := &tx.locks[0].ptr.Shards[s]
+			for k, ent := range sh.Live {
+				folded += en.fold(sh, k, ent)
+			}
+			tx.End()
+		}
+	}
+	return folded
+}
+
+// fold moves the longest stable prefix of a key's live history, that every
+// remaining live effect has observed, into its base.
+func (en *Engine) fold(sh *keyspace.Shard, key string, ent *keyspace.Entry) int {
+	h := histOf(ent)
+	en.emitMu.Lock()
+	k := 0
+	for n := 1; n <= len(h.live); n++ {
+		if !en.stableLocked(h.live[n-1].ID) {
+			break
+		}
+		ok := true
+		for j := n; j < len(h.live) && ok; j++ {
+			for i := 0; i < n; i++ {
+				if !h.live[j].Observed(h.live[i].ID) {
+					ok = false
+					break
+				}
+			}
+		}
+		if ok {
+			k = n
+		}
+	}
+	en.emitMu.Unlock()
+	if k == 0 {
+		return 0
+	}
+	prefix := &history{base: h.base, live: h.live[:k]}
+	var b keyspace.Entry
+	b.Aux = &keyspace.Aux{V: prefix}
+	eval(&b, prefix)
+	b.Aux = nil
+	h.base = b
+	h.live = append([]effect.Effect(nil), h.live[k:]...)
+	if len(h.live) == 0 {
+		access := ent.Access
+		*ent = b
+		ent.Access = access
+		if !ent.Exists() {
+			sh.Delete(key)
+			return k
+		}
+	}
+	sh.Reindex(key, ent)
+	return k
+}
+
+// LiveEffects is the number of unstable effects held in memory.
+func (en *Engine) LiveEffects() int {
+	n := 0
+	for d := range en.dbs {
+		for s := 0; s < keyspace.NumShards; s++ {
+			tx := en.newTx()
+			tx.locks = append(tx.locks, lockRef{db: d, shard: s})
+			tx.lock()
+			for _, ent := range tx.locks[0].ptr.Shards[s].Live {
+				n += len(histOf(ent).live)
+			}
+			tx.End()
+		}
+	}
+	return n
+}
+
+

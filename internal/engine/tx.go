@@ -1,0 +1,320 @@
+package engine
+
+import (
+	"sort"
+	"sync"
+
+	"github.com/lightconedb/lightcone/internal/effect"
+	"github.com/lightconedb/lightcone/internal/keyspace"
+)
+
+// A Tx is one command's hold on the keyspace: the locks of every shard it
+// touches, taken in a fixed order so commands never deadlock, and a fixed
+// "now" for expiry decisions within the command. Reads go through Get; writes
+// through the typed write methods, each of which is exactly one effect.
+type Tx struct {
+	en    *Engine
+	locks []lockRef
+	buf   [4]lockRef
+	Now   int64 // Unix ms at Begin; expiry is judged against it
+	all   bool
+}
+
+type lockRef struct {
+	db    int
+	shard int
+	ptr   *keyspace.DB
+}
+
+var txPool = sync.Pool{New: func() any { t := &Tx{}; t.locks = t.buf[:0]; return t }}
+
+func (en *Engine) newTx() *Tx {
+	tx := txPool.Get().(*Tx)
+	tx.en = en
+	tx.locks = tx.buf[:0]
+	tx.all = false
+	return tx
+}
+
+// Begin locks the shards holding keys of database db.
+func (en *Engine) Begin(db int, keys ...[]byte) *Tx {
+	tx := en.newTx()
+	for _, k := range keys {
+		tx.locks = append(tx.locks, lockRef{db: db, shard: keyspace.ShardIndex(k)})
+	}
+	tx.lock()
+	return tx
+}
+
+// Begin1 is Begin for one key, without the variadic slice.
+func (en *Engine) Begin1(db int, key []byte) *Tx {
+	tx := en.newTx()
+	tx.locks = append(tx.locks, lockRef{db: db, shard: keyspace.ShardIndex(key)})
+	tx.lock()
+	return tx
+}
+
+// BeginKeys locks the shards of (db, key) pairs across databases.
+func (en *Engine) BeginKeys(dbs []int, keys [][]byte) *Tx {
+	tx := en.newTx()
+	for i, k := range keys {
+		tx.locks = append(tx.locks, lockRef{db: dbs[i], shard: keyspace.ShardIndex(k)})
+	}
+	tx.lock()
+	return tx
+}
+
+// BeginDBs locks every shard of the given databases.
+func (en *Engine) BeginDBs(dbs ...int) *Tx {
+	tx := en.newTx()
+	for _, d := range dbs {
+		for s := 0; s < keyspace.NumShards; s++ {
+			tx.locks = append(tx.locks, lockRef{db: d, shard: s})
+		}
+	}
+	tx.lock()
+	return tx
+}
+
+// BeginAll locks the whole keyspace.
+func (en *Engine) BeginAll() *Tx {
+	tx := en.newTx()
+	for d := range en.dbs {
+		for s := 0; s < keyspace.NumShards; s++ {
+			tx.locks = append(tx.locks, lockRef{db: d, shard: s})
+		}
+	}
+	tx.all = true
+	tx.lock()
+	return tx
+}
+
+func (tx *Tx) lock() {
+	ls := tx.locks
+	if len(ls) > 1 {
+		sort.Slice(ls, func(i, j int) bool {
+			if ls[i].db != ls[j].db {
+				return ls[i].db < ls[j].db
+			}
+			return ls[i].shard < ls[j].shard
+		})
+		out := ls[:1]
+		for _, l := range ls[1:] {
+			if l.db != out[len(out)-1].db || l.shard != out[len(out)-1].shard {
+				out = append(out, l)
+			}
+		}
+		tx.locks = out
+	}
+	for {
+		for i := range tx.locks {
+			l := &tx.locks[i]
+			l.ptr = tx.en.db(l.db)
+			l.ptr.Shards[l.shard].Lock()
+		}
+		// SWAPDB may have swapped a database while we waited: retry then.
+		ok := true
+		for i := range tx.locks {
+			if tx.en.db(tx.locks[i].db) != tx.locks[i].ptr {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			break
+		}
+		tx.unlock()
+	}
+	tx.Now = tx.en.clock.PhysicalNow()
+}
+
+func (tx *Tx) unlock() {
+	for i := len(tx.locks) - 1; i >= 0; i-- {
+		l := &tx.locks[i]
+		l.ptr.Shards[l.shard].Unlock()
+	}
+}
+
+// End releases the locks. The Tx must not be used afterwards.
+func (tx *Tx) End() {
+	tx.unlock()
+	if cap(tx.locks) > 64 {
+		tx.locks = nil
+	}
+	tx.en = nil
+	txPool.Put(tx)
+}
+
+// shard returns the locked shard holding key; using a key the Tx did not lock
+// is a programming error.
+func (tx *Tx) shard(db int, key []byte) *keyspace.Shard {
+	s := keyspace.ShardIndex(key)
+	for i := range tx.locks {
+		if tx.locks[i].db == db && tx.locks[i].shard == s {
+			return &tx.locks[i].ptr.Shards[s]
+		}
+	}
+	panic("engine: key used outside its transaction's locks")
+}
+
+// DB returns a locked database (only valid with BeginDBs/BeginAll).
+func (tx *Tx) DB(db int) *keyspace.DB {
+	for i := range tx.locks {
+		if tx.locks[i].db == db {
+			return tx.locks[i].ptr
+		}
+	}
+	panic("engine: database used outside its transaction's locks")
+}
+
+// Get returns key's live entry, or nil when it does not exist. An expired key
+// is deleted (one effect) and reported missing. It counts as an access.
+func (tx *Tx) Get(db int, key []byte) *keyspace.Entry {
+	sh := tx.shard(db, key)
+	ent := sh.M[string(key)]
+	if ent == nil || !ent.Exists() {
+		return nil
+	}
+	if ent.Expire != 0 && ent.Expire <= tx.Now {
+		tx.expire(db, key)
+		return nil
+	}
+	ent.Access = tx.en.lruClock()
+	return ent
+}
+
+// Peek is Get without touching the access clock (OBJECT IDLETIME, TTL keeps LRU? no: Redis touches; used by DEBUG/OBJECT).
+func (tx *Tx) Peek(db int, key []byte) *keyspace.Entry {
+	sh := tx.shard(db, key)
+	ent := sh.M[string(key)]
+	if ent == nil || !ent.Exists() {
+		return nil
+	}
+	if ent.Expire != 0 && ent.Expire <= tx.Now {
+		tx.expire(db, key)
+		return nil
+	}
+	return ent
+}
+
+func (tx *Tx) expire(db int, key []byte) {
+	tx.en.stats.ExpiredKeys.Add(1)
+	tx.write(db, key, effect.Effect{Op: effect.OpDelete})
+}
+
+// write stamps and applies one local effect on key.
+func (tx *Tx) write(db int, key []byte, e effect.Effect) {
+	sh := tx.shard(db, key)
+	e.DB = uint32(db)
+	e.Key = key
+	en := tx.en
+	if en.cluster {
+		e.Deps = liveTips(sh.M[string(key)])
+	}
+	en.stamp(&e)
+	en.applyKey(sh, &e, true)
+}
+
+// Assign sets key to a string value. With keepTTL the TTL stays; otherwise it
+// becomes expireAt (0 = none). raw marks a value built in place (encoding).
+func (tx *Tx) Assign(db int, key, val []byte, expireAt int64, keepTTL bool) {
+	var fl uint8
+	if keepTTL {
+		fl |= effect.FlagKeepTTL
+		expireAt = 0
+	}
+	if val == nil {
+		val = []byte{}
+	}
+	tx.write(db, key, effect.Effect{Op: effect.OpAssign, Flags: fl, Int: expireAt, Value: val})
+}
+
+// AssignRaw is Assign of a value Redis would hold "raw" (built by BITOP etc).
+func (tx *Tx) AssignRaw(db int, key, val []byte, expireAt int64, keepTTL bool) {
+	fl := effect.FlagEncRaw
+	if keepTTL {
+		fl |= effect.FlagKeepTTL
+		expireAt = 0
+	}
+	if val == nil {
+		val = []byte{}
+	}
+	tx.write(db, key, effect.Effect{Op: effect.OpAssign, Flags: fl, Int: expireAt, Value: val})
+}
+
+// AddInt adds delta to the integer at key (0 if missing). The caller has
+// checked that the value is an integer and that the sum does not overflow.
+func (tx *Tx) AddInt(db int, key []byte, delta int64) {
+	tx.write(db, key, effect.Effect{Op: effect.OpAddInt, Int: delta})
+}
+
+// AddFloat adds the decimal increment incr (already validated) to key.
+func (tx *Tx) AddFloat(db int, key []byte, incr []byte) {
+	tx.write(db, key, effect.Effect{Op: effect.OpAddFloat, Value: incr})
+}
+
+// Append appends val to the string at key (creating it).
+func (tx *Tx) Append(db int, key, val []byte) {
+	if val == nil {
+		val = []byte{}
+	}
+	tx.write(db, key, effect.Effect{Op: effect.OpAppend, Value: val})
+}
+
+// SetRange overwrites the string at key from byte offset, zero-padding.
+func (tx *Tx) SetRange(db int, key []byte, offset int64, val []byte) {
+	tx.write(db, key, effect.Effect{Op: effect.OpSetRange, Int: offset, Value: val})
+}
+
+// SetBit sets bit number bit of the string at key.
+func (tx *Tx) SetBit(db int, key []byte, bit int64, on bool) {
+	var fl uint8
+	if on {
+		fl = effect.FlagBit
+	}
+	tx.write(db, key, effect.Effect{Op: effect.OpSetBit, Flags: fl, Int: bit})
+}
+
+// SetExpire sets key's TTL to the absolute Unix ms at (0 = persist).
+func (tx *Tx) SetExpire(db int, key []byte, at int64) {
+	tx.write(db, key, effect.Effect{Op: effect.OpExpire, Int: at})
+}
+
+// Delete removes key (observed-remove: what this node has seen of it).
+func (tx *Tx) Delete(db int, key []byte) {
+	tx.write(db, key, effect.Effect{Op: effect.OpDelete})
+}
+
+// FlushDB removes every key of db this node has seen. The Tx holds db whole.
+func (tx *Tx) FlushDB(db int) {
+	e := effect.Effect{Op: effect.OpFlushDB, DB: uint32(db)}
+	en := tx.en
+	en.stamp(&e)
+	en.applyFlush(tx.DB(db), &e)
+}
+
+// SwapDB swaps two databases. The Tx holds both whole.
+func (tx *Tx) SwapDB(a, b int) {
+	e := effect.Effect{Op: effect.OpSwapDB, DB: uint32(a), Int: int64(b)}
+	tx.en.stamp(&e)
+	tx.en.applySwap(a, b)
+	for i := range tx.locks {
+		tx.locks[i].ptr = tx.en.db(tx.locks[i].db)
+	}
+}
+
+// ForEach calls fn for every live key of db (db must be held whole). Expired
+// keys are skipped, not deleted.
+func (tx *Tx) ForEach(db int, fn func(key string, e *keyspace.Entry) bool) {
+	d := tx.DB(db)
+	for i := range d.Shards {
+		for k, e := range d.Shards[i].M {
+			if !e.Exists() || (e.Expire != 0 && e.Expire <= tx.Now) {
+				continue
+			}
+			if !fn(k, e) {
+				return
+			}
+		}
+	}
+}
