@@ -60,7 +60,7 @@ const (
 	FlagKeepTTL uint8 = 1 << iota // OpAssign leaves the TTL alone
 	FlagBit                       // OpSetBit sets the bit to 1
 	FlagEncRaw                    // OpAssign: value was built in place (Redis "raw" encoding)
-	flagMask = FlagKeepTTL | FlagBit | FlagEncRaw
+	flagMask    = FlagKeepTTL | FlagBit | FlagEncRaw
 )
 
 // Effect is one immutable write. Key and Value may alias caller memory: an

@@ -50,7 +50,7 @@ type Engine struct {
 
 	emitMu  sync.Mutex
 	seq     uint64
-	applied map[effect.NodeID]uint64           // applied frontier of other origins (guarded by emitMu)
+	applied map[effect.NodeID]uint64                   // applied frontier of other origins (guarded by emitMu)
 	known   map[effect.NodeID]map[effect.NodeID]uint64 // what each member has applied, as last heard
 
 	deliverMu sync.Mutex
@@ -62,10 +62,12 @@ type Engine struct {
 
 // Stats counts what the engine did.
 type Stats struct {
-	ExpiredKeys   atomic.Int64
-	LocalEffects  atomic.Int64
-	RemoteApplied atomic.Int64
-	Merges        atomic.Int64 // recomputations from history (concurrent branches met)
+	ExpiredKeys    atomic.Int64
+	LocalEffects   atomic.Int64
+	RemoteApplied  atomic.Int64
+	Merges         atomic.Int64 // recomputations from history (concurrent branches met)
+	KeyspaceHits   atomic.Int64
+	KeyspaceMisses atomic.Int64
 }
 
 // New builds an engine.

@@ -1,7 +1,6 @@
 package engine
 
 import (
-
 	"github.com/lightconedb/lightcone/internal/effect"
 	"github.com/lightconedb/lightcone/internal/keyspace"
 )
@@ -243,5 +242,3 @@ func (en *Engine) LiveEffects() int {
 	}
 	return n
 }
-
-

@@ -183,7 +183,18 @@ func (tx *Tx) Get(db int, key []byte) *keyspace.Entry {
 	return ent
 }
 
-// Peek is Get without touching the access clock (OBJECT IDLETIME, TTL keeps LRU? no: Redis touches; used by DEBUG/OBJECT).
+// Read is Get for a read-only lookup: it also counts a keyspace hit or miss.
+func (tx *Tx) Read(db int, key []byte) *keyspace.Entry {
+	e := tx.Get(db, key)
+	if e == nil {
+		tx.en.stats.KeyspaceMisses.Add(1)
+	} else {
+		tx.en.stats.KeyspaceHits.Add(1)
+	}
+	return e
+}
+
+// Peek is Get without touching the access clock (OBJECT, DEBUG).
 func (tx *Tx) Peek(db int, key []byte) *keyspace.Entry {
 	sh := tx.shard(db, key)
 	ent := sh.M[string(key)]

@@ -59,10 +59,10 @@ const NumShards = 256
 // Shard is one lock's worth of keys.
 type Shard struct {
 	sync.Mutex
-	M      map[string]*Entry // every entry, ghosts included
-	Vol    map[string]*Entry // entries with Expire != 0
-	Live   map[string]*Entry // entries with Aux != nil
-	_      [40]byte          // keep hot shards on separate cache lines
+	M    map[string]*Entry // every entry, ghosts included
+	Vol  map[string]*Entry // entries with Expire != 0
+	Live map[string]*Entry // entries with Aux != nil
+	_    [40]byte          // keep hot shards on separate cache lines
 }
 
 // Count is the number of existing keys in the shard. The caller holds the lock.

@@ -90,18 +90,18 @@ func CheckPayload(p []byte) error {
 // Decode checks a DUMP payload with CheckPayload and decodes the object in
 // it. A body that cannot be decoded, or an object type not supported yet,
 // yields ErrBadData.
+//
+// Like RESTORE in Redis, Decode reads the object from the start of the whole
+// payload: bytes left between the object and the footer are ignored, and an
+// object that runs into the footer reads the footer's bytes as its own.
 func Decode(p []byte) (Object, error) {
 	if err := CheckPayload(p); err != nil {
 		return Object{}, err
 	}
-	body := p[:len(p)-footerLen]
-	if len(body) == 0 {
-		return Object{}, ErrBadData
-	}
-	obj := Object{Type: body[0]}
+	obj := Object{Type: p[0]}
 	switch obj.Type {
 	case TypeString:
-		s, _, err := ReadString(body[1:])
+		s, _, err := ReadString(p[1:])
 		if err != nil {
 			return Object{}, ErrBadData
 		}

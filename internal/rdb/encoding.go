@@ -195,6 +195,11 @@ func ReadString(p []byte) (s []byte, rest []byte, err error) {
 		if clen > len(r) {
 			return nil, p, ErrBadData
 		}
+		if ulen == 0 {
+			// Redis accepts any data here: its decompressor reports 0
+			// bytes written both on error and for an empty result.
+			return []byte{}, r[clen:], nil
+		}
 		s, err := LZFDecompress(r[:clen], ulen)
 		if err != nil {
 			return nil, p, ErrBadData

@@ -34,18 +34,13 @@ var errLZF = errors.New("rdb: invalid LZF data")
 // compressor never refers back to the very first input byte.
 type lzfTable [lzfHashSize]uint32
 
-var lzfTables = syncPoolFresh()
-
-func syncPoolFresh() sync.Pool { return sync.Pool{New: func() any { return new(lzfTable) }} }
+var lzfTables = sync.Pool{New: func() any { return new(lzfTable) }}
 
 // lzfSlot hashes v, whose low 24 bits are the three bytes starting at the
 // current position (higher bits, left over from earlier bytes, do not
 // influence the result).
-var lzfSlot = lzfSlotMul
-var lzfMode = 0
-
-func lzfSlotMul(v uint32) uint32 {
-	return (v * 0x1e35a7bd) >> (32 - lzfHashLog - 8) & (lzfHashSize - 1)
+func lzfSlot(v uint32) uint32 {
+	return (v>>(24-lzfHashLog) - v*5) & (lzfHashSize - 1)
 }
 
 // LZFCompress compresses in the way redis-server 7.0 does when it saves a
@@ -60,10 +55,11 @@ func LZFCompress(in []byte) []byte {
 }
 
 // lzfCompress compresses in into at most limit bytes, returning nil when the
-// output would not fit. It makes the same choices as liblzf 3.6 built the way
-// Redis builds it (16-bit hash table, "very fast" mode: after a back reference
-// only the two positions before the next one are hashed), so the output is
-// byte-identical to what redis-server writes.
+// output would not fit. It makes the same choices as the LZF compressor in
+// redis-server 7.0 (a 64K-entry table of the last position of each 3-byte
+// hash; greedy matching; after a back reference only the two positions before
+// the next one are entered in the table), so the output is byte-identical to
+// what redis-server writes; the differential test checks this.
 func lzfCompress(in []byte, limit int) []byte {
 	n := len(in)
 	if n == 0 || limit <= 0 {
@@ -72,6 +68,10 @@ func lzfCompress(in []byte, limit int) []byte {
 	tab := lzfTables.Get().(*lzfTable)
 	defer lzfRelease(tab, in)
 
+	// The space checks below mirror the reference compressor's. Since the
+	// output position only grows, the final check (op+3 > limit) decides on
+	// its own whether the result fits; the earlier ones only stop the work
+	// (and the writes) early.
 	out := make([]byte, limit)
 	// op is the output position; out[op-lit-1] is reserved for the control
 	// byte of the literal run being built, which holds lit bytes so far.
@@ -126,8 +126,7 @@ func lzfCompress(in []byte, limit int) []byte {
 			if ip >= n-2 {
 				break
 			}
-			switch lzfMode {
-			case 0:
+			// Hash the two positions just before the next one.
 			ip -= 2
 			h = uint32(in[ip])<<16 | uint32(in[ip+1])<<8 | uint32(in[ip+2])
 			tab[lzfSlot(h)] = uint32(ip)
@@ -135,19 +134,6 @@ func lzfCompress(in []byte, limit int) []byte {
 			h = h<<8 | uint32(in[ip+2])
 			tab[lzfSlot(h)] = uint32(ip)
 			ip++
-			case 1:
-			ip -= 1
-			h = uint32(in[ip])<<16 | uint32(in[ip+1])<<8 | uint32(in[ip+2])
-			tab[lzfSlot(h)] = uint32(ip)
-			ip++
-			case 2:
-			ip -= l - 1
-			for k := 0; k < l-1; k++ {
-				h = h<<8 | uint32(in[ip+2])
-				tab[lzfSlot(h)] = uint32(ip)
-				ip++
-			}
-			}
 			continue
 		}
 

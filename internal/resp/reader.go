@@ -482,11 +482,14 @@ func (r *Reader) fill(need int) error {
 func (r *Reader) makeRoom(need int) {
 	pending := r.w - r.r
 	size := len(r.buf)
-	if pending*2 > size {
+	if pending*2 > size && (need <= 0 || need > size) {
 		size *= 2
 		if need > len(r.buf) && need < size {
 			size = need
 		}
+	}
+	if size == len(r.buf) && r.r == 0 {
+		size *= 2
 	}
 	shift := r.r
 	if size == len(r.buf) {

@@ -1,0 +1,198 @@
+// Package commands holds the command table and the handlers of the data
+// commands, one file per family. A handler parses its arguments, reads and
+// writes the keyspace through one engine transaction, and writes exactly one
+// reply. Connection and server commands (CLIENT, CONFIG, INFO, HELLO, ...)
+// live in package server and register into the same table.
+package commands
+
+import (
+	"sort"
+	"strings"
+	"sync/atomic"
+
+	"github.com/lightconedb/lightcone/internal/engine"
+	"github.com/lightconedb/lightcone/internal/resp"
+)
+
+// Handler runs one command.
+type Handler func(c *Ctx)
+
+// KeysFunc extracts key argument positions for commands whose keys are not a
+// plain first/last/step range (COMMAND GETKEYS, ACL, cluster routing).
+type KeysFunc func(args [][]byte) []int
+
+// Command describes one command: what COMMAND INFO and COMMAND DOCS report,
+// and how to run it.
+type Command struct {
+	Name       string // lower case; a subcommand is "container|sub"
+	Arity      int    // Redis arity: >0 exact, <0 at least -Arity
+	Flags      []string
+	FirstKey   int
+	LastKey    int
+	Step       int
+	Categories []string // ACL categories without '@'
+	Handler    Handler
+	Keys       KeysFunc
+	Subs       map[string]*Command
+
+	// documentation (COMMAND DOCS, redis-cli hints)
+	Summary    string
+	Since      string
+	Group      string
+	Complexity string
+	Syntax     string // argument synopsis, e.g. "key value [NX | XX]"
+
+	Stats CommandStats
+}
+
+// CommandStats feed INFO commandstats.
+type CommandStats struct {
+	Calls         atomic.Int64
+	Usec          atomic.Int64
+	RejectedCalls atomic.Int64
+	FailedCalls   atomic.Int64
+}
+
+// HasFlag reports whether the command has flag f.
+func (c *Command) HasFlag(f string) bool {
+	for _, x := range c.Flags {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
+
+// IsWrite reports whether the command may change the keyspace.
+func (c *Command) IsWrite() bool { return c.HasFlag("write") }
+
+// KeyPositions returns the argument indexes of the keys in args.
+func (c *Command) KeyPositions(args [][]byte) []int {
+	if c.Keys != nil {
+		return c.Keys(args)
+	}
+	if c.FirstKey <= 0 {
+		return nil
+	}
+	last := c.LastKey
+	if last < 0 {
+		last = len(args) + last
+	}
+	step := c.Step
+	if step <= 0 {
+		step = 1
+	}
+	var out []int
+	for i := c.FirstKey; i <= last && i < len(args); i += step {
+		out = append(out, i)
+	}
+	return out
+}
+
+// Table maps command names to commands.
+type Table struct {
+	m map[string]*Command
+}
+
+// NewTable returns an empty table.
+func NewTable() *Table { return &Table{m: map[string]*Command{}} }
+
+// Register adds commands (and their subcommands' full names).
+func (t *Table) Register(cmds ...*Command) {
+	for _, c := range cmds {
+		c.Name = strings.ToLower(c.Name)
+		t.m[c.Name] = c
+		for name, sub := range c.Subs {
+			sub.Name = c.Name + "|" + strings.ToLower(name)
+		}
+	}
+}
+
+// Lookup finds a command by its (any case) name without allocating for
+// names of up to 32 bytes.
+func (t *Table) Lookup(name []byte) *Command {
+	var buf [32]byte
+	if len(name) <= len(buf) {
+		for i, ch := range name {
+			if ch >= 'A' && ch <= 'Z' {
+				ch += 'a' - 'A'
+			}
+			buf[i] = ch
+		}
+		return t.m[string(buf[:len(name)])]
+	}
+	return t.m[strings.ToLower(string(name))]
+}
+
+// LookupSub finds a subcommand of a container command.
+func (c *Command) LookupSub(name []byte) *Command {
+	if c.Subs == nil {
+		return nil
+	}
+	return c.Subs[strings.ToLower(string(name))]
+}
+
+// All returns the commands sorted by name.
+func (t *Table) All() []*Command {
+	out := make([]*Command, 0, len(t.m))
+	for _, c := range t.m {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Len is the number of top-level commands (what COMMAND COUNT reports).
+func (t *Table) Len() int { return len(t.m) }
+
+// Client is what data commands may ask of the connection running them.
+type Client interface {
+	// ID is the client id (CLIENT ID).
+	ID() int64
+	// SelectDB switches the client's database.
+	SelectDB(db int)
+}
+
+// Ctx is one command execution.
+type Ctx struct {
+	Args   [][]byte
+	W      *resp.Writer
+	Eng    *engine.Engine
+	DB     int
+	Cmd    *Command
+	Client Client
+	Server any // the server, for server-package handlers
+
+	// Failed is set when the reply was an error (errorstats, failed_calls).
+	Failed   bool
+	ErrorTag string // the first word of the error reply
+}
+
+// Arg returns argument i as a string (allocates).
+func (c *Ctx) Arg(i int) string { return string(c.Args[i]) }
+
+// Proto is the client's RESP version.
+func (c *Ctx) Proto() int { return c.W.Proto() }
+
+// Is reports whether argument i equals word, ignoring case.
+func (c *Ctx) Is(i int, word string) bool { return EqualFold(c.Args[i], word) }
+
+// EqualFold compares b with an ASCII word, ignoring case, without allocating.
+func EqualFold(b []byte, word string) bool {
+	if len(b) != len(word) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		x, y := b[i], word[i]
+		if x >= 'A' && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if y >= 'A' && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}

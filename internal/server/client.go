@@ -1,0 +1,232 @@
+package server
+
+import (
+	"errors"
+	"net"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lightconedb/lightcone/internal/commands"
+	"github.com/lightconedb/lightcone/internal/resp"
+)
+
+// Reply modes (CLIENT REPLY).
+const (
+	replyOn = iota
+	replyOff
+	replySkip
+)
+
+type client struct {
+	s     *Server
+	id    int64
+	conn  net.Conn
+	r     *resp.Reader
+	w     *resp.Writer
+	ctx   commands.Ctx
+	addr  string
+	laddr string
+	unix  bool
+
+	created         time.Time
+	lastInteraction atomic.Int64 // unix nanos
+
+	mu        sync.Mutex // guards the fields CLIENT LIST reads from other goroutines
+	name      string
+	db        int
+	user      string
+	authed    bool
+	lastCmd   string
+	replyMode int
+	skipNext  bool
+
+	closeAfterReply bool
+	killed          atomic.Bool
+}
+
+func (s *Server) newClient(conn net.Conn) *client {
+	c := &client{
+		s:       s,
+		id:      s.nextID.Add(1),
+		conn:    conn,
+		created: time.Now(),
+		user:    "default",
+	}
+	c.lastInteraction.Store(c.created.UnixNano())
+	c.addr = conn.RemoteAddr().String()
+	c.laddr = conn.LocalAddr().String()
+	if _, ok := conn.(*net.UnixConn); ok {
+		c.unix = true
+		c.addr = conn.LocalAddr().String() + ":0"
+	}
+	c.authed = s.Settings.Get("requirepass") == ""
+	c.r = resp.NewReader(conn, 16*1024)
+	c.r.SetLimits(resp.Limits{
+		MaxBulkLen:  s.Settings.Int("proto-max-bulk-len"),
+		MaxQueryBuf: s.Settings.Int("client-query-buffer-limit"),
+	})
+	c.r.SetAuthenticated(c.authed)
+	c.w = resp.NewWriter(conn, 16*1024)
+	c.ctx = commands.Ctx{W: c.w, Eng: s.Eng, Client: c, Server: s}
+	s.mu.Lock()
+	s.clients[c.id] = c
+	s.mu.Unlock()
+	return c
+}
+
+// ID implements commands.Client.
+func (c *client) ID() int64 { return c.id }
+
+// SelectDB implements commands.Client.
+func (c *client) SelectDB(db int) {
+	c.mu.Lock()
+	c.db = db
+	c.mu.Unlock()
+}
+
+func (c *client) kill() {
+	if c.killed.CompareAndSwap(false, true) {
+		c.conn.Close()
+	}
+}
+
+func (c *client) serve() {
+	defer func() {
+		c.conn.Close()
+		c.s.mu.Lock()
+		delete(c.s.clients, c.id)
+		c.s.mu.Unlock()
+	}()
+	for {
+		args, err := c.r.ReadCommand()
+		if err != nil {
+			var pe *resp.ProtocolError
+			if errors.As(err, &pe) {
+				c.w.Error("ERR " + pe.Msg)
+				c.w.Flush()
+				c.s.Log.Debug("protocol error, closing client", "client", c.addr, "err", pe.Msg)
+			}
+			return
+		}
+		c.lastInteraction.Store(time.Now().UnixNano())
+		c.s.dispatch(c, args)
+		if c.closeAfterReply {
+			c.w.Flush()
+			return
+		}
+		if c.r.Buffered() == 0 {
+			if err := c.w.Flush(); err != nil {
+				return
+			}
+		}
+		if c.killed.Load() {
+			return
+		}
+	}
+}
+
+// dispatch runs one command: lookup, arity, authentication, execution, stats.
+func (s *Server) dispatch(c *client, args [][]byte) {
+	if len(args) == 0 {
+		return
+	}
+	s.Stats.Commands.Add(1)
+	mark := c.w.Buffered()
+	cmd := s.Table.Lookup(args[0])
+	ctx := &c.ctx
+	ctx.Args = args
+	ctx.Failed = false
+	ctx.ErrorTag = ""
+	ctx.DB = c.db
+	if cmd == nil {
+		ctx.Cmd = nil
+		ctx.Error(unknownCommand(args))
+		s.finishReject(c, ctx, nil, mark)
+		return
+	}
+	if cmd.Subs != nil && len(args) >= 2 {
+		sub := cmd.LookupSub(args[1])
+		if sub == nil {
+			ctx.Error("ERR unknown subcommand '" + trunc(string(args[1]), 128) + "'. Try " + commands.Upper(string(args[0])) + " HELP.")
+			s.finishReject(c, ctx, nil, mark)
+			return
+		}
+		cmd = sub
+	}
+	ctx.Cmd = cmd
+	if (cmd.Arity > 0 && len(args) != cmd.Arity) || len(args) < -cmd.Arity {
+		ctx.WrongArgs()
+		s.finishReject(c, ctx, cmd, mark)
+		return
+	}
+	if !c.authed && !cmd.HasFlag("no_auth") {
+		ctx.Error("NOAUTH Authentication required.")
+		s.finishReject(c, ctx, cmd, mark)
+		return
+	}
+	start := time.Now()
+	cmd.Handler(ctx)
+	dur := time.Since(start)
+	cmd.Stats.Calls.Add(1)
+	cmd.Stats.Usec.Add(int64(dur / time.Microsecond))
+	if ctx.Failed {
+		cmd.Stats.FailedCalls.Add(1)
+		s.recordError(ctx.ErrorTag)
+	}
+	c.afterCommand(cmd, mark)
+}
+
+func (s *Server) finishReject(c *client, ctx *commands.Ctx, cmd *commands.Command, mark int) {
+	if cmd != nil {
+		cmd.Stats.RejectedCalls.Add(1)
+	}
+	s.recordError(ctx.ErrorTag)
+	c.afterCommand(cmd, mark)
+}
+
+// afterCommand applies CLIENT REPLY OFF/SKIP by dropping the reply just written.
+func (c *client) afterCommand(cmd *commands.Command, mark int) {
+	if cmd != nil {
+		c.mu.Lock()
+		c.lastCmd = cmd.Name
+		c.mu.Unlock()
+	}
+	switch {
+	case c.skipNext:
+		c.skipNext = false
+		c.w.Truncate(mark)
+	case c.replyMode == replyOff:
+		c.w.Truncate(mark)
+	case c.replyMode == replySkip:
+		c.replyMode = replyOn
+		c.skipNext = true
+	}
+}
+
+func unknownCommand(args [][]byte) string {
+	msg := "ERR unknown command '" + trunc(string(args[0]), 128) + "', with args beginning with: "
+	rest := ""
+	for _, a := range args[1:] {
+		if len(rest) >= 128 {
+			break
+		}
+		rest += "'" + trunc(string(a), 128-len(rest)) + "' "
+	}
+	return msg + rest
+}
+
+func trunc(s string, n int) string {
+	if n < 0 {
+		n = 0
+	}
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+func sortClients(cs []*client) {
+	sort.Slice(cs, func(i, j int) bool { return cs[i].id < cs[j].id })
+}

@@ -1,0 +1,339 @@
+// Package server runs the network side of a node: listeners, one goroutine per
+// connection, RESP parsing and replies, dispatch through the command table
+// with arity, authentication and statistics, and the connection and server
+// commands (HELLO, AUTH, CLIENT, CONFIG, INFO, COMMAND, DEBUG, ...).
+package server
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lightconedb/lightcone/internal/commands"
+	"github.com/lightconedb/lightcone/internal/effect"
+	"github.com/lightconedb/lightcone/internal/engine"
+	"github.com/lightconedb/lightcone/internal/resp"
+)
+
+// Version is Lightcone's version; RedisVersion the Redis version whose
+// behaviour it reproduces (reported where clients look for it).
+const (
+	Version      = "0.1.0"
+	RedisVersion = "7.0.15"
+)
+
+// Server is one node.
+type Server struct {
+	Settings *Settings
+	Log      *slog.Logger
+	Eng      *engine.Engine
+	Table    *commands.Table
+	NodeID   effect.NodeID
+	RunID    string
+	Started  time.Time
+
+	mu        sync.Mutex
+	listeners []net.Listener
+	clients   map[int64]*client
+	nextID    atomic.Int64
+	closing   atomic.Bool
+	wg        sync.WaitGroup
+	done      chan struct{}
+	stopped   chan struct{}
+
+	Stats Stats
+}
+
+// Stats are INFO's counters.
+type Stats struct {
+	Connections         atomic.Int64
+	RejectedConnections atomic.Int64
+	Commands            atomic.Int64
+	NetInput            atomic.Int64
+	NetOutput           atomic.Int64
+	ErrorReplies        atomic.Int64
+	errMu               sync.Mutex
+	ErrorCounts         map[string]int64
+	UnexpectedErrors    atomic.Int64
+	resetAt             atomic.Int64
+}
+
+// New builds a node from settings: it makes the data directory, loads or
+// creates the node identity, and sets up the engine and command table.
+func New(set *Settings, log *slog.Logger) (*Server, error) {
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	dir := set.Get("dir")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("data directory %s: %w", dir, err)
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		set.Set("dir", abs)
+		dir = abs
+	}
+	node, err := loadNodeID(dir)
+	if err != nil {
+		return nil, err
+	}
+	var rid [20]byte
+	rand.Read(rid[:])
+	s := &Server{
+		Settings: set,
+		Log:      log,
+		NodeID:   node,
+		RunID:    hex.EncodeToString(rid[:]),
+		Started:  time.Now(),
+		clients:  map[int64]*client{},
+		done:     make(chan struct{}),
+		stopped:  make(chan struct{}),
+	}
+	s.Stats.ErrorCounts = map[string]int64{}
+	s.Eng = engine.New(engine.Config{Node: node, Databases: int(set.Int("databases"))})
+	s.Table = commands.NewTable()
+	commands.RegisterAll(s.Table)
+	s.registerServerCommands()
+	return s, nil
+}
+
+// loadNodeID reads the node's identity from dir, creating it the first time.
+func loadNodeID(dir string) (effect.NodeID, error) {
+	path := filepath.Join(dir, "node-id")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		v, perr := strconv.ParseUint(strings.TrimSpace(string(b)), 16, 64)
+		if perr != nil || v == 0 {
+			return 0, fmt.Errorf("%s is corrupt (want 16 hex digits): remove it to make this node a new member", path)
+		}
+		return effect.NodeID(v), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return 0, err
+	}
+	var raw [8]byte
+	var id uint64
+	for id == 0 {
+		rand.Read(raw[:])
+		id = binary.BigEndian.Uint64(raw[:])
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(fmt.Sprintf("%016x\n", id)), 0o644); err != nil {
+		return 0, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return 0, err
+	}
+	return effect.NodeID(id), nil
+}
+
+// Listen opens the configured listeners (TCP on every bind address unless
+// port is 0, and the Unix socket if set).
+func (s *Server) Listen() error {
+	port := s.Settings.Int("port")
+	if port != 0 {
+		binds := strings.Fields(s.Settings.Get("bind"))
+		if len(binds) == 0 {
+			binds = []string{"*"}
+		}
+		for _, b := range binds {
+			optional := strings.HasPrefix(b, "-")
+			b = strings.TrimPrefix(b, "-")
+			host := b
+			if b == "*" {
+				host = ""
+			}
+			ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.FormatInt(port, 10)))
+			if err != nil {
+				if optional {
+					s.Log.Debug("optional bind address unavailable", "addr", b, "err", err)
+					continue
+				}
+				s.closeListeners()
+				return fmt.Errorf("listen on %s port %d: %w", b, port, err)
+			}
+			s.listeners = append(s.listeners, ln)
+		}
+	}
+	if path := s.Settings.Get("unixsocket"); path != "" {
+		os.Remove(path)
+		ln, err := net.Listen("unix", path)
+		if err != nil {
+			s.closeListeners()
+			return fmt.Errorf("listen on unix socket %s: %w", path, err)
+		}
+		if perm, _ := strconv.ParseInt(s.Settings.Get("unixsocketperm"), 8, 32); perm != 0 {
+			os.Chmod(path, os.FileMode(perm))
+		}
+		s.listeners = append(s.listeners, ln)
+	}
+	if len(s.listeners) == 0 {
+		return errors.New("no listener: set --port or --unixsocket")
+	}
+	return nil
+}
+
+// Addrs lists the listening addresses.
+func (s *Server) Addrs() []net.Addr {
+	var out []net.Addr
+	for _, ln := range s.listeners {
+		out = append(out, ln.Addr())
+	}
+	return out
+}
+
+func (s *Server) closeListeners() {
+	for _, ln := range s.listeners {
+		ln.Close()
+	}
+}
+
+// Serve accepts connections until Shutdown. It starts the background cycle.
+func (s *Server) Serve() error {
+	s.wg.Add(1)
+	go s.cron()
+	var wg sync.WaitGroup
+	for _, ln := range s.listeners {
+		wg.Add(1)
+		go func(ln net.Listener) {
+			defer wg.Done()
+			s.acceptLoop(ln)
+		}(ln)
+	}
+	wg.Wait()
+	<-s.stopped
+	return nil
+}
+
+func (s *Server) acceptLoop(ln net.Listener) {
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if s.closing.Load() {
+				return
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(5 * time.Millisecond)
+				continue
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			s.Log.Warn("accept failed", "err", err)
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		s.Stats.Connections.Add(1)
+		s.mu.Lock()
+		n := len(s.clients)
+		s.mu.Unlock()
+		if int64(n) >= s.Settings.Int("maxclients") {
+			s.Stats.RejectedConnections.Add(1)
+			conn.Write([]byte("-ERR max number of clients reached\r\n"))
+			conn.Close()
+			continue
+		}
+		if tc, ok := conn.(*net.TCPConn); ok {
+			tc.SetNoDelay(true)
+			tc.SetKeepAlive(true)
+			tc.SetKeepAlivePeriod(300 * time.Second)
+		}
+		c := s.newClient(conn)
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			c.serve()
+		}()
+	}
+}
+
+// cron runs background work at hz: active expiry, idle-client timeouts.
+func (s *Server) cron() {
+	defer s.wg.Done()
+	for {
+		hz := s.Settings.Int("hz")
+		if hz <= 0 {
+			hz = 10
+		}
+		select {
+		case <-s.done:
+			return
+		case <-time.After(time.Second / time.Duration(hz)):
+		}
+		// Redis: 25% of a cycle's time at most on active expiry.
+		s.Eng.ActiveExpire(time.Second / time.Duration(hz) / 4)
+		if t := s.Settings.Int("timeout"); t > 0 {
+			s.closeIdle(time.Duration(t) * time.Second)
+		}
+	}
+}
+
+func (s *Server) closeIdle(limit time.Duration) {
+	now := time.Now().UnixNano()
+	s.mu.Lock()
+	var idle []*client
+	for _, c := range s.clients {
+		if time.Duration(now-c.lastInteraction.Load()) > limit {
+			idle = append(idle, c)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range idle {
+		c.kill()
+	}
+}
+
+// Shutdown stops listening, closes every client and waits for them.
+func (s *Server) Shutdown() {
+	if !s.closing.CompareAndSwap(false, true) {
+		return
+	}
+	close(s.done)
+	s.closeListeners()
+	s.mu.Lock()
+	for _, c := range s.clients {
+		c.kill()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	if path := s.Settings.Get("unixsocket"); path != "" {
+		os.Remove(path)
+	}
+	close(s.stopped)
+}
+
+// Clients returns a snapshot of connected clients sorted by id.
+func (s *Server) clientList() []*client {
+	s.mu.Lock()
+	out := make([]*client, 0, len(s.clients))
+	for _, c := range s.clients {
+		out = append(out, c)
+	}
+	s.mu.Unlock()
+	sortClients(out)
+	return out
+}
+
+// recordError counts an error reply by its first word for INFO errorstats.
+func (s *Server) recordError(tag string) {
+	s.Stats.ErrorReplies.Add(1)
+	s.Stats.errMu.Lock()
+	if len(s.Stats.ErrorCounts) < 128 || s.Stats.ErrorCounts[tag] > 0 {
+		s.Stats.ErrorCounts[tag]++
+	}
+	s.Stats.errMu.Unlock()
+}
+
+var _ = resp.DefaultLimits
