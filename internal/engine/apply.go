@@ -46,16 +46,20 @@ func liveTips(ent *keyspace.Entry) []effect.ID {
 	return tips
 }
 
-// applyKey applies a key effect (local or delivered remote) to its shard.
-func (en *Engine) applyKey(sh *keyspace.Shard, e *effect.Effect, notify bool) {
+// applyKey applies a key effect (local or delivered remote) to its shard and
+// returns the key's entry afterwards (nil if gone). ent/known let a caller
+// that already looked the key up skip the lookup.
+func (en *Engine) applyKey(sh *keyspace.Shard, e *effect.Effect, notify bool, ent *keyspace.Entry, known bool, nowMs int64) *keyspace.Entry {
 	key := string(e.Key) // no allocation for the lookup
-	ent := sh.M[key]
+	if !known {
+		ent = sh.M[key]
+	}
 	if !en.cluster {
-		en.applyStable(sh, e, ent)
+		ent = en.applyStable(sh, e, ent, nowMs)
 		if notify && en.hook != nil {
 			en.hook(int(e.DB), e.Key, e)
 		}
-		return
+		return ent
 	}
 	h := histOf(ent)
 	if ent == nil {
@@ -94,39 +98,41 @@ func (en *Engine) applyKey(sh *keyspace.Shard, e *effect.Effect, notify bool) {
 	if notify && en.hook != nil {
 		en.hook(int(e.DB), e.Key, e)
 	}
+	return ent
 }
 
 // applyStable is the standalone path: every effect is stable the moment it is
 // applied, so it folds straight into the materialised entry.
-func (en *Engine) applyStable(sh *keyspace.Shard, e *effect.Effect, ent *keyspace.Entry) {
+func (en *Engine) applyStable(sh *keyspace.Shard, e *effect.Effect, ent *keyspace.Entry, nowMs int64) *keyspace.Entry {
 	if e.Op == effect.OpDelete {
 		if ent != nil {
 			sh.Delete(string(e.Key))
 		}
-		return
+		return nil
 	}
 	if ent == nil {
-		ent = &keyspace.Entry{}
 		if e.Op == effect.OpExpire {
-			return // TTL on a missing key changes nothing
+			return nil // TTL on a missing key changes nothing
 		}
+		ent = &keyspace.Entry{}
 		applyOp(ent, e)
 		if !ent.Exists() {
-			return
+			return nil
 		}
-		ent.Access = en.lruClock()
+		ent.Access = en.lruAt(nowMs)
 		sh.Put(string(e.Key), ent)
-		return
+		return ent
 	}
 	hadTTL := ent.Expire != 0
 	applyOp(ent, e)
 	if !ent.Exists() {
 		sh.Delete(string(e.Key))
-		return
+		return nil
 	}
 	if hadTTL != (ent.Expire != 0) {
 		sh.Reindex(string(e.Key), ent)
 	}
+	return ent
 }
 
 // applyOp applies one effect to an entry's materialised value, as if it came
@@ -137,7 +143,11 @@ func applyOp(ent *keyspace.Entry, e *effect.Effect) {
 	case effect.OpAssign:
 		ent.Kind = keyspace.KindString
 		ent.Obj = nil
-		ent.Str = append(make([]byte, 0, len(e.Value)), e.Value...)
+		if cap(ent.Str) >= len(e.Value) && cap(ent.Str) <= 2*len(e.Value)+32 {
+			ent.Str = append(ent.Str[:0], e.Value...) // readers copy under the lock
+		} else {
+			ent.Str = append(make([]byte, 0, len(e.Value)), e.Value...)
+		}
 		if e.Flags&effect.FlagEncRaw != 0 {
 			ent.Enc = keyspace.EncRaw
 		} else {
@@ -411,7 +421,7 @@ func (en *Engine) applyFlush(d *keyspace.DB, e *effect.Effect) {
 			del := *e
 			del.Op = effect.OpDelete
 			del.Key = []byte(k)
-			en.applyKey(sh, &del, false)
+			en.applyKey(sh, &del, false, nil, false, 0)
 		}
 	}
 	if en.hook != nil {

@@ -56,8 +56,9 @@ type Engine struct {
 	deliverMu sync.Mutex
 	pending   map[effect.NodeID]map[uint64]effect.Effect
 
-	start time.Time
-	stats Stats
+	start   time.Time
+	startMs int64
+	stats   Stats
 }
 
 // Stats counts what the engine did.
@@ -89,6 +90,7 @@ func New(cfg Config) *Engine {
 		pending: map[effect.NodeID]map[uint64]effect.Effect{},
 		start:   time.Now(),
 	}
+	en.startMs = en.start.UnixMilli()
 	for i := range en.dbs {
 		en.dbs[i].Store(keyspace.NewDB())
 	}
@@ -159,6 +161,15 @@ func sortIDs(f []effect.ID) {
 // lruClock is seconds since start, for OBJECT IDLETIME.
 func (en *Engine) lruClock() uint32 { return uint32(time.Since(en.start) / time.Second) }
 
+// lruAt is lruClock for a time the caller already read (Unix ms).
+func (en *Engine) lruAt(nowMs int64) uint32 {
+	d := nowMs - en.startMs
+	if d < 0 {
+		return 0
+	}
+	return uint32(d / 1000)
+}
+
 // IdleSeconds converts an entry's access clock into idle seconds.
 func (en *Engine) IdleSeconds(e *keyspace.Entry) int64 {
 	now := en.lruClock()
@@ -173,11 +184,11 @@ func (en *Engine) db(i int) *keyspace.DB { return en.dbs[i].Load() }
 
 // stamp gives a local effect its identity and causal context, and hands it to
 // the sink. The caller holds the locks of every shard the effect touches.
-func (en *Engine) stamp(e *effect.Effect) {
+func (en *Engine) stamp(e *effect.Effect, nowMs int64) {
 	en.emitMu.Lock()
 	en.seq++
 	e.ID = effect.ID{Node: en.node, Seq: en.seq}
-	e.HLC = en.clock.Now()
+	e.HLC = en.clock.NowAt(nowMs)
 	if en.cluster {
 		e.Frontier = en.frontierLocked()
 	}

@@ -100,7 +100,7 @@ func (en *Engine) deliver(e *effect.Effect) {
 			break
 		}
 		tx = en.Begin1(int(e.DB), e.Key)
-		en.applyKey(tx.shard(int(e.DB), e.Key), e, true)
+		en.applyKey(tx.shard(int(e.DB), e.Key), e, true, nil, false, 0)
 	}
 	en.emitMu.Lock()
 	en.applied[e.ID.Node] = e.ID.Seq

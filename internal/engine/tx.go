@@ -18,6 +18,13 @@ type Tx struct {
 	buf   [4]lockRef
 	Now   int64 // Unix ms at Begin; expiry is judged against it
 	all   bool
+
+	eff effect.Effect // the effect being written (no allocation per write)
+	// the last key looked up, so a write right after a read skips a lookup
+	lastKey   []byte
+	lastDB    int
+	lastEnt   *keyspace.Entry
+	lastValid bool
 }
 
 type lockRef struct {
@@ -33,6 +40,7 @@ func (en *Engine) newTx() *Tx {
 	tx.en = en
 	tx.locks = tx.buf[:0]
 	tx.all = false
+	tx.lastValid = false
 	return tx
 }
 
@@ -126,6 +134,7 @@ func (tx *Tx) lock() {
 		tx.unlock()
 	}
 	tx.Now = tx.en.clock.PhysicalNow()
+	tx.lastValid = false
 }
 
 func (tx *Tx) unlock() {
@@ -142,6 +151,8 @@ func (tx *Tx) End() {
 		tx.locks = nil
 	}
 	tx.en = nil
+	tx.lastKey, tx.lastEnt, tx.lastValid = nil, nil, false
+	tx.eff = effect.Effect{}
 	txPool.Put(tx)
 }
 
@@ -172,6 +183,7 @@ func (tx *Tx) DB(db int) *keyspace.DB {
 func (tx *Tx) Get(db int, key []byte) *keyspace.Entry {
 	sh := tx.shard(db, key)
 	ent := sh.M[string(key)]
+	tx.lastKey, tx.lastDB, tx.lastEnt, tx.lastValid = key, db, ent, true
 	if ent == nil || !ent.Exists() {
 		return nil
 	}
@@ -179,7 +191,7 @@ func (tx *Tx) Get(db int, key []byte) *keyspace.Entry {
 		tx.expire(db, key)
 		return nil
 	}
-	ent.Access = tx.en.lruClock()
+	ent.Access = tx.en.lruAt(tx.Now)
 	return ent
 }
 
@@ -214,16 +226,24 @@ func (tx *Tx) expire(db int, key []byte) {
 }
 
 // write stamps and applies one local effect on key.
-func (tx *Tx) write(db int, key []byte, e effect.Effect) {
+func (tx *Tx) write(db int, key []byte, op effect.Effect) {
 	sh := tx.shard(db, key)
+	e := &tx.eff
+	*e = op
 	e.DB = uint32(db)
 	e.Key = key
 	en := tx.en
 	if en.cluster {
 		e.Deps = liveTips(sh.M[string(key)])
 	}
-	en.stamp(&e)
-	en.applyKey(sh, &e, true)
+	en.stamp(e, tx.Now)
+	var ent *keyspace.Entry
+	known := tx.lastValid && tx.lastDB == db && string(tx.lastKey) == string(key)
+	if known {
+		ent = tx.lastEnt
+	}
+	ent = en.applyKey(sh, e, true, ent, known, tx.Now)
+	tx.lastKey, tx.lastDB, tx.lastEnt, tx.lastValid = key, db, ent, true
 }
 
 // Assign sets key to a string value. With keepTTL the TTL stays; otherwise it
@@ -300,15 +320,17 @@ func (tx *Tx) Delete(db int, key []byte) {
 func (tx *Tx) FlushDB(db int) {
 	e := effect.Effect{Op: effect.OpFlushDB, DB: uint32(db)}
 	en := tx.en
-	en.stamp(&e)
+	en.stamp(&e, tx.Now)
 	en.applyFlush(tx.DB(db), &e)
+	tx.lastValid = false
 }
 
 // SwapDB swaps two databases. The Tx holds both whole.
 func (tx *Tx) SwapDB(a, b int) {
 	e := effect.Effect{Op: effect.OpSwapDB, DB: uint32(a), Int: int64(b)}
-	tx.en.stamp(&e)
+	tx.en.stamp(&e, tx.Now)
 	tx.en.applySwap(a, b)
+	tx.lastValid = false
 	for i := range tx.locks {
 		tx.locks[i].ptr = tx.en.db(tx.locks[i].db)
 	}

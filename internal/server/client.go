@@ -42,6 +42,7 @@ type client struct {
 	replyMode int
 	skipNext  bool
 
+	lastLookup      *commands.Command
 	closeAfterReply bool
 	killed          atomic.Bool
 }
@@ -110,7 +111,6 @@ func (c *client) serve() {
 			}
 			return
 		}
-		c.lastInteraction.Store(time.Now().UnixNano())
 		c.s.dispatch(c, args)
 		if c.closeAfterReply {
 			c.w.Flush()
@@ -133,8 +133,15 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		return
 	}
 	s.Stats.Commands.Add(1)
+	start := time.Now()
+	c.lastInteraction.Store(start.UnixNano())
 	mark := c.w.Buffered()
-	cmd := s.Table.Lookup(args[0])
+	var cmd *commands.Command
+	if c.lastLookup != nil && commands.EqualFold(args[0], c.lastLookup.Name) {
+		cmd = c.lastLookup // pipelines repeat one command: skip the table
+	} else if cmd = s.Table.Lookup(args[0]); cmd != nil {
+		c.lastLookup = cmd
+	}
 	ctx := &c.ctx
 	ctx.Args = args
 	ctx.Failed = false
@@ -166,7 +173,6 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		s.finishReject(c, ctx, cmd, mark)
 		return
 	}
-	start := time.Now()
 	cmd.Handler(ctx)
 	dur := time.Since(start)
 	cmd.Stats.Calls.Add(1)
