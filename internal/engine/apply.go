@@ -17,10 +17,14 @@ type history struct {
 }
 
 func histOf(ent *keyspace.Entry) *history {
-	if ent == nil || ent.Aux == nil {
+	if ent == nil {
 		return nil
 	}
-	return ent.Aux.V.(*history)
+	a := ent.Aux()
+	if a == nil {
+		return nil
+	}
+	return a.V.(*history)
 }
 
 // liveTips lists the key's live effects that no other live effect observed.
@@ -50,9 +54,8 @@ func liveTips(ent *keyspace.Entry) []effect.ID {
 // returns the key's entry afterwards (nil if gone). ent/known let a caller
 // that already looked the key up skip the lookup.
 func (en *Engine) applyKey(sh *keyspace.Shard, e *effect.Effect, notify bool, ent *keyspace.Entry, known bool, nowMs int64) *keyspace.Entry {
-	key := string(e.Key) // no allocation for the lookup
 	if !known {
-		ent = sh.M[key]
+		ent = sh.Get(e.Key)
 	}
 	if !en.cluster {
 		ent = en.applyStable(sh, e, ent, nowMs)
@@ -63,14 +66,13 @@ func (en *Engine) applyKey(sh *keyspace.Shard, e *effect.Effect, notify bool, en
 	}
 	h := histOf(ent)
 	if ent == nil {
-		ent = &keyspace.Entry{}
-		sh.M[string(e.Key)] = ent
+		ent = keyspace.NewEntry(e.Key)
+		sh.Put(ent)
 	}
 	if h == nil {
-		h = &history{base: *ent}
-		h.base.Aux = nil
-		h.base.Str = append([]byte(nil), ent.Str...) // in-place ops must not reach the base
-		ent.Aux = &keyspace.Aux{V: h}
+		h = &history{}
+		h.base.CopyValue(ent) // a copy: in-place ops must not reach the base
+		ent.SetAux(&keyspace.Aux{V: h})
 	}
 	c := e.Clone()
 	// insert in stamp order
@@ -94,7 +96,7 @@ func (en *Engine) applyKey(sh *keyspace.Shard, e *effect.Effect, notify bool, en
 		eval(ent, h)
 	}
 
-	sh.Reindex(key, ent)
+	sh.Reindex(ent)
 	if notify && en.hook != nil {
 		en.hook(int(e.DB), e.Key, e)
 	}
@@ -106,7 +108,7 @@ func (en *Engine) applyKey(sh *keyspace.Shard, e *effect.Effect, notify bool, en
 func (en *Engine) applyStable(sh *keyspace.Shard, e *effect.Effect, ent *keyspace.Entry, nowMs int64) *keyspace.Entry {
 	if e.Op == effect.OpDelete {
 		if ent != nil {
-			sh.Delete(string(e.Key))
+			sh.Delete(e.Key)
 		}
 		return nil
 	}
@@ -114,23 +116,23 @@ func (en *Engine) applyStable(sh *keyspace.Shard, e *effect.Effect, ent *keyspac
 		if e.Op == effect.OpExpire {
 			return nil // TTL on a missing key changes nothing
 		}
-		ent = &keyspace.Entry{}
+		ent = keyspace.NewEntry(e.Key)
 		applyOp(ent, e)
 		if !ent.Exists() {
 			return nil
 		}
 		ent.Access = en.lruAt(nowMs)
-		sh.Put(string(e.Key), ent)
+		sh.Put(ent)
 		return ent
 	}
 	hadTTL := ent.Expire != 0
 	applyOp(ent, e)
 	if !ent.Exists() {
-		sh.Delete(string(e.Key))
+		sh.Delete(e.Key)
 		return nil
 	}
 	if hadTTL != (ent.Expire != 0) {
-		sh.Reindex(string(e.Key), ent)
+		sh.Reindex(ent)
 	}
 	return ent
 }
@@ -142,12 +144,8 @@ func applyOp(ent *keyspace.Entry, e *effect.Effect) {
 	switch e.Op {
 	case effect.OpAssign:
 		ent.Kind = keyspace.KindString
-		ent.Obj = nil
-		if cap(ent.Str) >= len(e.Value) && cap(ent.Str) <= 2*len(e.Value)+32 {
-			ent.Str = append(ent.Str[:0], e.Value...) // readers copy under the lock
-		} else {
-			ent.Str = append(make([]byte, 0, len(e.Value)), e.Value...)
-		}
+		ent.SetObj(nil)
+		ent.SetStr(e.Value)
 		if e.Flags&effect.FlagEncRaw != 0 {
 			ent.Enc = keyspace.EncRaw
 		} else {
@@ -172,7 +170,8 @@ func applyOp(ent *keyspace.Entry, e *effect.Effect) {
 			return
 		}
 		ent.Kind = keyspace.KindString
-		ent.Str = strconv.AppendInt(ent.Str[:0], sum, 10)
+		var num [24]byte
+		ent.SetStr(strconv.AppendInt(num[:0], sum, 10))
 		ent.Enc = keyspace.EncInt
 	case effect.OpAddFloat:
 		incr, ok := ParseLongDouble(e.Value)
@@ -192,7 +191,7 @@ func applyOp(ent *keyspace.Entry, e *effect.Effect) {
 			return
 		}
 		ent.Kind = keyspace.KindString
-		ent.Str = FormatLongDouble(sum)
+		ent.SetStr(FormatLongDouble(sum))
 		if len(ent.Str) <= embstrMax {
 			ent.Enc = keyspace.EncEmbstr
 		} else {
@@ -201,14 +200,14 @@ func applyOp(ent *keyspace.Entry, e *effect.Effect) {
 	case effect.OpAppend:
 		if ent.Kind == keyspace.KindNone {
 			ent.Kind = keyspace.KindString
-			ent.Str = append([]byte(nil), e.Value...)
+			ent.SetStr(e.Value)
 			ent.Enc = StringEncoding(ent.Str)
 			return
 		}
 		if ent.Kind != keyspace.KindString {
 			return
 		}
-		ent.Str = append(ent.Str, e.Value...)
+		ent.AppendStr(e.Value)
 		ent.Enc = keyspace.EncRaw
 	case effect.OpSetRange:
 		if ent.Kind != keyspace.KindNone && ent.Kind != keyspace.KindString {
@@ -216,9 +215,7 @@ func applyOp(ent *keyspace.Entry, e *effect.Effect) {
 		}
 		ent.Kind = keyspace.KindString
 		end := int(e.Int) + len(e.Value)
-		if end > len(ent.Str) {
-			ent.Str = growZero(ent.Str, end)
-		}
+		ent.GrowStr(end)
 		copy(ent.Str[e.Int:], e.Value)
 		ent.Enc = keyspace.EncRaw
 	case effect.OpSetBit:
@@ -227,9 +224,7 @@ func applyOp(ent *keyspace.Entry, e *effect.Effect) {
 		}
 		ent.Kind = keyspace.KindString
 		byteIdx := int(e.Int >> 3)
-		if byteIdx >= len(ent.Str) {
-			ent.Str = growZero(ent.Str, byteIdx+1)
-		}
+		ent.GrowStr(byteIdx + 1)
 		mask := byte(1) << (7 - uint(e.Int&7))
 		if e.Flags&effect.FlagBit != 0 {
 			ent.Str[byteIdx] |= mask
@@ -248,19 +243,9 @@ func applyOp(ent *keyspace.Entry, e *effect.Effect) {
 
 func clearEntry(ent *keyspace.Entry) {
 	ent.Kind = keyspace.KindNone
-	ent.Str, ent.Obj, ent.Expire, ent.Enc = nil, nil, 0, 0
-}
-
-func growZero(b []byte, n int) []byte {
-	if n <= cap(b) {
-		old := len(b)
-		b = b[:n]
-		clear(b[old:])
-		return b
-	}
-	nb := make([]byte, n, n+n/4)
-	copy(nb, b)
-	return nb
+	ent.Str = ent.Str[:0]
+	ent.SetObj(nil)
+	ent.Expire, ent.Enc = 0, 0
 }
 
 // eval recomputes the materialised entry from base and live effects — a pure
@@ -272,7 +257,6 @@ func growZero(b []byte, n int) []byte {
 //     in stamp order (all of them when there is no W);
 //   - the TTL is last-writer-wins among surviving TTL-setting effects.
 func eval(ent *keyspace.Entry, h *history) {
-	aux := ent.Aux
 	var removes []*effect.Effect
 	for i := range h.live {
 		if h.live[i].Op == effect.OpDelete {
@@ -297,8 +281,7 @@ func eval(ent *keyspace.Entry, h *history) {
 	}
 	var st keyspace.Entry
 	if len(removes) == 0 {
-		st = h.base
-		st.Str = append([]byte(nil), h.base.Str...)
+		st.CopyValue(&h.base)
 	}
 	if w != nil {
 		expire := st.Expire
@@ -333,9 +316,7 @@ func eval(ent *keyspace.Entry, h *history) {
 	if !st.Exists() {
 		st.Expire = 0
 	}
-	st.Access = ent.Access
-	*ent = st
-	ent.Aux = aux
+	ent.CopyValue(&st)
 }
 
 // embstrMax is the longest string Redis stores "embstr".
@@ -407,21 +388,17 @@ func (en *Engine) applyFlush(d *keyspace.DB, e *effect.Effect) {
 	for i := range d.Shards {
 		sh := &d.Shards[i]
 		if !en.cluster {
-			if len(sh.M) > 0 {
+			if sh.Len() > 0 {
 				sh.Clear()
 			}
 			continue
 		}
 		// observed-remove, key by key: each key gets the flush as a delete
-		keys := make([]string, 0, len(sh.M))
-		for k := range sh.M {
-			keys = append(keys, k)
-		}
-		for _, k := range keys {
+		for _, ent := range sh.Entries() {
 			del := *e
 			del.Op = effect.OpDelete
-			del.Key = []byte(k)
-			en.applyKey(sh, &del, false, nil, false, 0)
+			del.Key = append([]byte(nil), ent.Key()...)
+			en.applyKey(sh, &del, false, ent, true, 0)
 		}
 	}
 	if en.hook != nil {

@@ -14,12 +14,12 @@ func (en *Engine) ScanShard(db, shard int, fn func(key string, e *keyspace.Entry
 	tx := en.newTx()
 	tx.locks = append(tx.locks, lockRef{db: db, shard: shard})
 	tx.lock()
-	for k, e := range tx.locks[0].ptr.Shards[shard].M {
-		if !e.Exists() || (e.Expire != 0 && e.Expire <= tx.Now) {
-			continue
+	tx.locks[0].ptr.Shards[shard].Range(func(e *keyspace.Entry) bool {
+		if e.Exists() && (e.Expire == 0 || e.Expire > tx.Now) {
+			fn(string(e.Key()), e)
 		}
-		fn(k, e)
-	}
+		return true
+	})
 	tx.End()
 }
 
@@ -72,9 +72,9 @@ func (en *Engine) ActiveExpire(budget time.Duration) int {
 				now := en.clock.PhysicalNow()
 				var expired []string
 				sampled := 0
-				for k, e := range sh.Vol {
+				for e := range sh.Vol {
 					if e.Expire <= now {
-						expired = append(expired, k)
+						expired = append(expired, string(e.Key()))
 					}
 					sampled++
 					if sampled >= 20 {

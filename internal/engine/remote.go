@@ -170,8 +170,8 @@ func (en *Engine) Compact() int {
 			tx.locks = append(tx.locks, lockRef{db: d, shard: s})
 			tx.lock()
 			sh := &tx.locks[0].ptr.Shards[s]
-			for k, ent := range sh.Live {
-				folded += en.fold(sh, k, ent)
+			for ent := range sh.Live {
+				folded += en.fold(sh, ent)
 			}
 			tx.End()
 		}
@@ -181,7 +181,7 @@ func (en *Engine) Compact() int {
 
 // fold moves the longest stable prefix of a key's live history, that every
 // remaining live effect has observed, into its base.
-func (en *Engine) fold(sh *keyspace.Shard, key string, ent *keyspace.Entry) int {
+func (en *Engine) fold(sh *keyspace.Shard, ent *keyspace.Entry) int {
 	h := histOf(ent)
 	en.emitMu.Lock()
 	k := 0
@@ -208,21 +208,18 @@ func (en *Engine) fold(sh *keyspace.Shard, key string, ent *keyspace.Entry) int 
 	}
 	prefix := &history{base: h.base, live: h.live[:k]}
 	var b keyspace.Entry
-	b.Aux = &keyspace.Aux{V: prefix}
 	eval(&b, prefix)
-	b.Aux = nil
 	h.base = b
 	h.live = append([]effect.Effect(nil), h.live[k:]...)
 	if len(h.live) == 0 {
-		access := ent.Access
-		*ent = b
-		ent.Access = access
+		ent.SetAux(nil)
+		ent.CopyValue(&b)
 		if !ent.Exists() {
-			sh.Delete(key)
+			sh.Delete(ent.Key())
 			return k
 		}
 	}
-	sh.Reindex(key, ent)
+	sh.Reindex(ent)
 	return k
 }
 
@@ -234,7 +231,7 @@ func (en *Engine) LiveEffects() int {
 			tx := en.newTx()
 			tx.locks = append(tx.locks, lockRef{db: d, shard: s})
 			tx.lock()
-			for _, ent := range tx.locks[0].ptr.Shards[s].Live {
+			for ent := range tx.locks[0].ptr.Shards[s].Live {
 				n += len(histOf(ent).live)
 			}
 			tx.End()

@@ -182,7 +182,7 @@ func (tx *Tx) DB(db int) *keyspace.DB {
 // is deleted (one effect) and reported missing. It counts as an access.
 func (tx *Tx) Get(db int, key []byte) *keyspace.Entry {
 	sh := tx.shard(db, key)
-	ent := sh.M[string(key)]
+	ent := sh.Get(key)
 	tx.lastKey, tx.lastDB, tx.lastEnt, tx.lastValid = key, db, ent, true
 	if ent == nil || !ent.Exists() {
 		return nil
@@ -209,7 +209,7 @@ func (tx *Tx) Read(db int, key []byte) *keyspace.Entry {
 // Peek is Get without touching the access clock (OBJECT, DEBUG).
 func (tx *Tx) Peek(db int, key []byte) *keyspace.Entry {
 	sh := tx.shard(db, key)
-	ent := sh.M[string(key)]
+	ent := sh.Get(key)
 	if ent == nil || !ent.Exists() {
 		return nil
 	}
@@ -234,7 +234,7 @@ func (tx *Tx) write(db int, key []byte, op effect.Effect) {
 	e.Key = key
 	en := tx.en
 	if en.cluster {
-		e.Deps = liveTips(sh.M[string(key)])
+		e.Deps = liveTips(sh.Get(key))
 	}
 	en.stamp(e, tx.Now)
 	var ent *keyspace.Entry
@@ -341,13 +341,18 @@ func (tx *Tx) SwapDB(a, b int) {
 func (tx *Tx) ForEach(db int, fn func(key string, e *keyspace.Entry) bool) {
 	d := tx.DB(db)
 	for i := range d.Shards {
-		for k, e := range d.Shards[i].M {
+		stop := false
+		d.Shards[i].Range(func(e *keyspace.Entry) bool {
 			if !e.Exists() || (e.Expire != 0 && e.Expire <= tx.Now) {
-				continue
+				return true
 			}
-			if !fn(k, e) {
-				return
+			if !fn(string(e.Key()), e) {
+				stop = true
 			}
+			return !stop
+		})
+		if stop {
+			return
 		}
 	}
 }

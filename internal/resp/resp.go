@@ -15,7 +15,7 @@ type Limits struct {
 	MaxBulkLen      int64 // proto-max-bulk-len, default 512*1024*1024
 	MaxMultibulkLen int64 // default 1024*1024 (Redis 7.0 itself accepts up to 2^31-1)
 	MaxQueryBuf     int64 // client-query-buffer-limit, default 1<<30
-	MaxInline       int   // default 64*1024 (PROTO_INLINE_MAX_SIZE)
+	MaxInline       int   // default 64*1024 (PROTO_INLINE_MAX_SIZE); also bounds unterminated '*'/'$' header lines, as in Redis
 }
 
 // DefaultLimits returns the limits of a default redis-server configuration.

@@ -143,7 +143,7 @@ func (r *Reader) readValue(off *int, depth int) (Value, error) {
 				continue // the attributed value follows
 			}
 			// Never trust the declared count for allocation.
-			elems := make([]Value, 0, min(n, 16))
+			elems := make([]Value, 0, min(n, 8))
 			for i := int64(0); i < n; i++ {
 				e, err := r.readValue(off, depth+1)
 				if err != nil {

@@ -70,6 +70,9 @@ func (s *Server) newClient(conn net.Conn) *client {
 	})
 	c.r.SetAuthenticated(c.authed)
 	c.w = resp.NewWriter(conn, 16*1024)
+	// replies go out whenever the reader is about to wait for more input:
+	// after a pipelined batch, and before blocking on a half-received command
+	c.r.SetBeforeRead(c.w.Flush)
 	c.ctx = commands.Ctx{W: c.w, Eng: s.Eng, Client: c, Server: s}
 	s.mu.Lock()
 	s.clients[c.id] = c
@@ -116,12 +119,7 @@ func (c *client) serve() {
 			c.w.Flush()
 			return
 		}
-		if c.r.Buffered() == 0 {
-			if err := c.w.Flush(); err != nil {
-				return
-			}
-		}
-		if c.killed.Load() {
+		if c.w.Err() != nil || c.killed.Load() {
 			return
 		}
 	}
