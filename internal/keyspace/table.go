@@ -124,3 +124,21 @@ func (t *table) resize() {
 		t.tags[i] = tagOf(h)
 	}
 }
+
+// Random returns an entry from a random place in the shard (nil if empty):
+// pick(n) must return a number in [0, n). Entries after long empty runs are
+// a little likelier, as with Redis' own sampling.
+func (s *Shard) Random(pick func(n int) int, ok func(e *Entry) bool) *Entry {
+	t := &s.t
+	if t.n == 0 {
+		return nil
+	}
+	start := pick(len(t.slots))
+	for i := 0; i < len(t.slots); i++ {
+		e := t.slots[(start+i)&(len(t.slots)-1)]
+		if e != nil && e != tombstone && ok(e) {
+			return e
+		}
+	}
+	return nil
+}

@@ -1,0 +1,66 @@
+package engine
+
+import (
+	"math/rand/v2"
+
+	"github.com/lightconedb/lightcone/internal/keyspace"
+)
+
+// Helpers for commands that walk the keyspace a shard at a time (SCAN,
+// RANDOMKEY). They only read; expired keys they meet are left to Get/Peek,
+// which delete them as one effect each.
+
+// BeginShard locks one whole shard of db. Keys of that shard (and only
+// those) may be used with the Tx.
+func (en *Engine) BeginShard(db, shard int) *Tx {
+	tx := en.newTx()
+	tx.locks = append(tx.locks, lockRef{db: db, shard: shard})
+	tx.lock()
+	return tx
+}
+
+// lockedShard returns a shard the Tx holds.
+func (tx *Tx) lockedShard(db, shard int) *keyspace.Shard {
+	for i := range tx.locks {
+		if tx.locks[i].db == db && tx.locks[i].shard == shard {
+			return &tx.locks[i].ptr.Shards[shard]
+		}
+	}
+	panic("engine: shard used outside its transaction's locks")
+}
+
+// ShardKeys appends to dst the keys of a locked shard that hold a value,
+// expired ones included (the caller looks each up to have those deleted).
+func (tx *Tx) ShardKeys(db, shard int, dst []string) []string {
+	tx.lockedShard(db, shard).Range(func(e *keyspace.Entry) bool {
+		if e.Exists() {
+			dst = append(dst, string(e.Key()))
+		}
+		return true
+	})
+	return dst
+}
+
+// AnyKey returns a key of a locked shard that holds a value (possibly
+// expired), taken from a random place in the shard. ok is false when the
+// shard holds no value.
+func (tx *Tx) AnyKey(db, shard int) (key []byte, ok bool) {
+	e := tx.lockedShard(db, shard).Random(rand.IntN, (*keyspace.Entry).Exists)
+	if e == nil {
+		return nil, false
+	}
+	return append([]byte(nil), e.Key()...), true
+}
+
+// ShardSizes stores in n the number of entries of every shard of db (ghosts
+// included), locking one shard at a time: a cheap, slightly stale census for
+// choosing a random key.
+func (en *Engine) ShardSizes(db int, n *[keyspace.NumShards]int) {
+	d := en.db(db)
+	for s := range d.Shards {
+		sh := &d.Shards[s]
+		sh.Lock()
+		n[s] = sh.Len()
+		sh.Unlock()
+	}
+}
