@@ -1,0 +1,120 @@
+package diff
+
+import (
+	"flag"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+var (
+	flagSeeds = flag.Int("diff.seeds", 20, "TestRandom: number of seeds to run")
+	flagSeed  = flag.Uint64("diff.seed", 1, "TestRandom: first seed")
+	flagOps   = flag.Int("diff.ops", 600, "TestRandom: operations per seed")
+	flagGen   = flag.String("diff.gen", "", "TestRandom: comma-separated generator families to use (default: all)")
+)
+
+// historyLen is how many of the last commands a failure report shows.
+const historyLen = 20
+
+// TestRandom sends seeded random command sequences to both servers and
+// compares every reply. One subtest per seed; a failure names the seed, the
+// op index and the last commands (in case file syntax), and reproduces with
+//
+//	go test ./test/diff -run TestRandom -diff.seed=N -diff.seeds=1 [-diff.ops=... -diff.gen=...]
+func TestRandom(t *testing.T) {
+	needServers(t)
+	names := make([]string, 0, len(generators))
+	for name := range generators {
+		names = append(names, name)
+	}
+	slices.Sort(names) // map order must not change what a seed does
+	if *flagGen != "" {
+		want := strings.Split(*flagGen, ",")
+		for _, w := range want {
+			if generators[w] == nil {
+				t.Fatalf("-diff.gen: no generator %q (have %s)", w, strings.Join(names, ", "))
+			}
+		}
+		names = want
+	}
+	if len(names) == 0 {
+		t.Fatal("no generators registered")
+	}
+	// Fail once, not once per seed, if the servers cannot even be reset.
+	p := &Pair{}
+	err := p.Reset()
+	p.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for i := 0; i < *flagSeeds; i++ {
+		seed := *flagSeed + uint64(i)
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			total += runSeed(t, seed, names, *flagOps)
+		})
+	}
+	t.Logf("%d random operations over %d seeds, generators: %s", total, *flagSeeds, strings.Join(names, ", "))
+}
+
+// runSeed runs one seeded sequence on fresh connections to both servers,
+// after FLUSHALL; it returns the number of operations compared.
+func runSeed(t *testing.T, seed uint64, names []string, ops int) int {
+	p := &Pair{}
+	defer p.Close()
+	if err := p.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	g := NewGen(seed)
+	var history []string
+	record := func(i int, op Op) {
+		tag := ""
+		if op.Sort {
+			tag = "!sort "
+		} else if op.NoCompare {
+			tag = "!nocompare "
+		}
+		history = append(history, fmt.Sprintf("%5d  %s%s", i, tag, Quote(op.Args)))
+		if len(history) > historyLen {
+			history = history[1:]
+		}
+	}
+	fail := func(i int, msg string) {
+		t.Fatalf("seed %d, op %d: %s\nlast %d commands (op index, command):\n%s\nreproduce: go test ./test/diff -run TestRandom -diff.seed=%d -diff.seeds=1 -diff.ops=%d -diff.gen=%s",
+			seed, i, msg, len(history), strings.Join(history, "\n"), seed, ops, strings.Join(names, ","))
+	}
+	done := 0
+	for i := 0; i < ops; i++ {
+		if g.Chance(0.02) {
+			sel := Op{Args: []string{"SELECT", g.IntArg(0, 3)}}
+			record(i, sel)
+			if msg := doOp(p, sel); msg != "" {
+				fail(i, msg)
+			}
+		}
+		op := generators[names[g.R.IntN(len(names))]](g)
+		record(i, op)
+		if msg := doOp(p, op); msg != "" {
+			fail(i, msg)
+		}
+		done++
+	}
+	return done
+}
+
+// doOp runs op on both servers and returns "" or a mismatch report.
+func doOp(p *Pair, op Op) string {
+	rv, lv, err := p.Do(op.Args...)
+	if err != nil {
+		return fmt.Sprintf("%s\n  %v", Quote(op.Args), err)
+	}
+	if op.NoCompare {
+		return ""
+	}
+	if msg := compareReplies(rv, lv, op.Sort, false); msg != "" {
+		return Quote(op.Args) + "\n" + msg
+	}
+	return ""
+}
