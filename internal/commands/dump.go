@@ -60,11 +60,11 @@ func cmdDump(c *Ctx) {
 // cmdRestore follows Redis' order of checks: options, then BUSYKEY, then
 // the TTL, then the payload's footer and body.
 //
-// IDLETIME and FREQ are validated and then ignored: a restored key starts
-// with a fresh access clock (there is no engine write for it yet) and LFU is
-// not implemented.
+// IDLETIME backdates the key's access clock; FREQ is validated and ignored
+// (LFU is not implemented).
 func cmdRestore(c *Ctx) {
 	var replace, absTTL, idleSet, freqSet bool
+	var idle int64
 	for i := 4; i < len(c.Args); i++ {
 		more := i+1 < len(c.Args)
 		switch {
@@ -81,7 +81,7 @@ func cmdRestore(c *Ctx) {
 				c.Error("ERR Invalid IDLETIME value, must be >= 0")
 				return
 			}
-			idleSet = true
+			idleSet, idle = true, v
 			i++
 		case c.Is(i, "freq") && more && !idleSet:
 			v, ok := c.IntArg(i + 1)
@@ -138,6 +138,9 @@ func cmdRestore(c *Ctx) {
 	switch obj.Type {
 	case rdb.TypeString:
 		tx.Assign(c.DB, key, obj.Str, ttl, false)
+		if idleSet {
+			tx.SetIdle(c.DB, key, idle)
+		}
 	default:
 		c.Error("ERR Bad data format")
 		return

@@ -123,11 +123,7 @@ func canCopyEntry(ent *keyspace.Entry) bool {
 func copyEntry(tx *engine.Tx, db int, key []byte, ent *keyspace.Entry, expireAt int64) {
 	switch ent.Kind {
 	case keyspace.KindString:
-		if ent.Enc == keyspace.EncRaw {
-			tx.AssignRaw(db, key, ent.Str, expireAt, false)
-		} else {
-			tx.Assign(db, key, ent.Str, expireAt, false)
-		}
+		tx.AssignEnc(db, key, ent.Str, ent.Enc, expireAt)
 	}
 }
 

@@ -57,10 +57,11 @@ func (o Op) String() string {
 
 // Flags.
 const (
-	FlagKeepTTL uint8 = 1 << iota // OpAssign leaves the TTL alone
-	FlagBit                       // OpSetBit sets the bit to 1
-	FlagEncRaw                    // OpAssign: value was built in place (Redis "raw" encoding)
-	flagMask    = FlagKeepTTL | FlagBit | FlagEncRaw
+	FlagKeepTTL   uint8 = 1 << iota // OpAssign leaves the TTL alone
+	FlagBit                         // OpSetBit sets the bit to 1
+	FlagEncRaw                      // OpAssign: value was built in place (Redis "raw" encoding)
+	FlagEncEmbstr                   // OpAssign: keep Redis' "embstr" encoding even for a number
+	flagMask      = FlagKeepTTL | FlagBit | FlagEncRaw | FlagEncEmbstr
 )
 
 // Effect is one immutable write. Key and Value may alias caller memory: an

@@ -148,6 +148,8 @@ func applyOp(ent *keyspace.Entry, e *effect.Effect) {
 		ent.SetStr(e.Value)
 		if e.Flags&effect.FlagEncRaw != 0 {
 			ent.Enc = keyspace.EncRaw
+		} else if e.Flags&effect.FlagEncEmbstr != 0 && len(ent.Str) <= embstrMax {
+			ent.Enc = keyspace.EncEmbstr
 		} else {
 			ent.Enc = StringEncoding(ent.Str)
 		}

@@ -273,6 +273,36 @@ func (tx *Tx) AssignRaw(db int, key, val []byte, expireAt int64, keepTTL bool) {
 	tx.write(db, key, effect.Effect{Op: effect.OpAssign, Flags: fl, Int: expireAt, Value: val})
 }
 
+// AssignEnc is Assign that keeps a value's Redis encoding (RENAME, COPY,
+// MOVE carry the source's encoding along).
+func (tx *Tx) AssignEnc(db int, key, val []byte, enc uint8, expireAt int64) {
+	var fl uint8
+	switch enc {
+	case keyspace.EncRaw:
+		fl = effect.FlagEncRaw
+	case keyspace.EncEmbstr:
+		fl = effect.FlagEncEmbstr
+	}
+	if val == nil {
+		val = []byte{}
+	}
+	tx.write(db, key, effect.Effect{Op: effect.OpAssign, Flags: fl, Int: expireAt, Value: val})
+}
+
+// SetIdle backdates key's access clock by secs (RESTORE ... IDLETIME). The
+// access clock is this node's cache metadata, not replicated data.
+func (tx *Tx) SetIdle(db int, key []byte, secs int64) {
+	ent := tx.shard(db, key).Get(key)
+	if ent == nil {
+		return
+	}
+	now := int64(tx.en.lruAt(tx.Now))
+	if secs > now {
+		secs = now
+	}
+	ent.Access = uint32(now - secs)
+}
+
 // AddInt adds delta to the integer at key (0 if missing). The caller has
 // checked that the value is an integer and that the sum does not overflow.
 func (tx *Tx) AddInt(db int, key []byte, delta int64) {
