@@ -160,19 +160,7 @@ func newLogger(set *server.Settings, stderr io.Writer) (*slog.Logger, io.Closer,
 		}
 		out, closer = f, f
 	}
-	lv := new(slog.LevelVar)
-	switch set.Get("loglevel") {
-	case "debug":
-		lv.Set(slog.LevelDebug)
-	case "verbose":
-		lv.Set(slog.LevelDebug + 2)
-	case "notice":
-		lv.Set(slog.LevelInfo)
-	case "warning":
-		lv.Set(slog.LevelWarn)
-	case "nothing":
-		lv.Set(slog.LevelError + 100)
-	}
+	lv := &set.Level // CONFIG SET loglevel changes it at runtime
 	opts := &slog.HandlerOptions{Level: lv}
 	var h slog.Handler
 	if set.Get("log-format") == "json" {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,10 +42,14 @@ type client struct {
 	lastCmd   string
 	replyMode int
 	skipNext  bool
+	noEvict   bool // CLIENT NO-EVICT
+	noTouch   bool // CLIENT NO-TOUCH
+	proto     int  // RESP version, copied after each command for CLIENT LIST
 
 	lastLookup      *commands.Command
 	closeAfterReply bool
 	killed          atomic.Bool
+	limitsGen       int64 // admin.limitsGen the reader's limits were set from
 }
 
 func (s *Server) newClient(conn net.Conn) *client {
@@ -63,13 +68,14 @@ func (s *Server) newClient(conn net.Conn) *client {
 		c.addr = conn.LocalAddr().String() + ":0"
 	}
 	c.authed = s.Settings.Get("requirepass") == ""
-	c.r = resp.NewReader(conn, 16*1024)
+	c.r = resp.NewReader(connReader{c}, 16*1024)
+	c.limitsGen = s.admin.limitsGen.Load()
 	c.r.SetLimits(resp.Limits{
 		MaxBulkLen:  s.Settings.Int("proto-max-bulk-len"),
 		MaxQueryBuf: s.Settings.Int("client-query-buffer-limit"),
 	})
 	c.r.SetAuthenticated(c.authed)
-	c.w = resp.NewWriter(conn, 16*1024)
+	c.w = resp.NewWriter(connWriter{c}, 16*1024)
 	// replies go out whenever the reader is about to wait for more input:
 	// after a pipelined batch, and before blocking on a half-received command
 	c.r.SetBeforeRead(c.w.Flush)
@@ -195,6 +201,7 @@ func (c *client) afterCommand(cmd *commands.Command, mark int) {
 	if cmd != nil {
 		c.mu.Lock()
 		c.lastCmd = cmd.Name
+		c.proto = c.w.Proto()
 		c.mu.Unlock()
 	}
 	switch {
@@ -221,9 +228,13 @@ func unknownCommand(args [][]byte) string {
 	return msg + rest
 }
 
+// trunc is C's "%.*s": at most n bytes, and nothing from a NUL byte on.
 func trunc(s string, n int) string {
 	if n < 0 {
 		n = 0
+	}
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		s = s[:i]
 	}
 	if len(s) > n {
 		return s[:n]

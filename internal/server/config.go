@@ -2,8 +2,11 @@ package server
 
 import (
 	"bufio"
+
 	"fmt"
+	"github.com/lightconedb/lightcone/internal/commands"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -35,7 +38,14 @@ type Param struct {
 	Min     int64
 	Max     int64
 	Mutable bool // CONFIG SET may change it at runtime
-	Help    string
+	// Protected parameters are refused by CONFIG SET even though Mutable
+	// ("can't set protected config"), as Redis' enable-protected-configs no.
+	Protected bool
+	// Fixed parameters accept only their default: they report an honest
+	// value to tools that read them (redis-benchmark reads save and
+	// appendonly) for a feature Lightcone provides differently.
+	Fixed bool
+	Help  string
 	// OnSet, when set, is called with the server after a runtime change.
 	OnSet func(s *Server, value string) error
 }
@@ -46,7 +56,7 @@ var Params = []*Param{
 	{Name: "port", Kind: KindInt, Default: "6379", Min: 0, Max: 65535, Mutable: true, Help: "TCP port; 0 disables TCP"},
 	{Name: "unixsocket", Kind: KindString, Default: "", Help: "path of a Unix socket to listen on as well"},
 	{Name: "unixsocketperm", Kind: KindOctal, Default: "0", Help: "permissions of the Unix socket, octal (e.g. 700)"},
-	{Name: "dir", Kind: KindString, Default: "./lightcone-data", Mutable: true, Help: "data directory: node identity, effect log and snapshots"},
+	{Name: "dir", Kind: KindString, Default: "./lightcone-data", Mutable: true, Protected: true, Help: "data directory: node identity, effect log and snapshots"},
 	{Name: "requirepass", Kind: KindString, Default: "", Mutable: true, Help: "password of the default user (AUTH)"},
 	{Name: "maxclients", Kind: KindInt, Default: "10000", Min: 1, Max: 1 << 30, Mutable: true, Help: "maximum number of connected clients"},
 	{Name: "timeout", Kind: KindInt, Default: "0", Min: 0, Max: 1<<31 - 1, Mutable: true, Help: "close a client idle for this many seconds (0 = never)"},
@@ -54,8 +64,16 @@ var Params = []*Param{
 	{Name: "loglevel", Kind: KindEnum, Default: "notice", Enum: []string{"debug", "verbose", "notice", "warning", "nothing"}, Mutable: true, Help: "log verbosity"},
 	{Name: "log-format", Kind: KindEnum, Default: "text", Enum: []string{"text", "json"}, Help: "log line format"},
 	{Name: "logfile", Kind: KindString, Default: "", Help: "log file path (empty = standard error)"},
-	{Name: "proto-max-bulk-len", Kind: KindMemory, Default: "536870912", Min: 1024 * 1024, Max: 1<<63 - 1, Mutable: true, Help: "largest bulk string a client may send"},
+	{Name: "proto-max-bulk-len", Kind: KindMemory, Default: "536870912", Min: 1024 * 1024, Max: 1<<63 - 1, Mutable: true, Help: "largest bulk string a client may send (and largest string value)",
+		OnSet: func(s *Server, v string) error {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			commands.SetProtoMaxBulkLen(n)
+			return nil
+		}},
 	{Name: "client-query-buffer-limit", Kind: KindMemory, Default: "1073741824", Min: 1024 * 1024, Max: 1<<63 - 1, Mutable: true, Help: "largest unprocessed input of one client"},
+	{Name: "enable-debug-command", Kind: KindEnum, Default: "local", Enum: []string{"no", "yes", "local"}, Help: "allow DEBUG: yes, no, or local (from loopback and Unix socket connections only)"},
+	{Name: "save", Kind: KindString, Default: "", Mutable: true, Fixed: true, Help: `RDB snapshot schedule: only "" (none); Lightcone persists through its effect log`},
+	{Name: "appendonly", Kind: KindBool, Default: "no", Mutable: true, Fixed: true, Help: "AOF persistence: only no; Lightcone persists through its effect log"},
 	{Name: "hz", Kind: KindInt, Default: "10", Min: 1, Max: 500, Mutable: true, Help: "background task frequency (active expiry) per second"},
 }
 
@@ -76,6 +94,24 @@ type Settings struct {
 	vals map[string]string
 	// File is the --config file the settings came from, if any.
 	File string
+	// Level follows loglevel (give it to the logger's handler so that
+	// CONFIG SET loglevel takes effect).
+	Level slog.LevelVar
+}
+
+// LogLevel maps a loglevel value to a slog level.
+func LogLevel(name string) slog.Level {
+	switch name {
+	case "debug":
+		return slog.LevelDebug
+	case "verbose":
+		return slog.LevelDebug + 2
+	case "warning":
+		return slog.LevelWarn
+	case "nothing":
+		return slog.LevelError + 100
+	}
+	return slog.LevelInfo
 }
 
 // NewSettings returns settings at their defaults.
@@ -110,9 +146,15 @@ func (s *Settings) Set(name, value string) error {
 	if err != nil {
 		return err
 	}
+	if p.Fixed && norm != p.Default {
+		return fmt.Errorf("only '%s' is supported by Lightcone", p.Default)
+	}
 	s.mu.Lock()
 	s.vals[p.Name] = norm
 	s.mu.Unlock()
+	if p.Name == "loglevel" {
+		s.Level.Set(LogLevel(norm))
+	}
 	return nil
 }
 

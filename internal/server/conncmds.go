@@ -68,6 +68,10 @@ func cmdSelect(c *commands.Ctx) {
 		c.Error(commands.ErrNotInt)
 		return
 	}
+	if n < -1<<31 || n > 1<<31-1 {
+		c.Error("ERR value is out of range, value must between -2147483648 and 2147483647")
+		return
+	}
 	if n < 0 || n >= int64(c.Eng.Databases()) {
 		c.Error(commands.ErrDBIndex)
 		return

@@ -54,6 +54,7 @@ type Server struct {
 	stopped   chan struct{}
 
 	Stats Stats
+	admin adminState // INFO samples, DEBUG switches (infocmd.go)
 }
 
 // Stats are INFO's counters.
@@ -104,6 +105,7 @@ func New(set *Settings, log *slog.Logger) (*Server, error) {
 	s.Eng = engine.New(engine.Config{Node: node, Databases: int(set.Int("databases"))})
 	s.Table = commands.NewTable()
 	commands.RegisterAll(s.Table)
+	commands.SetProtoMaxBulkLen(set.Int("proto-max-bulk-len"))
 	s.registerServerCommands()
 	return s, nil
 }
@@ -186,6 +188,8 @@ func (s *Server) Listen() error {
 
 // Addrs lists the listening addresses.
 func (s *Server) Addrs() []net.Addr {
+	s.mu.Lock() // CONFIG SET port/bind replace listeners
+	defer s.mu.Unlock()
 	var out []net.Addr
 	for _, ln := range s.listeners {
 		out = append(out, ln.Addr())
@@ -194,6 +198,8 @@ func (s *Server) Addrs() []net.Addr {
 }
 
 func (s *Server) closeListeners() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, ln := range s.listeners {
 		ln.Close()
 	}
@@ -273,7 +279,10 @@ func (s *Server) cron() {
 		case <-time.After(time.Second / time.Duration(hz)):
 		}
 		// Redis: 25% of a cycle's time at most on active expiry.
-		s.Eng.ActiveExpire(time.Second / time.Duration(hz) / 4)
+		if !s.admin.noActiveExpire.Load() { // DEBUG SET-ACTIVE-EXPIRE 0
+			s.Eng.ActiveExpire(time.Second / time.Duration(hz) / 4)
+		}
+		s.sampleStats()
 		if t := s.Settings.Int("timeout"); t > 0 {
 			s.closeIdle(time.Duration(t) * time.Second)
 		}

@@ -253,16 +253,16 @@ func scanCursorIndex(args []string) int {
 }
 
 // RunCaseFile runs one case file against both servers.
-func RunCaseFile(t *testing.T, path string) {
+func RunCaseFile(t *testing.T, path, redisAddr, lightAddr string) {
 	t.Helper()
 	steps, err := parseCaseFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	name := filepath.Base(path)
-	p := &Pair{}
+	p := &Pair{redisAddr: redisAddr, lightAddr: lightAddr}
 	defer p.Close()
-	nErr := 0
+	nErr, compared := 0, 0
 	fail := func(format string, args ...any) {
 		t.Helper()
 		t.Errorf(format, args...)
@@ -303,6 +303,7 @@ func RunCaseFile(t *testing.T, path string) {
 			} else if msg != "" {
 				fail("%s\n%s", where, msg)
 			}
+			compared++
 			continue
 		}
 		rv, lv, err := p.Do(st.args...)
@@ -322,10 +323,12 @@ func RunCaseFile(t *testing.T, path string) {
 		if st.noCmp {
 			continue
 		}
+		compared++
 		if msg := compareReplies(rv, lv, st.sort, st.dump); msg != "" {
 			fail("%s\n%s", where, msg)
 		}
 	}
+	t.Logf("%s: %d replies compared", name, compared)
 }
 
 func errText(err error, ok string) string {

@@ -21,7 +21,7 @@ func TestCases(t *testing.T) {
 	slices.Sort(files)
 	for _, f := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) {
-			RunCaseFile(t, f)
+			RunCaseFile(t, f, redisAddr, lightAddr)
 		})
 	}
 }

@@ -115,11 +115,12 @@ func (c *Client) Close() {
 
 // Pair is one connection to each server.
 type Pair struct {
-	Redis, Light *Client
+	Redis, Light         *Client
+	redisAddr, lightAddr string
 }
 
 // DialPair connects to both servers.
-func DialPair() (*Pair, error) {
+func DialPair(redisAddr, lightAddr string) (*Pair, error) {
 	r, err := Dial("redis", redisAddr)
 	if err != nil {
 		return nil, err
@@ -129,7 +130,7 @@ func DialPair() (*Pair, error) {
 		r.Close()
 		return nil, err
 	}
-	return &Pair{Redis: r, Light: l}, nil
+	return &Pair{Redis: r, Light: l, redisAddr: redisAddr, lightAddr: lightAddr}, nil
 }
 
 // Do sends args to both servers (both are written before either is read)
@@ -162,7 +163,7 @@ func (p *Pair) Close() {
 // every database of both servers is flushed.
 func (p *Pair) Reset() error {
 	p.Close()
-	np, err := DialPair()
+	np, err := DialPair(p.redisAddr, p.lightAddr)
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,7 @@ func TestRandom(t *testing.T) {
 		t.Fatal("no generators registered")
 	}
 	// Fail once, not once per seed, if the servers cannot even be reset.
-	p := &Pair{}
+	p := &Pair{redisAddr: redisAddr, lightAddr: lightAddr}
 	err := p.Reset()
 	p.Close()
 	if err != nil {
@@ -62,7 +62,7 @@ func TestRandom(t *testing.T) {
 // runSeed runs one seeded sequence on fresh connections to both servers,
 // after FLUSHALL; it returns the number of operations compared.
 func runSeed(t *testing.T, seed uint64, names []string, ops int) int {
-	p := &Pair{}
+	p := &Pair{redisAddr: redisAddr, lightAddr: lightAddr}
 	defer p.Close()
 	if err := p.Reset(); err != nil {
 		t.Fatal(err)
