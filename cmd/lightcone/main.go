@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -210,6 +211,13 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 		log.Info("shutting down", "signal", got.String())
 		s.Shutdown()
 	}()
+	if path := os.Getenv("LIGHTCONE_CPUPROFILE"); path != "" {
+		// profiling aid: a CPU profile of the whole run, written at shutdown
+		if f, err := os.Create(path); err == nil {
+			pprof.StartCPUProfile(f)
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
+	}
 	s.Serve()
 	log.Info("bye")
 	return 0

@@ -58,6 +58,7 @@ type Engine struct {
 
 	start   time.Time
 	startMs int64
+	nowHint atomic.Int64 // latest command start time seen (Unix ms), see Tick
 	stats   Stats
 }
 
@@ -156,6 +157,31 @@ func sortIDs(f []effect.ID) {
 		}
 		return f[i].Seq < f[j].Seq
 	})
+}
+
+// Tick tells the engine the current time in Unix ms, read by the caller
+// anyway (the server reads the clock once per command). Transactions begun
+// afterwards use the largest time ticked instead of reading the clock again;
+// the hint only moves forward.
+func (en *Engine) Tick(ms int64) {
+	for {
+		cur := en.nowHint.Load()
+		if ms <= cur || en.nowHint.CompareAndSwap(cur, ms) {
+			return
+		}
+	}
+}
+
+// now is the engine's notion of the current time for a transaction: the
+// latest tick, or the clock when nobody ticks (background work, tests).
+func (en *Engine) now() int64 {
+	if h := en.nowHint.Load(); h != 0 {
+		if p := en.clock.Peek().Millis(); p > h {
+			return p // never behind a stamp already handed out
+		}
+		return h
+	}
+	return en.clock.PhysicalNow()
 }
 
 // lruClock is seconds since start, for OBJECT IDLETIME.

@@ -133,7 +133,7 @@ func (tx *Tx) lock() {
 		}
 		tx.unlock()
 	}
-	tx.Now = tx.en.clock.PhysicalNow()
+	tx.Now = tx.en.now()
 	tx.lastValid = false
 }
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"io"
 	"net"
 	"sort"
 	"strings"
@@ -50,15 +51,25 @@ type client struct {
 	closeAfterReply bool
 	killed          atomic.Bool
 	limitsGen       int64 // admin.limitsGen the reader's limits were set from
+
+	// event-loop clients (fd >= 0): the socket, its loop, unsent output
+	fd         int
+	loop       *loop
+	pending    []byte
+	readBudget int  // socket reads left in this readiness event
+	fdClosed   bool // guarded by mu
 }
 
-func (s *Server) newClient(conn net.Conn) *client {
+// newClient sets up a connection's client state; fd >= 0 means it is served
+// by an event loop on that (non-blocking) socket, else by a goroutine on conn.
+func (s *Server) newClient(conn net.Conn, fd int) *client {
 	c := &client{
 		s:       s,
 		id:      s.nextID.Add(1),
 		conn:    conn,
 		created: time.Now(),
 		user:    "default",
+		fd:      fd,
 	}
 	c.lastInteraction.Store(c.created.UnixNano())
 	c.addr = conn.RemoteAddr().String()
@@ -68,14 +79,19 @@ func (s *Server) newClient(conn net.Conn) *client {
 		c.addr = conn.LocalAddr().String() + ":0"
 	}
 	c.authed = s.Settings.Get("requirepass") == ""
-	c.r = resp.NewReader(connReader{c}, 16*1024)
+	var rd io.Reader = connReader{c}
+	var wr io.Writer = connWriter{c}
+	if fd >= 0 {
+		rd, wr = fdReader{c}, fdWriter{c}
+	}
+	c.r = resp.NewReader(rd, 16*1024)
 	c.limitsGen = s.admin.limitsGen.Load()
 	c.r.SetLimits(resp.Limits{
 		MaxBulkLen:  s.Settings.Int("proto-max-bulk-len"),
 		MaxQueryBuf: s.Settings.Int("client-query-buffer-limit"),
 	})
 	c.r.SetAuthenticated(c.authed)
-	c.w = resp.NewWriter(connWriter{c}, 16*1024)
+	c.w = resp.NewWriter(wr, 16*1024)
 	// replies go out whenever the reader is about to wait for more input:
 	// after a pipelined batch, and before blocking on a half-received command
 	c.r.SetBeforeRead(c.w.Flush)
@@ -98,16 +114,25 @@ func (c *client) SelectDB(db int) {
 
 func (c *client) kill() {
 	if c.killed.CompareAndSwap(false, true) {
-		c.conn.Close()
+		if c.fd >= 0 {
+			c.killFD()
+		} else {
+			c.conn.Close()
+		}
 	}
+}
+
+// forgetClient removes a closed client from the server's list.
+func (s *Server) forgetClient(c *client) {
+	s.mu.Lock()
+	delete(s.clients, c.id)
+	s.mu.Unlock()
 }
 
 func (c *client) serve() {
 	defer func() {
 		c.conn.Close()
-		c.s.mu.Lock()
-		delete(c.s.clients, c.id)
-		c.s.mu.Unlock()
+		c.s.forgetClient(c)
 	}()
 	for {
 		args, err := c.r.ReadCommand()
@@ -137,8 +162,9 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		return
 	}
 	s.Stats.Commands.Add(1)
-	start := time.Now()
-	c.lastInteraction.Store(start.UnixNano())
+	startNs := s.clock.nanos()
+	c.lastInteraction.Store(startNs)
+	s.Eng.Tick(startNs / 1e6)
 	mark := c.w.Buffered()
 	var cmd *commands.Command
 	if c.lastLookup != nil && commands.EqualFold(args[0], c.lastLookup.Name) {
@@ -178,9 +204,9 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		return
 	}
 	cmd.Handler(ctx)
-	dur := time.Since(start)
+	dur := s.clock.nanos() - startNs
 	cmd.Stats.Calls.Add(1)
-	cmd.Stats.Usec.Add(int64(dur / time.Microsecond))
+	cmd.Stats.Usec.Add(dur / 1000)
 	if ctx.Failed {
 		cmd.Stats.FailedCalls.Add(1)
 		s.recordError(ctx.ErrorTag)

@@ -316,7 +316,11 @@ func (cl *client) infoLine(c *commands.Ctx) string {
 	num("id", cl.id)
 	field("addr", cl.addr)
 	field("laddr", laddr)
-	num("fd", int64(connFD(cl.conn)))
+	fd := cl.fd
+	if fd < 0 {
+		fd = connFD(cl.conn)
+	}
+	num("fd", int64(fd))
 	field("name", name)
 	num("age", int64(now.Sub(cl.created)/time.Second))
 	num("idle", int64(idle/time.Second))

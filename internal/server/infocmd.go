@@ -47,6 +47,12 @@ type connReader struct{ c *client }
 func (r connReader) Read(p []byte) (int, error) {
 	c := r.c
 	n, err := c.conn.Read(p)
+	c.countInput(n)
+	return n, err
+}
+
+// countInput accounts n bytes read and applies changed reader limits.
+func (c *client) countInput(n int) {
 	s := c.s
 	s.Stats.NetInput.Add(int64(n))
 	s.admin.reads.Add(1)
@@ -54,7 +60,12 @@ func (r connReader) Read(p []byte) (int, error) {
 		c.limitsGen = g
 		c.r.SetLimits(readerLimits(s.Settings))
 	}
-	return n, err
+}
+
+// countOutput accounts n bytes written.
+func (c *client) countOutput(n int) {
+	c.s.Stats.NetOutput.Add(int64(n))
+	c.s.admin.writes.Add(1)
 }
 
 // connWriter counts a client's output.
@@ -62,8 +73,7 @@ type connWriter struct{ c *client }
 
 func (w connWriter) Write(p []byte) (int, error) {
 	n, err := w.c.conn.Write(p)
-	w.c.s.Stats.NetOutput.Add(int64(n))
-	w.c.s.admin.writes.Add(1)
+	w.c.countOutput(n)
 	return n, err
 }
 

@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,7 +55,11 @@ type Server struct {
 	stopped   chan struct{}
 
 	Stats Stats
-	admin adminState // INFO samples, DEBUG switches (infocmd.go)
+
+	clock   cheapClock
+	loops   []*loop
+	noLoops bool       // serve every connection with a goroutine (LIGHTCONE_NO_EVENT_LOOP)
+	admin   adminState // INFO samples, DEBUG switches (infocmd.go)
 }
 
 // Stats are INFO's counters.
@@ -102,6 +107,8 @@ func New(set *Settings, log *slog.Logger) (*Server, error) {
 		stopped:  make(chan struct{}),
 	}
 	s.Stats.ErrorCounts = map[string]int64{}
+	s.clock.resync()
+	s.noLoops = os.Getenv("LIGHTCONE_NO_EVENT_LOOP") != ""
 	s.Eng = engine.New(engine.Config{Node: node, Databases: int(set.Int("databases"))})
 	s.Table = commands.NewTable()
 	commands.RegisterAll(s.Table)
@@ -207,6 +214,18 @@ func (s *Server) closeListeners() {
 
 // Serve accepts connections until Shutdown. It starts the background cycle.
 func (s *Server) Serve() error {
+	if !s.noLoops {
+		// one core is left to the runtime (GC, cron) and the OS: on two
+		// cores a single loop serves unpipelined clients fastest
+		n := max(1, runtime.GOMAXPROCS(0)-1)
+		if v, err := strconv.Atoi(os.Getenv("LIGHTCONE_EVENT_LOOPS")); err == nil && v > 0 {
+			n = v
+		}
+		if err := s.startLoops(n); err != nil {
+			s.Log.Warn("event loops unavailable, serving with goroutines", "err", err)
+			s.noLoops = true
+		}
+	}
 	s.wg.Add(1)
 	go s.cron()
 	var wg sync.WaitGroup
@@ -256,7 +275,10 @@ func (s *Server) acceptLoop(ln net.Listener) {
 			tc.SetKeepAlive(true)
 			tc.SetKeepAlivePeriod(300 * time.Second)
 		}
-		c := s.newClient(conn)
+		if s.adopt(conn) {
+			continue
+		}
+		c := s.newClient(conn, -1)
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
@@ -279,6 +301,7 @@ func (s *Server) cron() {
 		case <-time.After(time.Second / time.Duration(hz)):
 		}
 		// Redis: 25% of a cycle's time at most on active expiry.
+		s.Eng.Tick(time.Now().UnixMilli())  // background work judges expiry by now, not the last command
 		if !s.admin.noActiveExpire.Load() { // DEBUG SET-ACTIVE-EXPIRE 0
 			s.Eng.ActiveExpire(time.Second / time.Duration(hz) / 4)
 		}
@@ -316,6 +339,7 @@ func (s *Server) Shutdown() {
 		c.kill()
 	}
 	s.mu.Unlock()
+	s.wakeLoops()
 	s.wg.Wait()
 	if path := s.Settings.Get("unixsocket"); path != "" {
 		os.Remove(path)

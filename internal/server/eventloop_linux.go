@@ -1,0 +1,319 @@
+//go:build linux
+
+package server
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+
+	"github.com/lightconedb/lightcone/internal/resp"
+)
+
+// The event loops: a few goroutines, each owning an epoll instance and the
+// connections registered with it, read every ready connection, run its
+// commands and write its replies — no goroutine per connection, no park and
+// wake per request. This is how Redis serves; it matters most for
+// unpipelined traffic, where Go's per-connection goroutines cost a failed
+// read, a park and a wake-up per request.
+//
+// A connection's socket is duplicated out of Go's own poller (the net.Conn
+// is closed right away), so readiness is reported to one epoll only.
+
+type loop struct {
+	s     *Server
+	epfd  int
+	wake  [2]int // pipe: a byte wakes the loop (shutdown)
+	mu    sync.Mutex
+	conns map[int]*client
+}
+
+var errWouldBlock = errors.New("would block")
+
+// startLoops starts n event loops.
+func (s *Server) startLoops(n int) error {
+	for i := 0; i < n; i++ {
+		epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+		if err != nil {
+			return err
+		}
+		l := &loop{s: s, epfd: epfd, conns: map[int]*client{}}
+		if err := syscall.Pipe2(l.wake[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
+			return err
+		}
+		ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(l.wake[0])}
+		if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, l.wake[0], &ev); err != nil {
+			return err
+		}
+		s.loops = append(s.loops, l)
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			l.run()
+		}()
+	}
+	return nil
+}
+
+// adopt moves an accepted connection onto an event loop. It reports false
+// when the connection cannot be served that way (the caller falls back to a
+// goroutine).
+func (s *Server) adopt(conn net.Conn) bool {
+	if s.noLoops {
+		return false
+	}
+	sc, ok := conn.(syscall.Conn)
+	if !ok || len(s.loops) == 0 {
+		return false
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	fd := -1
+	raw.Control(func(f uintptr) {
+		nfd, err := syscall.Dup(int(f))
+		if err == nil {
+			fd = nfd
+		}
+	})
+	if fd < 0 {
+		return false
+	}
+	syscall.CloseOnExec(fd)
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		syscall.Close(fd)
+		return false
+	}
+	c := s.newClient(conn, fd) // keeps the addresses; conn itself is closed below
+	conn.Close()
+	l := s.loops[c.id%int64(len(s.loops))]
+	c.loop = l
+	l.mu.Lock()
+	l.conns[fd] = c
+	l.mu.Unlock()
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(fd)}
+	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		l.close(c)
+	}
+	return true
+}
+
+// run waits for events by parking in Go's own poller on the epoll fd (an
+// epoll fd is itself pollable), so an idle loop blocks no thread and the
+// scheduler needs no hand-off per wait.
+func (l *loop) run() {
+	events := make([]syscall.EpollEvent, 256)
+	syscall.SetNonblock(l.epfd, true)
+	f := os.NewFile(uintptr(l.epfd), "epoll")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		l.s.Log.Error("event loop cannot start", "err", err)
+		return
+	}
+	defer f.Close()
+	for {
+		var n int
+		var werr error
+		err := rc.Read(func(fd uintptr) bool {
+			n, werr = syscall.EpollWait(int(fd), events, 0)
+			if werr == syscall.EINTR {
+				n, werr = 0, nil
+				return true // poll again at once
+			}
+			return n > 0 || werr != nil
+		})
+		if err == nil {
+			err = werr
+		}
+		if err != nil {
+			l.s.Log.Error("event loop stopped", "err", err)
+			return
+		}
+		for i := 0; i < n; i++ {
+			fd := int(events[i].Fd)
+			if fd == l.wake[0] {
+				var buf [64]byte
+				syscall.Read(fd, buf[:])
+				continue
+			}
+			l.mu.Lock()
+			c := l.conns[fd]
+			l.mu.Unlock()
+			if c == nil {
+				continue
+			}
+			ev := events[i].Events
+			if ev&syscall.EPOLLOUT != 0 {
+				if !c.flushPending() {
+					l.close(c)
+					continue
+				}
+			}
+			if ev&(syscall.EPOLLIN|syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0 {
+				l.readable(c)
+			}
+		}
+		if l.s.closing.Load() {
+			l.mu.Lock()
+			empty := len(l.conns) == 0
+			l.mu.Unlock()
+			if empty {
+				syscall.Close(l.wake[0])
+				syscall.Close(l.wake[1])
+				return
+			}
+		}
+	}
+}
+
+// readable runs every complete command the client has sent. Like Redis it
+// reads the socket once per readiness event (epoll is level-triggered, so
+// more input means another event) instead of reading until EAGAIN: a request
+// then costs one read, not one read plus one that fails.
+func (l *loop) readable(c *client) {
+	c.readBudget = 1
+	for {
+		args, err := c.r.ReadCommand()
+		if err != nil {
+			if errors.Is(err, errWouldBlock) {
+				return // replies were flushed before the read that would block
+			}
+			var pe *resp.ProtocolError
+			if errors.As(err, &pe) {
+				c.w.Error("ERR " + pe.Msg)
+				c.w.Flush()
+			}
+			l.close(c)
+			return
+		}
+		l.s.dispatch(c, args)
+		if c.closeAfterReply || c.killed.Load() || c.w.Err() != nil {
+			c.w.Flush()
+			l.close(c)
+			return
+		}
+	}
+}
+
+// close unregisters and closes a client's socket, exactly once.
+func (l *loop) close(c *client) {
+	l.mu.Lock()
+	delete(l.conns, c.fd)
+	l.mu.Unlock()
+	c.mu.Lock()
+	if !c.fdClosed {
+		c.fdClosed = true
+		syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_DEL, c.fd, nil)
+		syscall.Close(c.fd)
+	}
+	c.mu.Unlock()
+	c.s.forgetClient(c)
+}
+
+// wakeAll makes every loop look at its state (shutdown).
+func (s *Server) wakeLoops() {
+	for _, l := range s.loops {
+		syscall.Write(l.wake[1], []byte{1})
+	}
+}
+
+// killFD wakes the loop of a client killed from elsewhere: shutting the
+// socket down makes it readable (EOF), and the loop closes it.
+func (c *client) killFD() {
+	c.mu.Lock()
+	if !c.fdClosed {
+		syscall.Shutdown(c.fd, syscall.SHUT_RDWR)
+	}
+	c.mu.Unlock()
+}
+
+// fdReader reads a loop client's socket without blocking.
+type fdReader struct{ c *client }
+
+func (r fdReader) Read(p []byte) (int, error) {
+	c := r.c
+	if c.readBudget == 0 {
+		return 0, errWouldBlock
+	}
+	c.readBudget--
+	for {
+		n, err := syscall.Read(c.fd, p)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err == syscall.EAGAIN {
+			return 0, errWouldBlock
+		}
+		if err != nil {
+			return 0, err
+		}
+		if n == 0 {
+			return 0, io.EOF
+		}
+		c.countInput(n)
+		return n, nil
+	}
+}
+
+// fdWriter writes a loop client's replies; what the socket does not take now
+// waits in pending and goes out when epoll says the socket is writable.
+type fdWriter struct{ c *client }
+
+func (w fdWriter) Write(p []byte) (int, error) {
+	c := w.c
+	total := len(p)
+	if len(c.pending) > 0 {
+		c.pending = append(c.pending, p...)
+		return total, nil
+	}
+	for len(p) > 0 {
+		n, err := syscall.Write(c.fd, p)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err == syscall.EAGAIN {
+			c.pending = append(c.pending, p...)
+			c.armWrite(true)
+			return total, nil
+		}
+		if err != nil {
+			return total - len(p), err
+		}
+		c.countOutput(n)
+		p = p[n:]
+	}
+	return total, nil
+}
+
+// flushPending writes queued output; false when the socket failed.
+func (c *client) flushPending() bool {
+	for len(c.pending) > 0 {
+		n, err := syscall.Write(c.fd, c.pending)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err == syscall.EAGAIN {
+			return true
+		}
+		if err != nil {
+			return false
+		}
+		c.countOutput(n)
+		c.pending = c.pending[n:]
+	}
+	c.pending = nil
+	c.armWrite(false)
+	return true
+}
+
+func (c *client) armWrite(on bool) {
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(c.fd)}
+	if on {
+		ev.Events |= syscall.EPOLLOUT
+	}
+	syscall.EpollCtl(c.loop.epfd, syscall.EPOLL_CTL_MOD, c.fd, &ev)
+}
