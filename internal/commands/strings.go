@@ -407,10 +407,12 @@ func cmdMset(c *Ctx, nx bool) {
 	}
 	tx := c.Eng.Begin(c.DB, keys...)
 	defer tx.End()
-	for _, k := range keys {
-		if tx.Get(c.DB, k) != nil && nx { // also retires expired keys first
-			c.W.Int(0)
-			return
+	if nx {
+		for _, k := range keys {
+			if tx.Get(c.DB, k) != nil { // also retires expired keys first
+				c.W.Int(0)
+				return
+			}
 		}
 	}
 	for i := 1; i < len(c.Args); i += 2 {

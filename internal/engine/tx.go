@@ -100,12 +100,16 @@ func (en *Engine) BeginAll() *Tx {
 func (tx *Tx) lock() {
 	ls := tx.locks
 	if len(ls) > 1 {
-		sort.Slice(ls, func(i, j int) bool {
-			if ls[i].db != ls[j].db {
-				return ls[i].db < ls[j].db
+		if len(ls) <= 32 {
+			// insertion sort: no allocation for the usual handful of keys
+			for i := 1; i < len(ls); i++ {
+				for j := i; j > 0 && lockLess(ls[j], ls[j-1]); j-- {
+					ls[j], ls[j-1] = ls[j-1], ls[j]
+				}
 			}
-			return ls[i].shard < ls[j].shard
-		})
+		} else {
+			sort.Slice(ls, func(i, j int) bool { return lockLess(ls[i], ls[j]) })
+		}
 		out := ls[:1]
 		for _, l := range ls[1:] {
 			if l.db != out[len(out)-1].db || l.shard != out[len(out)-1].shard {
@@ -135,6 +139,13 @@ func (tx *Tx) lock() {
 	}
 	tx.Now = tx.en.now()
 	tx.lastValid = false
+}
+
+func lockLess(a, b lockRef) bool {
+	if a.db != b.db {
+		return a.db < b.db
+	}
+	return a.shard < b.shard
 }
 
 func (tx *Tx) unlock() {
