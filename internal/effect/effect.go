@@ -43,10 +43,16 @@ const (
 	OpDelete      // observed-remove of the key
 	OpFlushDB     // observed-remove of every key of DB
 	OpSwapDB      // swap DB with DB number Int
+	OpList        // list operation; Value is a payload owned by internal/crdt
+	OpHash        // hash operation (crdt payload)
+	OpSet         // set operation (crdt payload)
+	OpZSet        // sorted-set operation (crdt payload)
+	OpHLL         // HyperLogLog registers (a string value): Value holds a crdt payload
+	OpStream      // stream operation (crdt payload)
 	opMax
 )
 
-var opNames = [...]string{"invalid", "assign", "add-int", "add-float", "append", "setrange", "setbit", "expire", "delete", "flushdb", "swapdb"}
+var opNames = [...]string{"invalid", "assign", "add-int", "add-float", "append", "setrange", "setbit", "expire", "delete", "flushdb", "swapdb", "list", "hash", "set", "zset", "hll", "stream"}
 
 func (o Op) String() string {
 	if int(o) < len(opNames) {
@@ -55,13 +61,24 @@ func (o Op) String() string {
 	return fmt.Sprintf("op(%d)", uint8(o))
 }
 
+// Replaces reports whether x replaces the key's whole value, whatever kind it
+// held: a string assignment, or a collection write with FlagReplace (SORT
+// STORE, SUNIONSTORE, RESTORE, COPY, ...). It supersedes everything it
+// observed.
+func (x *Effect) Replaces() bool { return x.Op == OpAssign || x.Flags&FlagReplace != 0 }
+
+// Collection reports whether o operates on a collection type: its payload is
+// defined by that type's merge rule in internal/crdt.
+func (o Op) Collection() bool { return o >= OpList && o < opMax && o != OpHLL }
+
 // Flags.
 const (
 	FlagKeepTTL   uint8 = 1 << iota // OpAssign leaves the TTL alone
 	FlagBit                         // OpSetBit sets the bit to 1
 	FlagEncRaw                      // OpAssign: value was built in place (Redis "raw" encoding)
 	FlagEncEmbstr                   // OpAssign: keep Redis' "embstr" encoding even for a number
-	flagMask      = FlagKeepTTL | FlagBit | FlagEncRaw | FlagEncEmbstr
+	FlagReplace                     // collection op that replaces the key's whole value (TTL := Int unless FlagKeepTTL)
+	flagMask      = FlagKeepTTL | FlagBit | FlagEncRaw | FlagEncEmbstr | FlagReplace
 )
 
 // Effect is one immutable write. Key and Value may alias caller memory: an

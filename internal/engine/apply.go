@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/lightconedb/lightcone/internal/crdt"
 	"github.com/lightconedb/lightcone/internal/effect"
 	"github.com/lightconedb/lightcone/internal/keyspace"
 )
@@ -71,13 +72,19 @@ func (en *Engine) applyKey(sh *keyspace.Shard, e *effect.Effect, notify bool, en
 	}
 	if h == nil {
 		h = &history{}
-		h.base.CopyValue(ent) // a copy: in-place ops must not reach the base
+		copyValue(&h.base, ent) // a copy: in-place ops must not reach the base
 		ent.SetAux(&keyspace.Aux{V: h})
 	}
 	c := e.Clone()
 	// insert in stamp order
 	i := sort.Search(len(h.live), func(i int) bool { return effect.Less(&c, &h.live[i]) })
 	observedAll := i == len(h.live)
+	if observedAll && c.Replaces() && c.Flags&effect.FlagKeepTTL != 0 && ent.Exists() && ent.Kind != opKind(&c) {
+		// replacing a value of another kind but keeping its TTL: history
+		// evaluation keeps a TTL only within one kind, so take that path
+		// (a documented cluster deviation; a single node keeps the TTL)
+		observedAll = false
+	}
 	if observedAll {
 		for j := range h.live {
 			if !c.Observed(h.live[j].ID) {
@@ -90,10 +97,10 @@ func (en *Engine) applyKey(sh *keyspace.Shard, e *effect.Effect, notify bool, en
 	copy(h.live[i+1:], h.live[i:])
 	h.live[i] = c
 	if observedAll {
-		applyOp(ent, &c) // it saw everything: the incremental answer is the merged one
+		applyOp(ent, &c, en.ctx()) // it saw everything: the incremental answer is the merged one
 	} else {
 		en.stats.Merges.Add(1)
-		eval(ent, h)
+		eval(ent, h, en.ctx())
 	}
 
 	sh.Reindex(ent)
@@ -117,7 +124,7 @@ func (en *Engine) applyStable(sh *keyspace.Shard, e *effect.Effect, ent *keyspac
 			return nil // TTL on a missing key changes nothing
 		}
 		ent = keyspace.NewEntry(e.Key)
-		applyOp(ent, e)
+		applyOp(ent, e, crdt.Ctx{})
 		if !ent.Exists() {
 			return nil
 		}
@@ -126,7 +133,7 @@ func (en *Engine) applyStable(sh *keyspace.Shard, e *effect.Effect, ent *keyspac
 		return ent
 	}
 	hadTTL := ent.Expire != 0
-	applyOp(ent, e)
+	applyOp(ent, e, crdt.Ctx{})
 	if !ent.Exists() {
 		sh.Delete(e.Key)
 		return nil
@@ -140,7 +147,11 @@ func (en *Engine) applyStable(sh *keyspace.Shard, e *effect.Effect, ent *keyspac
 // applyOp applies one effect to an entry's materialised value, as if it came
 // after everything the entry reflects. It never fails: an operation that does
 // not fit the value (a delta on a non-number, an overflow) leaves it alone.
-func applyOp(ent *keyspace.Entry, e *effect.Effect) {
+func applyOp(ent *keyspace.Entry, e *effect.Effect, c crdt.Ctx) {
+	if e.Op.Collection() {
+		applyColl(ent, e, c)
+		return
+	}
 	switch e.Op {
 	case effect.OpAssign:
 		ent.Kind = keyspace.KindString
@@ -250,15 +261,76 @@ func clearEntry(ent *keyspace.Entry) {
 	ent.Expire, ent.Enc = 0, 0
 }
 
+// applyColl applies a collection effect through its type's rule.
+func applyColl(ent *keyspace.Entry, e *effect.Effect, c crdt.Ctx) {
+	t := crdt.For(e.Op)
+	if t == nil {
+		return
+	}
+	var obj crdt.Object
+	switch {
+	case e.Flags&effect.FlagReplace != 0:
+		expire := ent.Expire
+		clearEntry(ent)
+		if e.Flags&effect.FlagKeepTTL != 0 {
+			ent.Expire = expire
+		} else {
+			ent.Expire = e.Int
+		}
+	case ent.Kind == t.Kind():
+		obj, _ = ent.Obj().(crdt.Object)
+	case ent.Kind != keyspace.KindNone:
+		return // another kind: the writer would have refused (WRONGTYPE)
+	}
+	res := t.Apply(obj, e, c)
+	if res == nil || res.Len() == 0 {
+		clearEntry(ent)
+		return
+	}
+	ent.Kind = t.Kind()
+	ent.Enc = 0
+	ent.Str = ent.Str[:0]
+	ent.SetObj(res)
+}
+
+// copyValue copies src's value into dst, deep-copying a collection.
+func copyValue(dst, src *keyspace.Entry) {
+	dst.CopyValue(src)
+	if o, ok := src.Obj().(crdt.Object); ok {
+		dst.SetObj(o.Clone())
+	}
+}
+
+// opKind is the kind of value an effect writes (KindNone for TTL and
+// removal effects, which write no value).
+func opKind(e *effect.Effect) keyspace.Kind {
+	switch e.Op {
+	case effect.OpExpire, effect.OpDelete, effect.OpFlushDB, effect.OpSwapDB:
+		return keyspace.KindNone
+	}
+	if t := crdt.For(e.Op); t != nil {
+		return t.Kind()
+	}
+	return keyspace.KindString
+}
+
 // eval recomputes the materialised entry from base and live effects — a pure
-// function of the set of effects, whatever order they arrived in:
+// function of the set of effects, whatever order they arrived in. It is a
+// left fold over the surviving effects in stamp order (so folding a stable
+// prefix into the base and continuing gives the same answer):
 //   - a delete removes exactly the effects it observed (and the base, which
-//     every live effect observed);
-//   - among the surviving assignments the largest stamp W gives the value;
-//   - surviving deltas and patches that W did not observe apply on top of it
-//     in stamp order (all of them when there is no W);
-//   - the TTL is last-writer-wins among surviving TTL-setting effects.
-func eval(ent *keyspace.Entry, h *history) {
+//     every live effect observed); those effects are skipped;
+//   - the key holds one kind at a time: a write of another kind takes over
+//     when it replaces the value (SET, a collection STORE, RESTORE) or when
+//     the current value does not exist; otherwise it is dropped (type
+//     conflicts: the branch that held the key first keeps it);
+//   - a string: the last assignment W of the branch gives the value; the
+//     branch's deltas and patches that W did not observe apply on top of it
+//     in stamp order;
+//   - a collection: its type's Merger replays the branch;
+//   - the TTL is last-writer-wins among TTL-setting effects that found the
+//     value existing; a value created afresh has none.
+func eval(ent *keyspace.Entry, h *history, c crdt.Ctx) {
 	var removes []*effect.Effect
 	for i := range h.live {
 		if h.live[i].Op == effect.OpDelete {
@@ -273,52 +345,147 @@ func eval(ent *keyspace.Entry, h *history) {
 		}
 		return true
 	}
-	var w *effect.Effect
-	for i := len(h.live) - 1; i >= 0; i-- {
-		x := &h.live[i]
-		if x.Op == effect.OpAssign && survives(x) {
-			w = x
-			break
-		}
+	f := folder{c: c}
+	if len(removes) == 0 && h.base.Exists() {
+		f.start(h.base.Kind, &h.base)
+		f.expire = h.base.Expire
 	}
-	var st keyspace.Entry
-	if len(removes) == 0 {
-		st.CopyValue(&h.base)
-	}
-	if w != nil {
-		expire := st.Expire
-		applyOp(&st, w)
-		st.Expire = expire // TTL is settled below, in stamp order
-	}
-	// TTL: a stamp-order pass over the survivors; an EXPIRE counts only
-	// when the value exists at that point, as it would have for its writer.
-	exists := len(removes) == 0 && h.base.Exists()
 	for i := range h.live {
 		x := &h.live[i]
 		if x.Op == effect.OpDelete || !survives(x) {
 			continue
 		}
-		switch x.Op {
-		case effect.OpAssign:
-			exists = true
-			if x.Flags&effect.FlagKeepTTL == 0 {
-				st.Expire = x.Int
-			}
-		case effect.OpExpire:
-			if exists {
-				st.Expire = x.Int
-			}
-		default:
-			exists = true
-			if w == nil || !w.Observed(x.ID) {
-				applyOp(&st, x)
-			}
-		}
+		f.step(x)
 	}
+	st := f.result()
 	if !st.Exists() {
 		st.Expire = 0
 	}
 	ent.CopyValue(&st)
+}
+
+// folder is eval's state: the kind the key holds and that branch's value.
+type folder struct {
+	c      crdt.Ctx
+	kind   keyspace.Kind
+	exists bool
+	expire int64
+
+	// a string branch: its starting value and its effects
+	base *keyspace.Entry
+	strs []*effect.Effect
+	// a collection branch
+	m     crdt.Merger
+	mBase crdt.Object
+}
+
+// start begins a branch of kind k from base (nil: from nothing).
+func (f *folder) start(k keyspace.Kind, base *keyspace.Entry) {
+	f.kind = k
+	f.base, f.strs, f.m, f.mBase = nil, f.strs[:0], nil, nil
+	f.exists = base != nil
+	if k == keyspace.KindString {
+		f.base = base
+		return
+	}
+	if base != nil {
+		f.mBase, _ = base.Obj().(crdt.Object)
+	}
+	f.m = crdt.For(collOp(k)).Merger(f.mBase, f.c)
+}
+
+func (f *folder) step(x *effect.Effect) {
+	if x.Op == effect.OpExpire {
+		if f.exists {
+			f.expire = x.Int
+		}
+		return
+	}
+	k := opKind(x)
+	if k == keyspace.KindNone {
+		return
+	}
+	if k != f.kind {
+		if !x.Replaces() && f.exists {
+			return // a stray write of another kind: the holding branch keeps the key
+		}
+		f.start(k, nil)
+		f.exists = false
+	}
+	was := f.exists
+	if k == keyspace.KindString {
+		f.strs = append(f.strs, x)
+		f.exists = true
+	} else {
+		f.m.Step(x)
+		f.exists = f.m.Exists()
+	}
+	switch {
+	case x.Replaces() && (x.Flags&effect.FlagKeepTTL == 0 || !was):
+		f.expire = x.Int
+		if x.Flags&effect.FlagKeepTTL != 0 {
+			f.expire = 0
+		}
+	case !was && f.exists:
+		f.expire = 0 // created afresh
+	}
+}
+
+func (f *folder) result() keyspace.Entry {
+	var st keyspace.Entry
+	if !f.exists {
+		return st
+	}
+	switch f.kind {
+	case keyspace.KindString:
+		var w *effect.Effect
+		for i := len(f.strs) - 1; i >= 0; i-- {
+			if f.strs[i].Op == effect.OpAssign {
+				w = f.strs[i]
+				break
+			}
+		}
+		if w == nil && f.base != nil {
+			copyValue(&st, f.base)
+		}
+		if w != nil {
+			applyOp(&st, w, f.c)
+		}
+		for _, x := range f.strs {
+			if x.Op != effect.OpAssign && (w == nil || !w.Observed(x.ID)) {
+				applyOp(&st, x, f.c)
+			}
+		}
+	default:
+		res := f.m.Result()
+		if res != nil && res == f.mBase {
+			res = res.Clone() // the entry never shares the base's collection
+		}
+		if res == nil || res.Len() == 0 {
+			return st
+		}
+		st.Kind = f.kind
+		st.SetObj(res)
+	}
+	st.Expire = f.expire
+	return st
+}
+
+// collOp is the effect op of a collection kind.
+func collOp(k keyspace.Kind) effect.Op {
+	switch k {
+	case keyspace.KindList:
+		return effect.OpList
+	case keyspace.KindHash:
+		return effect.OpHash
+	case keyspace.KindSet:
+		return effect.OpSet
+	case keyspace.KindZSet:
+		return effect.OpZSet
+	case keyspace.KindStream:
+		return effect.OpStream
+	}
+	return effect.OpInvalid
 }
 
 // embstrMax is the longest string Redis stores "embstr".

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lightconedb/lightcone/internal/crdt"
 	"github.com/lightconedb/lightcone/internal/effect"
 	"github.com/lightconedb/lightcone/internal/hlc"
 	"github.com/lightconedb/lightcone/internal/keyspace"
@@ -204,6 +205,9 @@ func (en *Engine) IdleSeconds(e *keyspace.Entry) int64 {
 	}
 	return int64(now - e.Access)
 }
+
+// ctx is what collection types need to know about this engine.
+func (en *Engine) ctx() crdt.Ctx { return crdt.Ctx{IDs: en.cluster} }
 
 // db returns database i.
 func (en *Engine) db(i int) *keyspace.DB { return en.dbs[i].Load() }

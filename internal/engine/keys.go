@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"time"
 
+	"github.com/lightconedb/lightcone/internal/crdt"
 	"github.com/lightconedb/lightcone/internal/keyspace"
 )
 
@@ -122,6 +123,9 @@ func entryDigest(db int, key []byte, e *keyspace.Entry) [20]byte {
 	h.Write(hdr[:])
 	h.Write(key)
 	h.Write(e.Str)
+	if o, ok := e.Obj().(crdt.Object); ok {
+		o.Digest(h)
+	}
 	var out [20]byte
 	h.Sum(out[:0])
 	return out

@@ -208,12 +208,12 @@ func (en *Engine) fold(sh *keyspace.Shard, ent *keyspace.Entry) int {
 	}
 	prefix := &history{base: h.base, live: h.live[:k]}
 	var b keyspace.Entry
-	eval(&b, prefix)
+	eval(&b, prefix, en.ctx())
 	h.base = b
 	h.live = append([]effect.Effect(nil), h.live[k:]...)
 	if len(h.live) == 0 {
 		ent.SetAux(nil)
-		ent.CopyValue(&b)
+		copyValue(ent, &b) // the entry must not share the base's collection
 		if !ent.Exists() {
 			sh.Delete(ent.Key())
 			return k

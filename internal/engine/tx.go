@@ -4,6 +4,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/lightconedb/lightcone/internal/crdt"
 	"github.com/lightconedb/lightcone/internal/effect"
 	"github.com/lightconedb/lightcone/internal/keyspace"
 )
@@ -20,6 +21,7 @@ type Tx struct {
 	all   bool
 
 	eff effect.Effect // the effect being written (no allocation per write)
+	pay crdt.Enc      // collection payload being built (see Payload)
 	// the last key looked up, so a write right after a read skips a lookup
 	lastKey   []byte
 	lastDB    int
@@ -164,6 +166,9 @@ func (tx *Tx) End() {
 	tx.en = nil
 	tx.lastKey, tx.lastEnt, tx.lastValid = nil, nil, false
 	tx.eff = effect.Effect{}
+	if cap(tx.pay.B) > 64<<10 {
+		tx.pay.B = nil
+	}
 	txPool.Put(tx)
 }
 
@@ -298,6 +303,38 @@ func (tx *Tx) AssignEnc(db int, key, val []byte, enc uint8, expireAt int64) {
 		val = []byte{}
 	}
 	tx.write(db, key, effect.Effect{Op: effect.OpAssign, Flags: fl, Int: expireAt, Value: val})
+}
+
+// Payload returns the Tx's payload buffer, emptied, to build one collection
+// effect with the crdt package's encoders; it is reused by the next call.
+func (tx *Tx) Payload() *crdt.Enc {
+	tx.pay.Reset()
+	return &tx.pay
+}
+
+// Coll writes one collection effect on key: op (effect.OpList, OpSet, ...)
+// with a payload built in Payload. The key must be missing or hold op's kind
+// (the caller checked: WRONGTYPE).
+func (tx *Tx) Coll(db int, key []byte, op effect.Op, p *crdt.Enc) {
+	tx.write(db, key, effect.Effect{Op: op, Value: p.B})
+}
+
+// CollReplace writes a collection effect that replaces key's whole value,
+// whatever kind it held (SUNIONSTORE, SORT STORE, RESTORE, COPY): the
+// payload describes the new value from empty. The TTL becomes expireAt
+// (0 = none) unless keepTTL.
+func (tx *Tx) CollReplace(db int, key []byte, op effect.Op, p *crdt.Enc, expireAt int64, keepTTL bool) {
+	fl := effect.FlagReplace
+	if keepTTL {
+		fl |= effect.FlagKeepTTL
+		expireAt = 0
+	}
+	tx.write(db, key, effect.Effect{Op: op, Flags: fl, Int: expireAt, Value: p.B})
+}
+
+// HLL writes a HyperLogLog effect (register-wise max) on the string at key.
+func (tx *Tx) HLL(db int, key []byte, p *crdt.Enc) {
+	tx.write(db, key, effect.Effect{Op: effect.OpHLL, Value: p.B})
 }
 
 // SetIdle backdates key's access clock by secs (RESTORE ... IDLETIME). The
