@@ -3,6 +3,7 @@ package commands
 import (
 	"errors"
 
+	"github.com/lightconedb/lightcone/internal/engine"
 	"github.com/lightconedb/lightcone/internal/keyspace"
 	"github.com/lightconedb/lightcone/internal/rdb"
 )
@@ -28,11 +29,23 @@ func registerDump(t *Table) {
 	)
 }
 
-// dumpEntry serializes a value; each kind adds its case.
+// dumpers serialize a value of one kind; each collection family adds its own
+// in init (strings are built in).
+var dumpers = map[keyspace.Kind]func(e *keyspace.Entry) []byte{}
+
+// restorers write a decoded DUMP object of one RDB type under key with TTL
+// expireAt (0 = none), replacing whatever the key held (tx.CollReplace); a
+// family adds one per RDB type it decodes. They report false when the
+// decoded value is not acceptable (RESTORE then replies "Bad data format").
+var restorers = map[byte]func(tx *engine.Tx, db int, key []byte, obj rdb.Object, expireAt int64) bool{}
+
+// dumpEntry serializes a value.
 func dumpEntry(e *keyspace.Entry) []byte {
-	switch e.Kind {
-	case keyspace.KindString:
+	if e.Kind == keyspace.KindString {
 		return rdb.DumpString(e.Str)
+	}
+	if d := dumpers[e.Kind]; d != nil {
+		return d(e)
 	}
 	return nil
 }
@@ -138,12 +151,15 @@ func cmdRestore(c *Ctx) {
 	switch obj.Type {
 	case rdb.TypeString:
 		tx.Assign(c.DB, key, obj.Str, ttl, false)
-		if idleSet {
-			tx.SetIdle(c.DB, key, idle)
-		}
 	default:
-		c.Error("ERR Bad data format")
-		return
+		r := restorers[obj.Type]
+		if r == nil || !r(tx, c.DB, key, obj, ttl) {
+			c.Error("ERR Bad data format")
+			return
+		}
+	}
+	if idleSet {
+		tx.SetIdle(c.DB, key, idle)
 	}
 	c.OK()
 }

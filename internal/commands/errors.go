@@ -1,8 +1,10 @@
 package commands
 
 import (
+	"math"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Redis' error replies, word for word.
@@ -101,4 +103,45 @@ func ParseFloat(b []byte) (float64, bool) {
 		return 0, false
 	}
 	return f, true
+}
+
+// TimeoutArg parses argument i as a blocking timeout the way Redis does:
+// seconds as a float (BLPOP, BZPOPMIN, ...) when seconds is true, else whole
+// milliseconds (XREAD BLOCK). It returns the absolute deadline in Unix ms,
+// 0 for "wait forever"; on bad input it replies Redis' error.
+func (c *Ctx) TimeoutArg(i int, seconds bool) (deadlineMs int64, ok bool) {
+	var ms int64
+	if seconds {
+		f, ok := ParseFloat(c.Args[i])
+		if !ok || math.IsNaN(f) {
+			c.Error("ERR timeout is not a float or out of range")
+			return 0, false
+		}
+		f = math.Ceil(f * 1000)
+		if f > math.MaxInt64 || f >= 9.2233720368547758e18 {
+			c.Error("ERR timeout is out of range")
+			return 0, false
+		}
+		ms = int64(f)
+	} else {
+		v, ok := ParseInt(c.Args[i])
+		if !ok {
+			c.Error("ERR timeout is not an integer or out of range")
+			return 0, false
+		}
+		ms = v
+	}
+	if ms < 0 {
+		c.Error("ERR timeout is negative")
+		return 0, false
+	}
+	if ms == 0 {
+		return 0, true
+	}
+	now := time.Now().UnixMilli()
+	if ms > math.MaxInt64-now {
+		c.Error("ERR timeout is out of range")
+		return 0, false
+	}
+	return now + ms, true
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 
+	"github.com/lightconedb/lightcone/internal/crdt"
 	"github.com/lightconedb/lightcone/internal/engine"
 	"github.com/lightconedb/lightcone/internal/keyspace"
 )
@@ -113,7 +114,11 @@ func peekRead(c *Ctx, tx *engine.Tx, db int, key []byte) *keyspace.Entry {
 
 // canCopyEntry reports whether copyEntry supports ent's kind.
 func canCopyEntry(ent *keyspace.Entry) bool {
-	return ent.Kind == keyspace.KindString
+	if ent.Kind == keyspace.KindString {
+		return true
+	}
+	_, ok := ent.Obj().(crdt.Object)
+	return ok
 }
 
 // copyEntry writes ent's value, with its kind and encoding, under (db, key)
@@ -124,6 +129,12 @@ func copyEntry(tx *engine.Tx, db int, key []byte, ent *keyspace.Entry, expireAt 
 	switch ent.Kind {
 	case keyspace.KindString:
 		tx.AssignEnc(db, key, ent.Str, ent.Enc, expireAt)
+		return
+	}
+	if o, ok := ent.Obj().(crdt.Object); ok {
+		p := tx.Payload()
+		o.Snapshot(p)
+		tx.CollReplace(db, key, crdt.OpOf(ent.Kind), p, expireAt, false)
 	}
 }
 
@@ -520,6 +531,9 @@ func objectEncoding(e *keyspace.Entry) string {
 			return "embstr"
 		}
 		return "raw"
+	}
+	if o, ok := e.Obj().(crdt.Object); ok {
+		return o.Encoding()
 	}
 	return "unknown"
 }

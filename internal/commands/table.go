@@ -153,6 +153,21 @@ type Client interface {
 	SelectDB(db int)
 }
 
+// Blocker parks clients for blocking commands (BLPOP, BZPOPMIN, XREAD
+// BLOCK, ...); the server implements it.
+//
+// Block parks the client running c until one of keys (of c.DB) is written,
+// then calls retry with a fresh Ctx for the same client, database and
+// arguments. Blocked clients are retried in the order they blocked (FIFO per
+// key). retry either replies and returns true (served, the client is
+// unblocked), or writes nothing and returns false (still nothing to take:
+// it keeps waiting). When deadlineMs (Unix ms; 0 = never) passes first,
+// onTimeout writes the reply. CLIENT UNBLOCK ends the wait the same way
+// (TIMEOUT) or with Redis' UNBLOCKED error (ERROR).
+type Blocker interface {
+	Block(c *Ctx, keys [][]byte, deadlineMs int64, retry func(c *Ctx) bool, onTimeout func(c *Ctx))
+}
+
 // Ctx is one command execution.
 type Ctx struct {
 	Args   [][]byte
@@ -162,6 +177,10 @@ type Ctx struct {
 	Cmd    *Command
 	Client Client
 	Server any // the server, for server-package handlers
+	// Blocker parks the client for a blocking command; nil when the
+	// command must not block (inside MULTI, a script, a retry), in which
+	// case a blocking command behaves as if its timeout had passed at once.
+	Blocker Blocker
 
 	// Failed is set when the reply was an error (errorstats, failed_calls).
 	Failed   bool

@@ -46,6 +46,10 @@ type Object interface {
 	// Digest writes a canonical form of the contents: equal iff the values
 	// are equal, whatever the internal layout or encoding.
 	Digest(w io.Writer)
+	// Snapshot writes a payload that recreates the value (and, where it
+	// matters, its encoding) when applied with effect.FlagReplace: RENAME,
+	// COPY and MOVE write the copy this way.
+	Snapshot(p *Enc)
 }
 
 // Ctx is what a type needs to know about the engine applying an effect.
@@ -79,6 +83,23 @@ type Merger interface {
 	// Result is the merged value (nil when empty); it must not share memory
 	// with base.
 	Result() Object
+}
+
+// OpOf is the effect op that writes a collection kind (OpInvalid for none).
+func OpOf(k keyspace.Kind) effect.Op {
+	switch k {
+	case keyspace.KindList:
+		return effect.OpList
+	case keyspace.KindHash:
+		return effect.OpHash
+	case keyspace.KindSet:
+		return effect.OpSet
+	case keyspace.KindZSet:
+		return effect.OpZSet
+	case keyspace.KindStream:
+		return effect.OpStream
+	}
+	return effect.OpInvalid
 }
 
 var types [256]Type

@@ -34,8 +34,9 @@ var SetMaxIntsetEntries = 512
 
 // Set payload sub-ops.
 const (
-	SetAdd byte = 'a'
-	SetRem byte = 'r'
+	SetAdd  byte = 'a'
+	SetRem  byte = 'r'
+	SetSnap byte = 's' // with FlagReplace: 0|1 (hashtable), then as SetAdd
 )
 
 type setType struct{}
@@ -243,6 +244,37 @@ func (s *Set) Scan(cursor uint64, count int, fn func(m []byte)) uint64 {
 	return uint64(lo)
 }
 
+// Snapshot writes a replace payload that recreates the set and its encoding.
+func (s *Set) Snapshot(p *Enc) {
+	p.Byte(SetSnap)
+	if s.ht {
+		p.Byte(1)
+	} else {
+		p.Byte(0)
+	}
+	p.Uvarint(uint64(s.Len()))
+	for i := 0; i < s.Len(); i++ {
+		if s.ht {
+			p.Bytes([]byte(s.elems[i]))
+		} else {
+			var b [24]byte
+			p.Bytes(strconv.AppendInt(b[:0], s.ints[i], 10))
+		}
+	}
+}
+
+// setHeader reads a payload's sub-op (a snapshot reads as an add, with its
+// encoding flag) and member count.
+func setHeader(d *Dec) (op byte, ht bool, n int) {
+	op = d.Byte()
+	if op == SetSnap {
+		ht = d.Byte() == 1
+		op = SetAdd
+	}
+	n = d.Count()
+	return op, ht, n
+}
+
 // Digest writes the members sorted.
 func (s *Set) Digest(w io.Writer) {
 	var ms []string
@@ -258,8 +290,7 @@ func (s *Set) Digest(w io.Writer) {
 func (setType) Apply(obj Object, e *effect.Effect, _ Ctx) Object {
 	s, _ := obj.(*Set)
 	d := NewDec(e.Value)
-	op := d.Byte()
-	n := d.Count()
+	op, ht, n := setHeader(&d)
 	if d.Err || (op != SetAdd && op != SetRem) {
 		return obj
 	}
@@ -268,6 +299,9 @@ func (setType) Apply(obj Object, e *effect.Effect, _ Ctx) Object {
 			return nil
 		}
 		s = NewSet()
+	}
+	if ht && !s.ht {
+		s.toHashtable()
 	}
 	for i := 0; i < n && !d.Err; i++ {
 		m := d.Bytes()
@@ -315,10 +349,12 @@ func (m *setMerger) cell(x string) *Cell[struct{}] {
 
 func (m *setMerger) Step(e *effect.Effect) {
 	d := NewDec(e.Value)
-	op := d.Byte()
-	n := d.Count()
+	op, ht, n := setHeader(&d)
 	if d.Err || (op != SetAdd && op != SetRem) {
 		return
+	}
+	if ht {
+		m.ht = true
 	}
 	if e.Flags&effect.FlagReplace != 0 {
 		m.present = 0

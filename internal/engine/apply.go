@@ -472,21 +472,7 @@ func (f *folder) result() keyspace.Entry {
 }
 
 // collOp is the effect op of a collection kind.
-func collOp(k keyspace.Kind) effect.Op {
-	switch k {
-	case keyspace.KindList:
-		return effect.OpList
-	case keyspace.KindHash:
-		return effect.OpHash
-	case keyspace.KindSet:
-		return effect.OpSet
-	case keyspace.KindZSet:
-		return effect.OpZSet
-	case keyspace.KindStream:
-		return effect.OpStream
-	}
-	return effect.OpInvalid
-}
+func collOp(k keyspace.Kind) effect.Op { return crdt.OpOf(k) }
 
 // embstrMax is the longest string Redis stores "embstr".
 const embstrMax = 44

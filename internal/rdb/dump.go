@@ -49,9 +49,17 @@ var (
 
 // Object is a decoded DUMP payload.
 type Object struct {
-	Type byte
-	Str  []byte // TypeString: the value
+	Type  byte
+	Str   []byte // TypeString: the value
+	Value any    // other types: what that type's decoder returns
 }
+
+// decoders decode the body of a DUMP payload (after the type byte) of one
+// RDB type; each type's file registers its own in init.
+var decoders = map[byte]func(body []byte) (any, error){}
+
+// RegisterDecoder installs the decoder of RDB type typ.
+func RegisterDecoder(typ byte, fn func(body []byte) (any, error)) { decoders[typ] = fn }
 
 // DumpString returns the DUMP payload of a string value, byte for byte what
 // redis-server 7.0 returns for DUMP of a key holding val.
@@ -107,7 +115,15 @@ func Decode(p []byte) (Object, error) {
 		}
 		obj.Str = s
 	default:
-		return Object{}, ErrBadData
+		fn := decoders[obj.Type]
+		if fn == nil {
+			return Object{}, ErrBadData
+		}
+		v, err := fn(p[1:])
+		if err != nil {
+			return Object{}, ErrBadData
+		}
+		obj.Value = v
 	}
 	return obj, nil
 }
