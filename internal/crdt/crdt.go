@@ -85,6 +85,13 @@ type Merger interface {
 	Result() Object
 }
 
+// HLLApply applies a HyperLogLog effect's payload (effect.OpHLL) to the
+// string cur (nil when the key holds nothing) and returns the new string; ok
+// is false when cur is not a valid HyperLogLog, which leaves the value alone.
+// HyperLogLogs are strings, so the engine applies these like other string
+// patches, in stamp order; hll.go installs it.
+var HLLApply func(cur []byte, payload []byte) (out []byte, ok bool)
+
 // OpOf is the effect op that writes a collection kind (OpInvalid for none).
 func OpOf(k keyspace.Kind) effect.Op {
 	switch k {

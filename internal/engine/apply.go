@@ -245,6 +245,21 @@ func applyOp(ent *keyspace.Entry, e *effect.Effect, c crdt.Ctx) {
 			ent.Str[byteIdx] &^= mask
 		}
 		ent.Enc = keyspace.EncRaw
+	case effect.OpHLL:
+		if (ent.Kind != keyspace.KindNone && ent.Kind != keyspace.KindString) || crdt.HLLApply == nil {
+			return
+		}
+		var cur []byte
+		if ent.Kind == keyspace.KindString {
+			cur = ent.Str
+		}
+		out, ok := crdt.HLLApply(cur, e.Value)
+		if !ok {
+			return
+		}
+		ent.Kind = keyspace.KindString
+		ent.SetStr(out)
+		ent.Enc = keyspace.EncRaw
 	case effect.OpExpire:
 		if ent.Kind != keyspace.KindNone {
 			ent.Expire = e.Int
