@@ -1,0 +1,389 @@
+package crdt
+
+import (
+	"hash/maphash"
+	"math/bits"
+	"math/rand/v2"
+	"unsafe"
+)
+
+// The "skiplist" encoding of a sorted set: a skiplist ordered by (score,
+// member) whose links carry spans (how many elements they jump over), so
+// that ranks are O(log n), plus a member index for O(1) score lookups.
+//
+// Memory layout, chosen to keep a member near 100 bytes all told:
+//   - a node is 48 bytes (member header, score, backward link, level-0
+//     link, pointer to the upper levels); level 0 needs no span (it is
+//     always 1);
+//   - the upper levels of the one node in four that has any are a separate
+//     array of 16-byte links, reached by pointer arithmetic (a node never
+//     needs to know its own height: every algorithm reaches a node's level
+//     i through a predecessor at level i);
+//   - the index is an open-addressing table of node pointers (8 bytes a
+//     slot, linear probing, deletion by backward shift), not a Go map.
+
+const zslMaxLevel = 32
+
+type zsLevel struct {
+	forward *zsNode
+	span    int
+}
+
+type zsNode struct {
+	member   string
+	score    float64
+	backward *zsNode
+	next     *zsNode  // level 0 forward link
+	up       *zsLevel // levels 1.. (nil for a one-level node)
+}
+
+// lv returns the node's link at level i >= 1.
+func (n *zsNode) lv(i int) *zsLevel {
+	return (*zsLevel)(unsafe.Add(unsafe.Pointer(n.up), uintptr(i-1)*unsafe.Sizeof(zsLevel{})))
+}
+
+// fwd is the node's forward link at level i.
+func (n *zsNode) fwd(i int) *zsNode {
+	if i == 0 {
+		return n.next
+	}
+	return n.lv(i).forward
+}
+
+// span is how many elements the level-i link jumps (1 at level 0).
+func (n *zsNode) span(i int) int {
+	if i == 0 {
+		return 1
+	}
+	return n.lv(i).span
+}
+
+func newNode(level int, member string, score float64) *zsNode {
+	n := &zsNode{member: member, score: score}
+	if level > 1 {
+		up := make([]zsLevel, level-1)
+		n.up = &up[0]
+	}
+	return n
+}
+
+func randomLevel() int {
+	// each further level with probability 1/4: two random bits per level
+	r := rand.Uint64()
+	l := 1 + bits.TrailingZeros64(r|1<<62)/2
+	if l > zslMaxLevel {
+		l = zslMaxLevel
+	}
+	return l
+}
+
+// zless orders (score, member) pairs as Redis does: by score, then by
+// member bytes.
+func zless(s1 float64, m1 string, s2 float64, m2 string) bool {
+	return s1 < s2 || (s1 == s2 && m1 < m2)
+}
+
+type skiplist struct {
+	header *zsNode
+	tail   *zsNode
+	length int
+	level  int
+	index  zsIndex
+}
+
+func newSkiplist(sizeHint int) *skiplist {
+	sl := &skiplist{header: newNode(zslMaxLevel, "", 0), level: 1}
+	sl.index.init(sizeHint)
+	return sl
+}
+
+// insert adds a member known to be absent and returns its node.
+func (sl *skiplist) insert(member string, score float64) *zsNode {
+	var update [zslMaxLevel]*zsNode
+	var rank [zslMaxLevel]int
+	x := sl.header
+	for i := sl.level - 1; i >= 0; i-- {
+		if i < sl.level-1 {
+			rank[i] = rank[i+1]
+		}
+		for {
+			f := x.fwd(i)
+			if f == nil || !zless(f.score, f.member, score, member) {
+				break
+			}
+			rank[i] += x.span(i)
+			x = f
+		}
+		update[i] = x
+	}
+	level := randomLevel()
+	if level > sl.level {
+		for i := sl.level; i < level; i++ {
+			rank[i] = 0
+			update[i] = sl.header
+			sl.header.lv(i).span = sl.length
+		}
+		sl.level = level
+	}
+	n := newNode(level, member, score)
+	n.next = update[0].next
+	update[0].next = n
+	for i := 1; i < level; i++ {
+		ul, nl := update[i].lv(i), n.lv(i)
+		nl.forward = ul.forward
+		ul.forward = n
+		nl.span = ul.span - (rank[0] - rank[i])
+		ul.span = rank[0] - rank[i] + 1
+	}
+	for i := level; i < sl.level; i++ {
+		if i > 0 {
+			update[i].lv(i).span++
+		}
+	}
+	if update[0] != sl.header {
+		n.backward = update[0]
+	}
+	if n.next != nil {
+		n.next.backward = n
+	} else {
+		sl.tail = n
+	}
+	sl.length++
+	sl.index.add(n)
+	return n
+}
+
+// findUpdate fills update with the last node before (score, member) at each
+// level.
+func (sl *skiplist) findUpdate(member string, score float64, update *[zslMaxLevel]*zsNode) {
+	x := sl.header
+	for i := sl.level - 1; i >= 0; i-- {
+		for {
+			f := x.fwd(i)
+			if f == nil || !zless(f.score, f.member, score, member) {
+				break
+			}
+			x = f
+		}
+		update[i] = x
+	}
+}
+
+// unlink removes node x given its predecessors.
+func (sl *skiplist) unlink(x *zsNode, update *[zslMaxLevel]*zsNode) {
+	if update[0].next == x {
+		update[0].next = x.next
+	}
+	for i := 1; i < sl.level; i++ {
+		ul := update[i].lv(i)
+		if ul.forward == x {
+			xl := x.lv(i)
+			ul.span += xl.span - 1
+			ul.forward = xl.forward
+		} else {
+			ul.span--
+		}
+	}
+	if x.next != nil {
+		x.next.backward = x.backward
+	} else {
+		sl.tail = x.backward
+	}
+	for sl.level > 1 && sl.header.lv(sl.level-1).forward == nil {
+		sl.level--
+	}
+	sl.length--
+}
+
+// remove deletes member (which must be present as node n).
+func (sl *skiplist) remove(n *zsNode) {
+	var update [zslMaxLevel]*zsNode
+	sl.findUpdate(n.member, n.score, &update)
+	sl.unlink(n, &update)
+	sl.index.del(n.member)
+}
+
+// setScore changes n's score, moving it only when the order changes.
+func (sl *skiplist) setScore(n *zsNode, score float64) {
+	prevOK := n.backward == nil || zless(n.backward.score, n.backward.member, score, n.member)
+	nextOK := n.next == nil || zless(score, n.member, n.next.score, n.next.member)
+	if prevOK && nextOK {
+		n.score = score
+		return
+	}
+	var update [zslMaxLevel]*zsNode
+	sl.findUpdate(n.member, n.score, &update)
+	sl.unlink(n, &update)
+	sl.index.del(n.member)
+	sl.insert(n.member, score)
+}
+
+// byRank returns the node at 0-based rank r (0 <= r < length).
+func (sl *skiplist) byRank(r int) *zsNode {
+	target := r + 1
+	traversed := 0
+	x := sl.header
+	for i := sl.level - 1; i >= 0; i-- {
+		for {
+			f := x.fwd(i)
+			if f == nil || traversed+x.span(i) > target {
+				break
+			}
+			traversed += x.span(i)
+			x = f
+		}
+		if traversed == target {
+			return x
+		}
+	}
+	return nil
+}
+
+// rankOf returns the 0-based rank of node n.
+func (sl *skiplist) rankOf(n *zsNode) int {
+	r := 0
+	x := sl.header
+	for i := sl.level - 1; i >= 0; i-- {
+		for {
+			f := x.fwd(i)
+			if f == nil || !(zless(f.score, f.member, n.score, n.member) || f == n) {
+				break
+			}
+			r += x.span(i)
+			x = f
+		}
+		if x == n {
+			return r - 1
+		}
+	}
+	return r - 1
+}
+
+// countBefore returns how many elements satisfy before(node) — a predicate
+// that holds for a prefix of the order.
+func (sl *skiplist) countBefore(before func(n *zsNode) bool) int {
+	r := 0
+	x := sl.header
+	for i := sl.level - 1; i >= 0; i-- {
+		for {
+			f := x.fwd(i)
+			if f == nil || !before(f) {
+				break
+			}
+			r += x.span(i)
+			x = f
+		}
+	}
+	return r
+}
+
+// zsIndex maps members to nodes: open addressing with linear probing over
+// a power-of-two table of node pointers.
+type zsIndex struct {
+	slots []*zsNode
+	n     int
+}
+
+var zsSeed = maphash.MakeSeed()
+
+func zhash(m string) uint64 { return maphash.String(zsSeed, m) }
+
+func (ix *zsIndex) init(hint int) {
+	size := 8
+	for size*3/4 < hint {
+		size <<= 1
+	}
+	ix.slots = make([]*zsNode, size)
+	ix.n = 0
+}
+
+func (ix *zsIndex) get(m string) *zsNode {
+	mask := uint64(len(ix.slots) - 1)
+	for i := zhash(m) & mask; ; i = (i + 1) & mask {
+		n := ix.slots[i]
+		if n == nil || n.member == m {
+			return n
+		}
+	}
+}
+
+// add inserts n, whose member is absent.
+func (ix *zsIndex) add(n *zsNode) {
+	if (ix.n+1)*4 > len(ix.slots)*3 {
+		ix.resize(len(ix.slots) * 2)
+	}
+	ix.place(n)
+	ix.n++
+}
+
+func (ix *zsIndex) place(n *zsNode) {
+	mask := uint64(len(ix.slots) - 1)
+	i := zhash(n.member) & mask
+	for ix.slots[i] != nil {
+		i = (i + 1) & mask
+	}
+	ix.slots[i] = n
+}
+
+func (ix *zsIndex) resize(size int) {
+	old := ix.slots
+	ix.slots = make([]*zsNode, size)
+	for _, n := range old {
+		if n != nil {
+			ix.place(n)
+		}
+	}
+}
+
+// del removes member m (present).
+func (ix *zsIndex) del(m string) {
+	mask := uint64(len(ix.slots) - 1)
+	i := zhash(m) & mask
+	for ix.slots[i] != nil && ix.slots[i].member != m {
+		i = (i + 1) & mask
+	}
+	if ix.slots[i] == nil {
+		return
+	}
+	// backward shift: pull later members of the cluster into the hole when
+	// their home slot is not between the hole and their place
+	for j := (i + 1) & mask; ix.slots[j] != nil; j = (j + 1) & mask {
+		h := zhash(ix.slots[j].member) & mask
+		if (j > i && (h <= i || h > j)) || (j < i && h <= i && h > j) {
+			ix.slots[i] = ix.slots[j]
+			i = j
+		}
+	}
+	ix.slots[i] = nil
+	ix.n--
+	if len(ix.slots) > 8 && ix.n*8 < len(ix.slots) {
+		ix.resize(len(ix.slots) / 2)
+	}
+}
+
+// scan visits the members whose home slot is the one named by cursor, and
+// the following home slots in reverse-binary order (as Redis' dictScan
+// does, so that members present for a whole scan are returned even if the
+// table grows or shrinks in between), until about count members were
+// returned. It returns the next cursor, 0 when done.
+func (ix *zsIndex) scan(cursor uint64, count int, fn func(n *zsNode)) uint64 {
+	mask := uint64(len(ix.slots) - 1)
+	got := 0
+	for visits := 0; ; visits++ {
+		home := cursor & mask
+		for i := home; ix.slots[i] != nil; i = (i + 1) & mask {
+			if zhash(ix.slots[i].member)&mask == home {
+				fn(ix.slots[i])
+				got++
+			}
+		}
+		// next cursor: increment the reversed bits above the mask
+		cursor |= ^mask
+		cursor = bits.Reverse64(cursor)
+		cursor++
+		cursor = bits.Reverse64(cursor)
+		if cursor == 0 || got >= count || visits >= count*10 {
+			return cursor
+		}
+	}
+}
