@@ -35,8 +35,8 @@ import (
 // good. As in a listpack, which stores scores as text, a listpack never
 // holds -0: it holds 0.
 type ZSet struct {
-	lp []ZEntry   // listpack: ascending (score, member)
-	sl *skiplist  // skiplist encoding when non-nil
+	lp []ZEntry  // listpack: ascending (score, member)
+	sl *skiplist // skiplist encoding when non-nil
 }
 
 // ZEntry is one member and its score.
