@@ -331,7 +331,7 @@ func zaddGeneric(c *Ctx, idx, elems int, nx, xx, gt, lt, ch, incr bool) {
 		}
 		if !started {
 			p = tx.Payload()
-			w = crdt.BeginZSet(p, op, false)
+			w = crdt.BeginZSet(p, op, 0)
 			started = true
 		}
 		if incr {
@@ -520,7 +520,7 @@ func cmdZrem(c *Ctx) {
 		return
 	}
 	p := tx.Payload()
-	w := crdt.BeginZSet(p, crdt.ZSetRem, false)
+	w := crdt.BeginZSet(p, crdt.ZSetRem, 0)
 	var seen map[string]bool
 	for _, m := range c.Args[2:] {
 		if _, found := z.Score(m); !found {

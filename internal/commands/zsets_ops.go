@@ -273,7 +273,7 @@ func zsetOp(c *Ctx, numIdx int, store bool, op zop, card bool) {
 			return
 		}
 		p := tx.Payload()
-		w := crdt.BeginZSet(p, crdt.ZSetSnap, false)
+		w := crdt.BeginZSet(p, crdt.ZSetSnap, crdt.ZSnapBuilt)
 		for _, e := range out {
 			w.PairString(e.Member, e.Score)
 		}

@@ -99,7 +99,7 @@ func zpopReply(c *Ctx, tx *engine.Tx, key []byte, z *crdt.ZSet, max, emitKey boo
 		c.W.ArrayLen(k)
 	}
 	p := tx.Payload()
-	w := crdt.BeginZSet(p, crdt.ZSetRem, false)
+	w := crdt.BeginZSet(p, crdt.ZSetRem, 0)
 	lo, hi := 0, k
 	if max {
 		lo, hi = n-k, n

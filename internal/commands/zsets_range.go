@@ -137,12 +137,17 @@ func zrangeGeneric(c *Ctx, store bool, rt zrType, dir zdir) {
 			lo, hi = z.ScoreRanks(smin, smax)
 			lo, hi = limitRange(lo, hi, rev, offset, limit, n)
 		case zrLex:
-			lo, hi = z.LexRanks(lmin, lmax, rev)
-			lo, hi = limitRange(lo, hi, rev, offset, limit, n)
+			lo, hi = z.LexWalk(lmin, lmax, rev, offset, limit)
 		}
 	}
 	if store {
-		zstoreRange(c, tx, dst, z, lo, hi, rev)
+		// Redis sizes the destination by the range's length when it knows
+		// it (a rank range): a skiplist from the start if it will not fit
+		enc := crdt.ZSnapIncremental
+		if rt == zrRank && hi-lo > crdt.ZSetMaxListpackEntries {
+			enc = crdt.ZSnapSkiplist
+		}
+		zstoreRange(c, tx, dst, z, lo, hi, rev, enc)
 		return
 	}
 	zreplyRange(c, z, lo, hi, rev, withScores)
@@ -220,7 +225,7 @@ func zreplyRange(c *Ctx, z *crdt.ZSet, lo, hi int, rev, withScores bool) {
 
 // zstoreRange writes the members of ranks [lo, hi) of z to dst as a new
 // sorted set (ZRANGESTORE), or deletes dst when there are none.
-func zstoreRange(c *Ctx, tx *engine.Tx, dst []byte, z *crdt.ZSet, lo, hi int, rev bool) {
+func zstoreRange(c *Ctx, tx *engine.Tx, dst []byte, z *crdt.ZSet, lo, hi int, rev bool, enc byte) {
 	n := hi - lo
 	if n <= 0 || z == nil {
 		if tx.Get(c.DB, dst) != nil {
@@ -230,7 +235,7 @@ func zstoreRange(c *Ctx, tx *engine.Tx, dst []byte, z *crdt.ZSet, lo, hi int, re
 		return
 	}
 	p := tx.Payload()
-	w := crdt.BeginZSet(p, crdt.ZSetSnap, false)
+	w := crdt.BeginZSet(p, crdt.ZSetSnap, enc)
 	z.Range(lo, hi-1, rev, func(m string, s float64) bool {
 		w.PairString(m, s)
 		return true
@@ -302,7 +307,7 @@ func zremrange(c *Ctx, rt zrType) {
 // zremRanks writes the removal of the members of ranks [lo, hi).
 func zremRanks(c *Ctx, tx *engine.Tx, key []byte, z *crdt.ZSet, lo, hi int) {
 	p := tx.Payload()
-	w := crdt.BeginZSet(p, crdt.ZSetRem, false)
+	w := crdt.BeginZSet(p, crdt.ZSetRem, 0)
 	z.Range(lo, hi-1, false, func(m string, _ float64) bool {
 		w.MemberString(m)
 		return true

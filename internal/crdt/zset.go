@@ -174,6 +174,15 @@ func (z *ZSet) Rank(m []byte) (int, float64, bool) {
 	return 0, 0, false
 }
 
+func (z *ZSet) lpFind(m []byte) (int, bool) {
+	for i := range z.lp {
+		if z.lp[i].Member == string(m) {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
 // lpSearch is the index at which (score, member) belongs in the listpack.
 func (z *ZSet) lpSearch(score float64, member string) int {
 	return sort.Search(len(z.lp), func(i int) bool {
@@ -196,6 +205,15 @@ func (z *ZSet) Set(m []byte, score float64) bool {
 		z.sl.insert(string(m), score)
 		return true
 	}
+	if len(z.lp)+1 > ZSetMaxListpackEntries || len(m) > ZSetMaxListpackValue {
+		if _, found := z.lpFind(m); !found {
+			// the new member does not fit: convert first (its score is
+			// then kept exactly, -0 included)
+			z.toSkiplist(len(z.lp) + 1)
+			z.sl.insert(string(m), score)
+			return true
+		}
+	}
 	if score == 0 {
 		score = 0 // a listpack stores scores as text: -0 reads back as 0
 	}
@@ -214,11 +232,6 @@ func (z *ZSet) Set(m []byte, score float64) bool {
 		copy(z.lp[j+1:], z.lp[j:])
 		z.lp[j] = ZEntry{Member: member, Score: score}
 		return false
-	}
-	if len(z.lp)+1 > ZSetMaxListpackEntries || len(m) > ZSetMaxListpackValue {
-		z.toSkiplist(len(z.lp) + 1)
-		z.sl.insert(string(m), score)
-		return true
 	}
 	member := string(m)
 	j := z.lpSearch(score, member)
@@ -483,6 +496,62 @@ func (z *ZSet) LexRanks(min, max LexBound, rev bool) (lo, hi int) {
 	return lo, hi
 }
 
+// LexWalk is ZRANGEBYLEX's walk with LIMIT: from the first member in range
+// (forwards: the first >= min, which must be <= max; backwards: the last
+// <= max, which must be >= min), skip offset members whatever they are,
+// then take up to limit (all when negative) members while they stay on the
+// near side of the far bound. It returns the ranks [lo, hi) taken (walked
+// from hi-1 down when rev). For a set whose members all share a score this
+// is the plain lexicographic range; for mixed scores it answers as Redis
+// does.
+func (z *ZSet) LexWalk(min, max LexBound, rev bool, offset, limit int64) (lo, hi int) {
+	n := z.Len()
+	a, b := z.LexRanks(min, max, rev) // the contiguous run in range
+	if offset < 0 || a >= b || offset >= int64(n) {
+		return 0, 0
+	}
+	if !rev {
+		p := a + int(offset)
+		if p >= n {
+			return 0, 0
+		}
+		q := b
+		if p >= b { // skipped past the run: take on from p
+			q = p
+			z.Range(p, n-1, false, func(m string, _ float64) bool {
+				if !max.lteMax(m) {
+					return false
+				}
+				q++
+				return true
+			})
+		}
+		if limit >= 0 && int64(q-p) > limit {
+			q = p + int(limit)
+		}
+		return p, q
+	}
+	p := b - 1 - int(offset) // the first taken, walking down
+	if p < 0 {
+		return 0, 0
+	}
+	q := a // the last taken
+	if p < a {
+		q = p + 1
+		z.Range(0, p, true, func(m string, _ float64) bool {
+			if !min.gteMin(m) {
+				return false
+			}
+			q--
+			return true
+		})
+	}
+	if limit >= 0 && int64(p+1-q) > limit {
+		q = p + 1 - int(limit)
+	}
+	return q, p + 1
+}
+
 // Scan visits members for ZSCAN from cursor (0 = start), about count of
 // them, and returns the next cursor (0 = done). A listpack is returned
 // whole, as Redis does for small encodings.
@@ -513,16 +582,26 @@ type ZSetPayload struct {
 	n     int
 }
 
-// BeginZSet starts a payload of sub-op op on p. Snapshots (ZSetSnap) take
-// the skiplist flag.
-func BeginZSet(p *Enc, op byte, skiplist bool) ZSetPayload {
+// Snapshot encodings (the byte after ZSetSnap): how the new value is
+// built, as Redis builds it for the command that writes it.
+const (
+	// ZSnapIncremental adds the members one by one to a listpack that
+	// converts when it outgrows the limits (ZRANGESTORE, RESTORE ...).
+	ZSnapIncremental byte = 0
+	// ZSnapSkiplist builds a skiplist whatever the size (a copy of a
+	// skiplist; ZRANGESTORE of a rank range longer than the limit).
+	ZSnapSkiplist byte = 1
+	// ZSnapBuilt builds the whole set, then makes it a listpack if it fits
+	// (ZUNIONSTORE and friends, RESTORE of a skiplist dump).
+	ZSnapBuilt byte = 2
+)
+
+// BeginZSet starts a payload of sub-op op on p; a snapshot (ZSetSnap) takes
+// its encoding byte enc (ZSnap*), other sub-ops ignore it.
+func BeginZSet(p *Enc, op byte, enc byte) ZSetPayload {
 	p.Byte(op)
 	if op == ZSetSnap {
-		if skiplist {
-			p.Byte(1)
-		} else {
-			p.Byte(0)
-		}
+		p.Byte(enc)
 	}
 	start := len(p.B)
 	// room for the count, fixed in End (5 bytes of uvarint hold 2^35)
@@ -586,7 +665,11 @@ func EncodeZSetPairs(p *Enc, op byte, members [][]byte, scores []float64) {
 // Snapshot writes a replace payload that recreates the set and its
 // encoding.
 func (z *ZSet) Snapshot(p *Enc) {
-	w := BeginZSet(p, ZSetSnap, z.sl != nil)
+	enc := ZSnapIncremental
+	if z.sl != nil {
+		enc = ZSnapSkiplist
+	}
+	w := BeginZSet(p, ZSetSnap, enc)
 	z.Each(func(m string, s float64) bool { w.PairString(m, s); return true })
 	w.End()
 }
@@ -610,11 +693,11 @@ func (z *ZSet) Digest(w io.Writer) {
 	}
 }
 
-// zsetHeader reads a payload's sub-op, snapshot flag and item count.
-func zsetHeader(d *Dec) (op byte, skiplist bool, n int) {
+// zsetHeader reads a payload's sub-op, snapshot encoding and item count.
+func zsetHeader(d *Dec) (op byte, enc byte, n int) {
 	op = d.Byte()
 	if op == ZSetSnap {
-		skiplist = d.Byte() == 1
+		enc = d.Byte()
 	}
 	n = d.Count()
 	switch op {
@@ -622,21 +705,24 @@ func zsetHeader(d *Dec) (op byte, skiplist bool, n int) {
 	default:
 		d.Err = true
 	}
-	return op, skiplist, n
+	return op, enc, n
 }
 
 func (zsetType) Apply(obj Object, e *effect.Effect, _ Ctx) Object {
 	z, _ := obj.(*ZSet)
 	d := NewDec(e.Value)
-	op, skip, n := zsetHeader(&d)
+	op, enc, n := zsetHeader(&d)
 	if d.Err {
 		return obj
 	}
+	if z == nil && op == ZSetRem {
+		return nil
+	}
+	if z == nil && op == ZSetSnap && enc == ZSnapBuilt {
+		return buildFromPayload(&d, n)
+	}
 	if z == nil {
-		if op == ZSetRem {
-			return nil
-		}
-		if skip {
+		if op == ZSetSnap && enc == ZSnapSkiplist {
 			z = NewZSetSkiplist(n)
 		} else {
 			z = NewZSet()
@@ -667,6 +753,29 @@ func (zsetType) Apply(obj Object, e *effect.Effect, _ Ctx) Object {
 		z.Set(m, s)
 	}
 	return z
+}
+
+// buildFromPayload builds a ZSnapBuilt snapshot's set from its n pairs.
+func buildFromPayload(d *Dec, n int) Object {
+	es := make([]ZEntry, 0, n)
+	at := make(map[string]int, n)
+	for i := 0; i < n; i++ {
+		m := d.Bytes()
+		s := d.Float64()
+		if d.Err || s != s {
+			break
+		}
+		if j, dup := at[string(m)]; dup {
+			es[j].Score = s
+			continue
+		}
+		at[string(m)] = len(es)
+		es = append(es, ZEntry{Member: string(m), Score: s})
+	}
+	if len(es) == 0 {
+		return nil
+	}
+	return BuildZSet(es, false)
 }
 
 // zval is a score while merging: set is false for "no value yet", so that
@@ -722,7 +831,7 @@ func (m *zsetMerger) cell(x string) *Cell[zval] {
 
 func (m *zsetMerger) Step(e *effect.Effect) {
 	d := NewDec(e.Value)
-	op, skip, n := zsetHeader(&d)
+	op, enc, n := zsetHeader(&d)
 	if d.Err {
 		return
 	}
@@ -734,7 +843,7 @@ func (m *zsetMerger) Step(e *effect.Effect) {
 				m.present++
 			}
 		}
-		m.skiplist = skip
+		m.skiplist = op == ZSetSnap && enc == ZSnapSkiplist
 	} else if op == ZSetSnap {
 		return // a snapshot only ever comes as a replacement
 	}

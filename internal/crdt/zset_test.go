@@ -419,7 +419,7 @@ func TestZSetApplyAgreesWithMerger(t *testing.T) {
 			var p Enc
 			switch k := r.Intn(10); {
 			case k < 4:
-				w := BeginZSet(&p, ZSetAssign, false)
+				w := BeginZSet(&p, ZSetAssign, 0)
 				for j := r.Intn(3) + 1; j > 0; j-- {
 					w.Pair([]byte("m"+strconv.Itoa(r.Intn(8))), float64(r.Intn(10))-4.5)
 				}
@@ -437,7 +437,7 @@ func TestZSetApplyAgreesWithMerger(t *testing.T) {
 			case k < 9:
 				EncodeZSetMembers(&p, ZSetRem, [][]byte{[]byte("m" + strconv.Itoa(r.Intn(8)))})
 			default:
-				w := BeginZSet(&p, ZSetSnap, r.Intn(2) == 0)
+				w := BeginZSet(&p, ZSetSnap, byte(r.Intn(3)))
 				w.Pair([]byte("s"), 1)
 				w.End()
 			}
@@ -536,6 +536,83 @@ func BenchmarkZSetSkiplistAdd(b *testing.B) {
 		m := ms[i&(len(ms)-1)]
 		if !z.Set(m, float64(i)) {
 			continue
+		}
+	}
+}
+
+// LexWalk against a literal model of Redis' listpack walk for ZRANGEBYLEX
+// with LIMIT, on members in score order (not sorted by name).
+func TestZSetLexWalkMixedScores(t *testing.T) {
+	r := rand.New(rand.NewSource(5))
+	for iter := 0; iter < 3000; iter++ {
+		z := NewZSet()
+		for i := r.Intn(8); i > 0; i-- {
+			z.Set([]byte(string(rune('a'+r.Intn(6)))), float64(r.Intn(5)))
+		}
+		ms := []string{}
+		z.Each(func(m string, _ float64) bool { ms = append(ms, m); return true })
+		bound := func() LexBound {
+			switch r.Intn(6) {
+			case 0:
+				return LexBound{Inf: -1}
+			case 1:
+				return LexBound{Inf: 1}
+			}
+			return LexBound{Value: string(rune('a' + r.Intn(7))), Exclusive: r.Intn(2) == 0}
+		}
+		min, max := bound(), bound()
+		rev := r.Intn(2) == 0
+		offset, limit := int64(r.Intn(5)-1), int64(r.Intn(6)-2)
+		// the model
+		var want []string
+		n := len(ms)
+		if n > 0 && !lexEmpty(&min, &max) && min.gteMin(ms[n-1]) && max.lteMax(ms[0]) && offset >= 0 {
+			i := -1
+			if !rev {
+				for j := 0; j < n; j++ {
+					if min.gteMin(ms[j]) {
+						i = j
+						break
+					}
+				}
+				if i >= 0 && !max.lteMax(ms[i]) {
+					i = -1
+				}
+			} else {
+				for j := n - 1; j >= 0; j-- {
+					if max.lteMax(ms[j]) {
+						i = j
+						break
+					}
+				}
+				if i >= 0 && !min.gteMin(ms[i]) {
+					i = -1
+				}
+			}
+			step := 1
+			if rev {
+				step = -1
+			}
+			if i >= 0 {
+				for o := offset; o > 0 && i >= 0 && i < n; o-- {
+					i += step
+				}
+				for l := limit; i >= 0 && i < n && l != 0; l-- {
+					if (!rev && !max.lteMax(ms[i])) || (rev && !min.gteMin(ms[i])) {
+						break
+					}
+					want = append(want, ms[i])
+					i += step
+				}
+			}
+		}
+		lo, hi := z.LexWalk(min, max, rev, offset, limit)
+		var got []string
+		if lo < hi {
+			z.Range(lo, hi-1, rev, func(m string, _ float64) bool { got = append(got, m); return true })
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("%v %+v %+v rev=%v offset=%d limit=%d: got %v, want %v", ms, min, max, rev, offset, limit, got, want)
 		}
 	}
 }
