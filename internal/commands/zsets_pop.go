@@ -418,14 +418,29 @@ func cmdZscan(c *Ctx) {
 	c.W.ArrayLen(2)
 	c.W.Bulk(strconv.AppendUint(buf[:0], next, 10))
 	c.W.ArrayLen(2 * len(out))
+	lp := z.IsListpack()
 	for _, e := range out {
 		c.W.BulkString(e.Member)
-		c.W.Bulk(appendZScore(buf[:0], e.Score))
+		if lp {
+			c.W.Bulk(appendListpackScore(buf[:0], e.Score))
+		} else {
+			c.W.Bulk(appendZScore(buf[:0], e.Score))
+		}
 	}
 }
 
+// appendListpackScore formats a score as a listpack holds it (what ZSCAN
+// of a listpack returns): an integral value within ±2^62 as an integer,
+// else as appendZScore.
+func appendListpackScore(b []byte, f float64) []byte {
+	if f >= -(1<<62) && f <= 1<<62 && f == math.Trunc(f) {
+		return strconv.AppendInt(b, int64(f), 10)
+	}
+	return appendZScore(b, f)
+}
+
 // appendZScore formats a score as Redis prints one in text (%.17g, "inf",
-// "-inf"): ZSCAN's scores, RESP2 doubles.
+// "-inf"): ZSCAN's scores of a skiplist, RESP2 doubles.
 func appendZScore(b []byte, f float64) []byte {
 	switch {
 	case math.IsInf(f, 1):

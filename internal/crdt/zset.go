@@ -594,6 +594,9 @@ const (
 	// ZSnapBuilt builds the whole set, then makes it a listpack if it fits
 	// (ZUNIONSTORE and friends, RESTORE of a skiplist dump).
 	ZSnapBuilt byte = 2
+	// ZSnapListpack builds a listpack whatever the members' lengths (RESTORE
+	// of a listpack payload within the entry limit, as Redis loads it).
+	ZSnapListpack byte = 3
 )
 
 // BeginZSet starts a payload of sub-op op on p; a snapshot (ZSetSnap) takes
@@ -718,8 +721,8 @@ func (zsetType) Apply(obj Object, e *effect.Effect, _ Ctx) Object {
 	if z == nil && op == ZSetRem {
 		return nil
 	}
-	if z == nil && op == ZSetSnap && enc == ZSnapBuilt {
-		return buildFromPayload(&d, n)
+	if z == nil && op == ZSetSnap && (enc == ZSnapBuilt || enc == ZSnapListpack) {
+		return buildFromPayload(&d, n, enc == ZSnapListpack)
 	}
 	if z == nil {
 		if op == ZSetSnap && enc == ZSnapSkiplist {
@@ -755,8 +758,9 @@ func (zsetType) Apply(obj Object, e *effect.Effect, _ Ctx) Object {
 	return z
 }
 
-// buildFromPayload builds a ZSnapBuilt snapshot's set from its n pairs.
-func buildFromPayload(d *Dec, n int) Object {
+// buildFromPayload builds a ZSnapBuilt (or, with listpack, ZSnapListpack)
+// snapshot's set from its n pairs.
+func buildFromPayload(d *Dec, n int, listpack bool) Object {
 	es := make([]ZEntry, 0, n)
 	at := make(map[string]int, n)
 	for i := 0; i < n; i++ {
@@ -774,6 +778,15 @@ func buildFromPayload(d *Dec, n int) Object {
 	}
 	if len(es) == 0 {
 		return nil
+	}
+	if listpack && len(es) <= ZSetMaxListpackEntries {
+		sort.Slice(es, func(i, j int) bool { return zless(es[i].Score, es[i].Member, es[j].Score, es[j].Member) })
+		for i := range es {
+			if es[i].Score == 0 {
+				es[i].Score = 0
+			}
+		}
+		return &ZSet{lp: es}
 	}
 	return BuildZSet(es, false)
 }
