@@ -52,6 +52,13 @@ type client struct {
 	killed          atomic.Bool
 	limitsGen       int64 // admin.limitsGen the reader's limits were set from
 
+	// blocking commands: blocked is the registry's view (guarded by
+	// s.blocks.mu), parked the connection's own (only its loop/goroutine)
+	blocked *blockState
+	parked  *blockState
+	side    []byte // goroutine clients: input read while parked
+	sideErr error  // and how that reading ended (EOF: the client left)
+
 	// event-loop clients (fd >= 0): the socket, its loop, unsent output
 	fd         int
 	loop       *loop
@@ -95,7 +102,7 @@ func (s *Server) newClient(conn net.Conn, fd int) *client {
 	// replies go out whenever the reader is about to wait for more input:
 	// after a pipelined batch, and before blocking on a half-received command
 	c.r.SetBeforeRead(c.w.Flush)
-	c.ctx = commands.Ctx{W: c.w, Eng: s.Eng, Client: c, Server: s}
+	c.ctx = commands.Ctx{W: c.w, Eng: s.Eng, Client: c, Server: s, Blocker: c}
 	s.mu.Lock()
 	s.clients[c.id] = c
 	s.mu.Unlock()
@@ -114,6 +121,7 @@ func (c *client) SelectDB(db int) {
 
 func (c *client) kill() {
 	if c.killed.CompareAndSwap(false, true) {
+		c.s.dropBlocked(c)
 		if c.fd >= 0 {
 			c.killFD()
 		} else {
@@ -131,6 +139,7 @@ func (s *Server) forgetClient(c *client) {
 
 func (c *client) serve() {
 	defer func() {
+		c.s.dropBlocked(c)
 		c.conn.Close()
 		c.s.forgetClient(c)
 	}()
@@ -146,6 +155,14 @@ func (c *client) serve() {
 			return
 		}
 		c.s.dispatch(c, args)
+		c.s.serveReady()
+		if c.parked != nil {
+			c.w.Flush()
+			c.waitResume()
+			if c.killed.Load() {
+				return
+			}
+		}
 		if c.closeAfterReply {
 			c.w.Flush()
 			return

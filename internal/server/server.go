@@ -60,6 +60,7 @@ type Server struct {
 	loops   []*loop
 	noLoops bool       // serve every connection with a goroutine (LIGHTCONE_NO_EVENT_LOOP)
 	admin   adminState // INFO samples, DEBUG switches (infocmd.go)
+	blocks  blockRegistry
 }
 
 // Stats are INFO's counters.
@@ -110,6 +111,8 @@ func New(set *Settings, log *slog.Logger) (*Server, error) {
 	s.clock.resync()
 	s.noLoops = os.Getenv("LIGHTCONE_NO_EVENT_LOOP") != ""
 	s.Eng = engine.New(engine.Config{Node: node, Databases: int(set.Int("databases"))})
+	s.blocks.init()
+	s.Eng.SetHook(s.keyTouched)
 	s.Table = commands.NewTable()
 	commands.RegisterAll(s.Table)
 	commands.SetProtoMaxBulkLen(set.Int("proto-max-bulk-len"))
