@@ -24,9 +24,9 @@ import (
 // is closed right away), so readiness is reported to one epoll only.
 
 type loop struct {
-	s     *Server
-	epfd  int
-	wake  [2]int // pipe: a byte wakes the loop (shutdown)
+	s       *Server
+	epfd    int
+	wake    [2]int // pipe: a byte wakes the loop (shutdown)
 	mu      sync.Mutex
 	conns   map[int]*client
 	resumed []resumed // clients whose blocking wait ended (guarded by mu)
