@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lightconedb/lightcone/internal/commands"
+	"github.com/lightconedb/lightcone/internal/keyspace"
 	"github.com/lightconedb/lightcone/internal/resp"
 )
 
@@ -56,6 +58,7 @@ type client struct {
 	// s.blocks.mu), parked the connection's own (only its loop/goroutine)
 	blocked *blockState
 	parked  *blockState
+	pkeys   [keyspace.MaxPrefetch][]byte
 	side    []byte // goroutine clients: input read while parked
 	sideErr error  // and how that reading ended (EOF: the client left)
 
@@ -102,11 +105,23 @@ func (s *Server) newClient(conn net.Conn, fd int) *client {
 	// replies go out whenever the reader is about to wait for more input:
 	// after a pipelined batch, and before blocking on a half-received command
 	c.r.SetBeforeRead(c.w.Flush)
+	if fd >= 0 && os.Getenv("LIGHTCONE_NO_PREFETCH") == "" {
+		c.r.SetAfterRead(c.prefetch)
+	}
 	c.ctx = commands.Ctx{W: c.w, Eng: s.Eng, Client: c, Server: s, Blocker: c}
 	s.mu.Lock()
 	s.clients[c.id] = c
 	s.mu.Unlock()
 	return c
+}
+
+// prefetch looks ahead at a pipelined batch just read and warms the cache
+// for its keys, so that their lookups' cache misses overlap.
+func (c *client) prefetch(pending []byte) {
+	keys := resp.CommandKeys(pending, c.pkeys[:0], len(c.pkeys))
+	if len(keys) >= 2 {
+		c.s.Eng.Prefetch(c.db, keys)
+	}
 }
 
 // ID implements commands.Client.
