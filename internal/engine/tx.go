@@ -16,7 +16,7 @@ import (
 type Tx struct {
 	en    *Engine
 	locks []lockRef
-	buf   [4]lockRef
+	buf   [16]lockRef
 	Now   int64 // Unix ms at Begin; expiry is judged against it
 	all   bool
 
