@@ -58,9 +58,17 @@ type client struct {
 	// s.blocks.mu), parked the connection's own (only its loop/goroutine)
 	blocked *blockState
 	parked  *blockState
-	pkeys   [keyspace.MaxPrefetch][]byte
-	side    []byte // goroutine clients: input read while parked
-	sideErr error  // and how that reading ended (EOF: the client left)
+
+	// MULTI/EXEC (multi.go); watched is guarded by s.watches.mu
+	slot       int // gate slot: its event loop's, or the shared one
+	inMulti    bool
+	multiDirty bool
+	multiQueue []queued
+	watched    []watchedKey
+	watchDirty atomic.Bool
+	pkeys      [keyspace.MaxPrefetch][]byte
+	side       []byte // goroutine clients: input read while parked
+	sideErr    error  // and how that reading ended (EOF: the client left)
 
 	// event-loop clients (fd >= 0): the socket, its loop, unsent output
 	fd         int
@@ -109,6 +117,7 @@ func (s *Server) newClient(conn net.Conn, fd int) *client {
 		c.r.SetAfterRead(c.prefetch)
 	}
 	c.ctx = commands.Ctx{W: c.w, Eng: s.Eng, Client: c, Server: s, Blocker: c}
+	c.slot = s.gate.misc()
 	s.mu.Lock()
 	s.clients[c.id] = c
 	s.mu.Unlock()
@@ -155,6 +164,7 @@ func (s *Server) forgetClient(c *client) {
 func (c *client) serve() {
 	defer func() {
 		c.s.dropBlocked(c)
+		c.unwatchAll()
 		c.conn.Close()
 		c.s.forgetClient(c)
 	}()
@@ -169,8 +179,11 @@ func (c *client) serve() {
 			}
 			return
 		}
+		g := &c.s.gate
+		g.enter(c.slot)
 		c.s.dispatch(c, args)
 		c.s.serveReady()
+		g.leave(c.slot)
 		if c.parked != nil {
 			c.w.Flush()
 			c.waitResume()
@@ -235,6 +248,19 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		s.finishReject(c, ctx, cmd, mark)
 		return
 	}
+	if c.inMulti {
+		if cmd.HasFlag("no_multi") {
+			ctx.Error("ERR Command not allowed inside a transaction")
+			s.finishReject(c, ctx, cmd, mark)
+			return
+		}
+		if c.queueing(cmd) {
+			c.queue(cmd, args)
+			c.w.Simple("QUEUED")
+			c.afterCommand(cmd, mark)
+			return
+		}
+	}
 	cmd.Handler(ctx)
 	dur := s.clock.nanos() - startNs
 	cmd.Stats.Calls.Add(1)
@@ -247,6 +273,15 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 }
 
 func (s *Server) finishReject(c *client, ctx *commands.Ctx, cmd *commands.Command, mark int) {
+	if cmd != nil && cmd.Name == "exec" {
+		// a refused EXEC ends the transaction, saying why
+		c.w.Truncate(mark)
+		c.discardMulti()
+		c.unwatchAll()
+		ctx.ErrorTag = ""
+		ctx.Error("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(ctx.LastError, "ERR "))
+	}
+	c.flagMulti()
 	if cmd != nil {
 		cmd.Stats.RejectedCalls.Add(1)
 	}

@@ -102,8 +102,10 @@ func (s *Server) adopt(conn net.Conn) bool {
 	}
 	c := s.newClient(conn, fd) // keeps the addresses; conn itself is closed below
 	conn.Close()
-	l := s.loops[c.id%int64(len(s.loops))]
+	li := int(c.id % int64(len(s.loops)))
+	l := s.loops[li]
 	c.loop = l
+	c.slot = li
 	l.mu.Lock()
 	l.conns[fd] = c
 	l.mu.Unlock()
@@ -198,6 +200,9 @@ func (l *loop) run() {
 // then costs one read, not one read plus one that fails.
 func (l *loop) readable(c *client) {
 	c.readBudget = 1
+	g := &l.s.gate
+	g.enter(c.slot)
+	defer g.leave(c.slot)
 	for {
 		args, err := c.r.ReadCommand()
 		if err != nil {
@@ -258,6 +263,7 @@ func (l *loop) close(c *client) {
 		c.s.dropBlocked(c)
 		c.parked = nil
 	}
+	c.unwatchAll()
 	l.mu.Lock()
 	delete(l.conns, c.fd)
 	l.mu.Unlock()

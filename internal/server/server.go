@@ -61,6 +61,8 @@ type Server struct {
 	noLoops bool       // serve every connection with a goroutine (LIGHTCONE_NO_EVENT_LOOP)
 	admin   adminState // INFO samples, DEBUG switches (infocmd.go)
 	blocks  blockRegistry
+	gate    gate
+	watches watchRegistry
 }
 
 // Stats are INFO's counters.
@@ -112,7 +114,12 @@ func New(set *Settings, log *slog.Logger) (*Server, error) {
 	s.noLoops = os.Getenv("LIGHTCONE_NO_EVENT_LOOP") != ""
 	s.Eng = engine.New(engine.Config{Node: node, Databases: int(set.Int("databases"))})
 	s.blocks.init()
-	s.Eng.SetHook(s.keyTouched)
+	s.watches.keys = map[blockKey][]*client{}
+	s.gate.init(0) // resized by startLoops before any client exists
+	s.Eng.SetHook(func(db int, key []byte, e *effect.Effect) {
+		s.keyTouched(db, key, e)
+		s.touchWatched(db, key, e)
+	})
 	s.Table = commands.NewTable()
 	commands.RegisterAll(s.Table)
 	commands.SetProtoMaxBulkLen(set.Int("proto-max-bulk-len"))
@@ -224,6 +231,7 @@ func (s *Server) Serve() error {
 		if v, err := strconv.Atoi(os.Getenv("LIGHTCONE_EVENT_LOOPS")); err == nil && v > 0 {
 			n = v
 		}
+		s.gate.init(n) // a read slot per loop, plus one shared
 		if err := s.startLoops(n); err != nil {
 			s.Log.Warn("event loops unavailable, serving with goroutines", "err", err)
 			s.noLoops = true
@@ -306,7 +314,9 @@ func (s *Server) cron() {
 		// Redis: 25% of a cycle's time at most on active expiry.
 		s.Eng.Tick(time.Now().UnixMilli())  // background work judges expiry by now, not the last command
 		if !s.admin.noActiveExpire.Load() { // DEBUG SET-ACTIVE-EXPIRE 0
+			s.gate.enter(s.gate.misc())
 			s.Eng.ActiveExpire(time.Second / time.Duration(hz) / 4)
+			s.gate.leave(s.gate.misc())
 		}
 		s.sampleStats()
 		if t := s.Settings.Int("timeout"); t > 0 {
