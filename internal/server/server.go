@@ -161,11 +161,11 @@ func loadNodeID(dir string) (effect.NodeID, error) {
 // port is 0, and the Unix socket if set).
 func (s *Server) Listen() error {
 	port := s.Settings.Int("port")
+	binds := strings.Fields(s.Settings.Get("bind"))
+	if len(binds) == 0 {
+		binds = []string{"*"}
+	}
 	if port != 0 {
-		binds := strings.Fields(s.Settings.Get("bind"))
-		if len(binds) == 0 {
-			binds = []string{"*"}
-		}
 		for _, b := range binds {
 			optional := strings.HasPrefix(b, "-")
 			b = strings.TrimPrefix(b, "-")
@@ -185,6 +185,10 @@ func (s *Server) Listen() error {
 			s.listeners = append(s.listeners, ln)
 		}
 	}
+	if err := s.listenTLS(binds); err != nil {
+		s.closeListeners()
+		return err
+	}
 	if path := s.Settings.Get("unixsocket"); path != "" {
 		os.Remove(path)
 		ln, err := net.Listen("unix", path)
@@ -198,7 +202,7 @@ func (s *Server) Listen() error {
 		s.listeners = append(s.listeners, ln)
 	}
 	if len(s.listeners) == 0 {
-		return errors.New("no listener: set --port or --unixsocket")
+		return errors.New("no listener: set --port, --tls-port or --unixsocket")
 	}
 	return nil
 }
