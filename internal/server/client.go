@@ -265,6 +265,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 	dur := s.clock.nanos() - startNs
 	cmd.Stats.Calls.Add(1)
 	cmd.Stats.Usec.Add(dur / 1000)
+	s.observe(c, cmd, args, dur)
 	if ctx.Failed {
 		cmd.Stats.FailedCalls.Add(1)
 		s.recordError(ctx.ErrorTag)

@@ -187,8 +187,10 @@ func cmdExec(c *commands.Ctx) {
 		ctx.Blocker = nil // blocking commands answer at once inside a transaction
 		start := s.clock.nanos()
 		q.cmd.Handler(&ctx)
+		dur := s.clock.nanos() - start
 		q.cmd.Stats.Calls.Add(1)
-		q.cmd.Stats.Usec.Add((s.clock.nanos() - start) / 1000)
+		q.cmd.Stats.Usec.Add(dur / 1000)
+		s.observe(cl, q.cmd, q.args, dur)
 		if ctx.Failed {
 			q.cmd.Stats.FailedCalls.Add(1)
 			s.recordError(ctx.ErrorTag)

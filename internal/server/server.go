@@ -63,6 +63,8 @@ type Server struct {
 	blocks  blockRegistry
 	gate    gate
 	watches watchRegistry
+	slow    slowLog
+	lat     latencyMonitor
 }
 
 // Stats are INFO's counters.
@@ -114,6 +116,7 @@ func New(set *Settings, log *slog.Logger) (*Server, error) {
 	s.noLoops = os.Getenv("LIGHTCONE_NO_EVENT_LOOP") != ""
 	s.Eng = engine.New(engine.Config{Node: node, Databases: int(set.Int("databases"))})
 	s.blocks.init()
+	s.initObservability()
 	s.watches.keys = map[blockKey][]*client{}
 	s.gate.init(0) // resized by startLoops before any client exists
 	s.Eng.SetHook(func(db int, key []byte, e *effect.Effect) {
