@@ -18,15 +18,23 @@ func init() {
 	Params = append(Params,
 		&Param{Name: "slowlog-log-slower-than", Kind: KindInt, Default: "10000", Min: -1, Max: 1<<63 - 1, Mutable: true,
 			Help: "log commands slower than this many microseconds in SLOWLOG (-1 = never, 0 = all)",
-			OnSet: func(s *Server, v string) error { n, _ := strconv.ParseInt(v, 10, 64); s.slow.threshold.Store(n); return nil }},
+			OnSet: func(s *Server, v string) error {
+				n, _ := strconv.ParseInt(v, 10, 64)
+				s.slow.threshold.Store(n)
+				return nil
+			}},
 		&Param{Name: "slowlog-max-len", Kind: KindInt, Default: "128", Min: 0, Max: 1<<31 - 1, Mutable: true,
-			Help: "entries SLOWLOG keeps",
+			Help:  "entries SLOWLOG keeps",
 			OnSet: func(s *Server, v string) error { n, _ := strconv.Atoi(v); s.slow.setMax(n); return nil }},
 		&Param{Name: "latency-monitor-threshold", Kind: KindInt, Default: "0", Min: 0, Max: 1<<63 - 1, Mutable: true,
 			Help: "record LATENCY events of at least this many milliseconds (0 = off)",
-			OnSet: func(s *Server, v string) error { n, _ := strconv.ParseInt(v, 10, 64); s.lat.threshold.Store(n); return nil }},
+			OnSet: func(s *Server, v string) error {
+				n, _ := strconv.ParseInt(v, 10, 64)
+				s.lat.threshold.Store(n)
+				return nil
+			}},
 		&Param{Name: "latency-tracking", Kind: KindBool, Default: "yes", Mutable: true,
-			Help: "keep per-command latency histograms (INFO latencystats)",
+			Help:  "keep per-command latency histograms (INFO latencystats)",
 			OnSet: func(s *Server, v string) error { s.lat.tracking.Store(v == "yes"); return nil }},
 		&Param{Name: "latency-tracking-info-percentiles", Kind: KindString, Default: "50 99 99.9", Mutable: true,
 			Help: "percentiles INFO latencystats reports",
@@ -254,7 +262,6 @@ func cmdSlowlogGet(c *commands.Ctx) {
 		c.W.BulkString(e.name)
 	}
 }
-
 
 func cmdSlowlogHelp(c *commands.Ctx) {
 	writeHelp(c, "SLOWLOG", []string{
