@@ -248,6 +248,10 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		s.finishReject(c, ctx, cmd, mark)
 		return
 	}
+	if s.pausing.Load() && s.pausedFor(c, cmd) {
+		s.postpone(c, ctx, cmd)
+		return
+	}
 	if c.inMulti {
 		if cmd.HasFlag("no_multi") {
 			ctx.Error("ERR Command not allowed inside a transaction")

@@ -65,6 +65,8 @@ type Server struct {
 	watches watchRegistry
 	slow    slowLog
 	lat     latencyMonitor
+	pause   pauseState
+	pausing atomic.Bool // a CLIENT PAUSE may be in force (fast path)
 }
 
 // Stats are INFO's counters.
