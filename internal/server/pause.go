@@ -31,7 +31,7 @@ func init() {
 		&commands.Command{Name: "pause", Arity: -3, Flags: []string{"admin", "noscript", "loading", "stale"},
 			Categories: []string{"admin", "slow", "dangerous", "connection"}, Since: "3.0.0", Group: "connection",
 			Complexity: "O(1)", Syntax: "timeout [WRITE | ALL]",
-			Summary:    "Suspends commands processing.", Handler: cmdClientPause},
+			Summary: "Suspends commands processing.", Handler: cmdClientPause},
 		&commands.Command{Name: "unpause", Arity: 2, Flags: []string{"admin", "noscript", "loading", "stale"},
 			Categories: []string{"admin", "slow", "dangerous", "connection"}, Since: "6.2.0", Group: "connection",
 			Complexity: "O(N) Where N is the number of paused clients",
