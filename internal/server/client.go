@@ -66,6 +66,8 @@ type client struct {
 	multiQueue []queued
 	watched    []watchedKey
 	watchDirty atomic.Bool
+
+	acl atomic.Pointer[aclUser] // the authenticated user's rules (nil: none yet)
 	pkeys      [keyspace.MaxPrefetch][]byte
 	side       []byte // goroutine clients: input read while parked
 	sideErr    error  // and how that reading ended (EOF: the client left)
@@ -96,7 +98,10 @@ func (s *Server) newClient(conn net.Conn, fd int) *client {
 		c.unix = true
 		c.addr = conn.LocalAddr().String() + ":0"
 	}
-	c.authed = s.Settings.Get("requirepass") == ""
+	c.authed = s.defaultOpen()
+	if c.authed {
+		c.acl.Store(s.aclUser("default"))
+	}
 	var rd io.Reader = connReader{c}
 	var wr io.Writer = connWriter{c}
 	if fd >= 0 {
@@ -247,6 +252,13 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		ctx.Error("NOAUTH Authentication required.")
 		s.finishReject(c, ctx, cmd, mark)
 		return
+	}
+	if u := c.acl.Load(); u != nil && !u.unrestricted() && !cmd.HasFlag("no_auth") {
+		if msg := s.aclCheck(c, u, cmd, args, "toplevel"); msg != "" {
+			ctx.Error(msg)
+			s.finishReject(c, ctx, cmd, mark)
+			return
+		}
 	}
 	if s.pausing.Load() && s.pausedFor(c, cmd) {
 		s.postpone(c, ctx, cmd)

@@ -66,6 +66,7 @@ type Server struct {
 	slow    slowLog
 	lat     latencyMonitor
 	pause   pauseState
+	acl     aclState
 	pausing atomic.Bool // a CLIENT PAUSE may be in force (fast path)
 }
 
@@ -129,6 +130,9 @@ func New(set *Settings, log *slog.Logger) (*Server, error) {
 	commands.RegisterAll(s.Table)
 	commands.SetProtoMaxBulkLen(set.Int("proto-max-bulk-len"))
 	s.registerServerCommands()
+	if err := s.initACL(); err != nil {
+		return nil, fmt.Errorf("ACL: %w", err)
+	}
 	return s, nil
 }
 
