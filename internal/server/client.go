@@ -67,10 +67,10 @@ type client struct {
 	watched    []watchedKey
 	watchDirty atomic.Bool
 
-	acl atomic.Pointer[aclUser] // the authenticated user's rules (nil: none yet)
-	pkeys      [keyspace.MaxPrefetch][]byte
-	side       []byte // goroutine clients: input read while parked
-	sideErr    error  // and how that reading ended (EOF: the client left)
+	acl     atomic.Pointer[aclUser] // the authenticated user's rules (nil: none yet)
+	pkeys   [keyspace.MaxPrefetch][]byte
+	side    []byte // goroutine clients: input read while parked
+	sideErr error  // and how that reading ended (EOF: the client left)
 
 	// event-loop clients (fd >= 0): the socket, its loop, unsent output
 	fd         int
