@@ -226,7 +226,7 @@ func (s *Server) applyRule(u *aclUser, rule string) error {
 					return nil
 				}
 			}
-			return fmt.Errorf("no such password")
+			return fmt.Errorf("The password you are trying to remove from the user does not exist")
 		}
 		return s.applySelectorRule(u.root, rule)
 	}
@@ -265,13 +265,13 @@ func (s *Server) applySelectorRule(sel *aclSelector, rule string) error {
 	low := strings.ToLower(rule)
 	switch low {
 	case "allkeys":
-		low = "~*"
+		low, rule = "~*", "~*"
 	case "allchannels":
-		low = "&*"
+		low, rule = "&*", "&*"
 	case "allcommands":
-		low = "+@all"
+		low, rule = "+@all", "+@all"
 	case "nocommands":
-		low = "-@all"
+		low, rule = "-@all", "-@all"
 	}
 	switch {
 	case low == "resetkeys":
@@ -311,7 +311,7 @@ func (s *Server) applySelectorRule(sel *aclSelector, rule string) error {
 			return nil
 		}
 		if sel.allKeys {
-			return nil
+			return fmt.Errorf("Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not have any effect. Try 'resetkeys' to start with an empty list of patterns")
 		}
 		for _, k := range sel.keys {
 			if k == kp {
@@ -326,7 +326,7 @@ func (s *Server) applySelectorRule(sel *aclSelector, rule string) error {
 			return nil
 		}
 		if sel.allChans {
-			return nil
+			return fmt.Errorf("Adding a pattern after the * pattern (or the 'allchannels' flag) is not valid and does not have any effect. Try 'resetchannels' to start with an empty list of channels")
 		}
 		for _, c := range sel.chans {
 			if c == rule[1:] {
@@ -422,10 +422,39 @@ func (sel *aclSelector) chanAllowed(ch []byte, literal bool) bool {
 	return false
 }
 
-// writeOnly commands overwrite or delete their keys without reading them:
-// a %W~ pattern is enough for them.
-var writeOnly = map[string]bool{"set": true, "del": true, "unlink": true, "mset": true, "setex": true,
-	"psetex": true, "restore": true, "hmset": false, "expire": false}
+// keyAccess says whether cmd reads the values of its keys (a %R~ pattern
+// is needed) and whether it changes them (%W~), from Redis' key
+// specifications; SET reads only with GET.
+func keyAccess(cmd *commands.Command, args [][]byte) (read, write bool) {
+	if cmd.Name == "set" {
+		for _, a := range args[3:] {
+			if commands.EqualFold(a, "get") {
+				return true, true
+			}
+		}
+		return false, true
+	}
+	if cmd.Name == "bitfield" {
+		// read-only when made of well-formed GETs (and OVERFLOWs) only;
+		// anything else, even a syntax error, counts as a write
+		for i := 2; i < len(args); i++ {
+			rem := len(args) - i - 1
+			switch a := args[i]; {
+			case commands.EqualFold(a, "get") && rem >= 2:
+				i += 2
+			case commands.EqualFold(a, "overflow") && rem >= 1:
+				i++
+			default:
+				return true, true
+			}
+		}
+		return true, false
+	}
+	if rw, ok := keySpecAccess[cmd.Name]; ok {
+		return rw[0], rw[1]
+	}
+	return true, cmd.IsWrite() // a command Redis 7.0 lacks: assume it reads, and writes if flagged so
+}
 
 // denial says why a selector refuses a command: "" when it allows it,
 // else the reason ("command", "key", "channel") and the object.
@@ -434,8 +463,7 @@ func (s *Server) denial(sel *aclSelector, cmd *commands.Command, args [][]byte) 
 		return "command", cmd.Name
 	}
 	if !sel.allKeys {
-		read := !cmd.IsWrite() || !writeOnly[cmd.Name]
-		write := cmd.IsWrite()
+		read, write := keyAccess(cmd, args)
 		for _, i := range cmd.KeyPositions(args) {
 			if i < len(args) && !sel.keyAllowed(args[i], read, write) {
 				return "key", string(args[i])
@@ -507,6 +535,16 @@ func (s *Server) aclCheck(c *client, u *aclUser, cmd *commands.Command, args [][
 		return ""
 	}
 	s.aclLog(c, reason, context, object, u.name)
+	if context == "multi" {
+		why := "no permission to execute the command or subcommand"
+		switch reason {
+		case "key":
+			why = "no permission to touch the specified keys"
+		case "channel":
+			why = "no permission to access one of the channels used as arguments"
+		}
+		return "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: " + why
+	}
 	switch reason {
 	case "command":
 		return "NOPERM this user has no permissions to run the '" + cmd.Name + "' command"
@@ -701,7 +739,7 @@ func cmdACLCat(c *commands.Ctx) {
 		return
 	}
 	if len(c.Args) > 3 {
-		c.WrongArgs()
+		subSyntaxError(c, "ACL")
 		return
 	}
 	cmds, ok := s.categoryCommands(strings.ToLower(string(c.Args[2])))
@@ -934,10 +972,16 @@ func cmdACLDryRun(c *commands.Ctx) {
 		return
 	}
 	args := c.Args[3:]
-	if cmd.Subs != nil && len(args) >= 2 {
-		if sub := cmd.LookupSub(args[1]); sub != nil {
-			cmd = sub
+	if cmd.Subs != nil {
+		var sub *commands.Command
+		if len(args) >= 2 {
+			sub = cmd.LookupSub(args[1])
 		}
+		if sub == nil {
+			c.Errorf("ERR Command '%s' not found", c.Args[3])
+			return
+		}
+		cmd = sub
 	}
 	if (cmd.Arity > 0 && len(args) != cmd.Arity) || len(args) < -cmd.Arity {
 		c.Errorf("ERR wrong number of arguments for '%s' command", cmd.Name)
@@ -951,10 +995,10 @@ func cmdACLDryRun(c *commands.Ctx) {
 		c.OK()
 	case "command":
 		c.W.BulkString("This user has no permissions to run the '" + cmd.Name + "' command")
-	case "key":
-		c.W.BulkString("This user has no permissions to access the '" + object + "' key")
+	case "key": // the object is printed as a C string: up to a NUL
+		c.W.BulkString("This user has no permissions to access the '" + trunc(object, len(object)) + "' key")
 	default:
-		c.W.BulkString("This user has no permissions to access the '" + object + "' channel")
+		c.W.BulkString("This user has no permissions to access the '" + trunc(object, len(object)) + "' channel")
 	}
 }
 
@@ -972,7 +1016,7 @@ func cmdACLGenPass(c *commands.Ctx) {
 		}
 		bits = n
 	} else if len(c.Args) > 3 {
-		c.WrongArgs()
+		subSyntaxError(c, "ACL")
 		return
 	}
 	chars := int((bits + 3) / 4)
@@ -993,13 +1037,13 @@ func cmdACLLog(c *commands.Ctx) {
 			return
 		}
 		n, ok := commands.ParseInt(c.Args[2])
-		if !ok || n < 0 {
-			c.Error("ERR value is out of range, must be positive")
+		if !ok {
+			c.Error(commands.ErrNotInt)
 			return
 		}
-		count = n
+		count = max(n, 0)
 	} else if len(c.Args) > 3 {
-		c.WrongArgs()
+		subSyntaxError(c, "ACL")
 		return
 	}
 	s.acl.mu.RLock()
@@ -1129,4 +1173,10 @@ func (s *Server) loadACLFile(path string) error {
 		}
 	}
 	return nil
+}
+
+// subSyntaxError is Redis' reply to a subcommand with the wrong arguments
+// that its own parser (not the arity check) caught.
+func subSyntaxError(c *commands.Ctx, container string) {
+	c.Errorf("ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP.", c.Args[1], container)
 }

@@ -282,7 +282,7 @@ func (c *client) unwatchAll() {
 // it only takes watches.mu).
 func (s *Server) touchWatched(db int, key []byte, e *effect.Effect) {
 	r := &s.watches
-	if r.count.Load() == 0 {
+	if r.count.Load() == 0 || e.Event == effect.EventSilent {
 		return
 	}
 	r.mu.Lock()
