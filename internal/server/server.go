@@ -63,6 +63,8 @@ type Server struct {
 	blocks  blockRegistry
 	gate    gate
 	watches watchRegistry
+	// scripting: EVAL scripts, functions, the running script (script.go)
+	scripting scripting
 }
 
 // Stats are INFO's counters.
@@ -346,6 +348,7 @@ func (s *Server) Shutdown() {
 		return
 	}
 	close(s.done)
+	s.stopScripts() // a busy script would keep its event loop forever
 	s.closeListeners()
 	s.mu.Lock()
 	for _, c := range s.clients {
