@@ -125,16 +125,9 @@ func (vm *VM) luaLog(L *lua.LState) int {
 	if n < 2 {
 		return raise(L, "redis.log() requires two arguments or more.")
 	}
-	lv, ok := L.Get(1).(lua.LNumber)
+	lv, ok := luaToNum(L.Get(1))
 	if !ok {
-		if s, isStr := L.Get(1).(lua.LString); isStr {
-			if f, err := strconv.ParseFloat(strings.TrimSpace(string(s)), 64); err == nil {
-				lv, ok = lua.LNumber(f), true
-			}
-		}
-	}
-	if !ok {
-		return raise(L, "First argument must be a number")
+		return raise(L, "First argument must be a number (log level).")
 	}
 	level := int(lv)
 	if level < LogDebug || level > LogWarning {
@@ -159,8 +152,8 @@ func (vm *VM) luaSetresp(L *lua.LState) int {
 	if L.GetTop() != 1 {
 		return raise(L, "redis.setresp() requires one argument.")
 	}
-	n, ok := L.Get(1).(lua.LNumber)
-	if !ok || (n != 2 && n != 3) {
+	n, _ := luaToNum(L.Get(1))
+	if n != 2 && n != 3 {
 		return raise(L, "RESP version must be 2 or 3.")
 	}
 	if vm.cur != nil {
@@ -171,10 +164,10 @@ func (vm *VM) luaSetresp(L *lua.LState) int {
 
 func luaSetRepl(L *lua.LState) int {
 	if L.GetTop() != 1 {
-		return raise(L, "redis.set_repl() requires one argument.")
+		return raise(L, "redis.set_repl() requires two arguments.")
 	}
-	n, ok := L.Get(1).(lua.LNumber)
-	if !ok || n < 0 || n > 3 || n != lua.LNumber(math.Trunc(float64(n))) {
+	n, _ := luaToNum(L.Get(1))
+	if n < 0 || n > 3 || n != lua.LNumber(math.Trunc(float64(n))) {
 		return raise(L, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.")
 	}
 	return 0
@@ -517,4 +510,17 @@ func writeReply(w *resp.Writer, v lua.LValue, luaProto int, depth int) {
 	default:
 		w.Null()
 	}
+}
+
+// luaToNum is lua_tonumber: numbers, and strings that convert (else 0).
+func luaToNum(v lua.LValue) (lua.LNumber, bool) {
+	switch x := v.(type) {
+	case lua.LNumber:
+		return x, true
+	case lua.LString:
+		if f, ok := strToNumber(string(x)); ok {
+			return lua.LNumber(f), true
+		}
+	}
+	return 0, false
 }

@@ -51,17 +51,18 @@ func parseLibMeta(code string) (name string, err string) {
 	}
 	parts := strings.Split(code[:i], " ")
 	engine := parts[0][2:]
+	named := false
 	for _, p := range parts[1:] {
 		if p == "" {
 			continue
 		}
 		if strings.HasPrefix(p, "name=") {
-			name = p[len("name="):]
+			name, named = p[len("name="):], true
 			continue
 		}
 		return "", "ERR Invalid metadata value given: " + p
 	}
-	if name == "" {
+	if !named {
 		return "", "ERR Library name was not given"
 	}
 	if !validName(name) {
@@ -225,7 +226,7 @@ func (vm *VM) registerFunction(L *lua.LState) int {
 		return raise(L, "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long")
 	}
 	for _, g := range lib.Functions {
-		if g.Name == f.Name {
+		if strings.EqualFold(g.Name, f.Name) {
 			return raise(L, "Function already exists in the library")
 		}
 	}
@@ -286,7 +287,7 @@ func (e *Engine) install(libs []*Library, replace bool) string {
 			return "ERR Library '" + lib.Name + "' already exists"
 		}
 		for _, f := range lib.Functions {
-			if other := e.funcs[f.Name]; other != nil && other.Lib.Name != lib.Name {
+			if other := e.funcs[strings.ToLower(f.Name)]; other != nil && other.Lib.Name != lib.Name {
 				replaced := false
 				for _, l := range libs {
 					if l.Name == other.Lib.Name && replace {
@@ -297,10 +298,10 @@ func (e *Engine) install(libs []*Library, replace bool) string {
 					return "ERR Function " + f.Name + " already exists"
 				}
 			}
-			if l, dup := seen[f.Name]; dup && l != lib.Name {
+			if l, dup := seen[strings.ToLower(f.Name)]; dup && l != lib.Name {
 				return "ERR Function " + f.Name + " already exists"
 			}
-			seen[f.Name] = lib.Name
+			seen[strings.ToLower(f.Name)] = lib.Name
 		}
 	}
 	for _, lib := range libs {
@@ -309,7 +310,7 @@ func (e *Engine) install(libs []*Library, replace bool) string {
 		}
 		e.libs[lib.Name] = lib
 		for _, f := range lib.Functions {
-			e.funcs[f.Name] = f
+			e.funcs[strings.ToLower(f.Name)] = f
 		}
 		e.nLibs.Add(1)
 		e.nFuncs.Add(int64(len(lib.Functions)))
@@ -321,8 +322,8 @@ func (e *Engine) install(libs []*Library, replace bool) string {
 func (e *Engine) removeLib(lib *Library) {
 	delete(e.libs, lib.Name)
 	for _, f := range lib.Functions {
-		if e.funcs[f.Name] == f {
-			delete(e.funcs, f.Name)
+		if e.funcs[strings.ToLower(f.Name)] == f {
+			delete(e.funcs, strings.ToLower(f.Name))
 		}
 	}
 	e.nLibs.Add(-1)
@@ -357,7 +358,7 @@ func (e *Engine) FlushFunctions() {
 // Function finds a function by name.
 func (e *Engine) Function(name []byte) *Function {
 	e.mu.Lock()
-	f := e.funcs[string(name)]
+	f := e.funcs[strings.ToLower(string(name))]
 	e.mu.Unlock()
 	return f
 }
@@ -379,7 +380,7 @@ func (e *Engine) RunFunction(f *Function, host Host, keys, argv [][]byte, w *res
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	vm := e.fvm
-	if e.funcs[f.Name] != f {
+	if e.funcs[strings.ToLower(f.Name)] != f {
 		w.Error("ERR Function not found")
 		return Result{}
 	}
@@ -412,7 +413,7 @@ func (e *Engine) Dump() []byte {
 // Restore is FUNCTION RESTORE with policy "FLUSH", "APPEND" or "REPLACE".
 func (e *Engine) Restore(payload []byte, policy string) string {
 	if len(payload) < 10 {
-		return "ERR payload version or checksum are wrong"
+		return "ERR DUMP payload version or checksum are wrong"
 	}
 	body := payload[:len(payload)-10]
 	ver := int(payload[len(payload)-10]) | int(payload[len(payload)-9])<<8
@@ -420,8 +421,8 @@ func (e *Engine) Restore(payload []byte, policy string) string {
 	for i := 0; i < 8; i++ {
 		crc |= uint64(payload[len(payload)-8+i]) << (8 * i)
 	}
-	if ver > 10 || (crc != 0 && rdb.CRC64(0, payload[:len(payload)-8]) != crc) {
-		return "ERR payload version or checksum are wrong"
+	if ver > 10 || rdb.CRC64(0, payload[:len(payload)-8]) != crc {
+		return "ERR DUMP payload version or checksum are wrong"
 	}
 	var codes []string
 	for len(body) > 0 {

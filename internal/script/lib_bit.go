@@ -23,7 +23,7 @@ func checkNumber(L *lua.LState, i int) float64 {
 			return f
 		}
 	}
-	L.TypeError(i, lua.LTNumber)
+	argTypeError(L, i, "number")
 	return 0
 }
 
@@ -118,4 +118,14 @@ func openBit(L *lua.LState) {
 		t.RawSetString(k, L.NewFunction(f))
 	}
 	L.SetGlobal("bit", t)
+}
+
+// argTypeError is luaL_typerror: "bad argument #i to 'f' (number expected,
+// got no value)".
+func argTypeError(L *lua.LState, i int, want string) {
+	got := "no value"
+	if i <= L.GetTop() {
+		got = L.Get(i).Type().String()
+	}
+	L.ArgError(i, want+" expected, got "+got)
 }

@@ -291,7 +291,7 @@ func (e *jsonEncoder) value(v lua.LValue, depth int) {
 				e.number(float64(kk))
 				e.b = append(e.b, '"')
 			default:
-				e.fail(x, "table key must be a number or string")
+				e.fail(k, "table key must be a number or string")
 			}
 			e.b = append(e.b, ':')
 			e.value(val, depth)
@@ -530,7 +530,7 @@ func (d *jsonDecoder) string(t *token) {
 	var b []byte
 	for {
 		if d.i >= len(d.s) {
-			t.typ, t.err = tError, "unexpected end of string"
+			t.typ, t.err, t.index = tError, "unexpected end of string", d.i
 			return
 		}
 		c := d.s[d.i]
@@ -544,7 +544,7 @@ func (d *jsonDecoder) string(t *token) {
 			continue
 		}
 		if d.i+1 >= len(d.s) {
-			t.typ, t.err = tError, "unexpected end of string"
+			t.typ, t.err, t.index = tError, "unexpected end of string", d.i
 			return
 		}
 		e := d.s[d.i+1]
@@ -564,7 +564,7 @@ func (d *jsonDecoder) string(t *token) {
 		case 'u':
 			r, ok := hexVal4(d.s[d.i+2:])
 			if !ok {
-				t.typ, t.err = tError, "invalid unicode escape code"
+				t.typ, t.err, t.index = tError, "invalid unicode escape code", d.i
 				return
 			}
 			d.i += 4
@@ -572,22 +572,22 @@ func (d *jsonDecoder) string(t *token) {
 				if d.i+7 < len(d.s)+1 && d.i+2 < len(d.s) && d.s[d.i+2] == '\\' && d.i+3 < len(d.s) && d.s[d.i+3] == 'u' {
 					lo, ok := hexVal4(d.s[d.i+4:])
 					if !ok || lo < 0xdc00 || lo > 0xdfff {
-						t.typ, t.err = tError, "invalid unicode escape code"
+						t.typ, t.err, t.index = tError, "invalid unicode escape code", d.i-4
 						return
 					}
 					r = (r-0xd800)<<10 | (lo - 0xdc00) + 0x10000
 					d.i += 6
 				} else {
-					t.typ, t.err = tError, "invalid unicode escape code"
+					t.typ, t.err, t.index = tError, "invalid unicode escape code", d.i-4
 					return
 				}
 			} else if r >= 0xdc00 && r <= 0xdfff {
-				t.typ, t.err = tError, "invalid unicode escape code"
+				t.typ, t.err, t.index = tError, "invalid unicode escape code", d.i-4
 				return
 			}
 			b = utf8.AppendRune(b, r)
 		default:
-			t.typ, t.err = tError, "invalid escape code"
+			t.typ, t.err, t.index = tError, "invalid escape code", d.i
 			return
 		}
 		d.i += 2

@@ -273,19 +273,19 @@ func (d *mpDecoder) decode() lua.LValue {
 			return lua.LNil
 		}
 		return lua.LNumber(math.Float64frombits(v))
-	case 0xc4, 0xd9:
+	case 0xd9:
 		n, ok := sized(1)
 		if !ok {
 			return lua.LNil
 		}
 		return d.bytes(int(n))
-	case 0xc5, 0xda:
+	case 0xda:
 		n, ok := sized(2)
 		if !ok {
 			return lua.LNil
 		}
 		return d.bytes(int(n))
-	case 0xc6, 0xdb:
+	case 0xdb:
 		n, ok := sized(4)
 		if !ok {
 			return lua.LNil

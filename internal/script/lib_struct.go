@@ -84,7 +84,7 @@ func (s *structFmt) next(L *lua.LState) (opt byte, size int) {
 		s.align = a
 		return opt, 0
 	}
-	L.RaiseError("invalid format option '%c'", opt)
+	L.ArgError(1, "invalid format option '"+string(opt)+"'")
 	return 0, 0
 }
 
@@ -142,7 +142,7 @@ func structPack(L *lua.LState) int {
 		}
 		switch opt {
 		case 'b', 'B', 'h', 'H', 'l', 'L', 'T', 'i', 'I':
-			n := checkNumber(L, arg)
+			n := structNumber(L, arg)
 			arg++
 			var v uint64
 			neg := n < 0
@@ -157,7 +157,7 @@ func structPack(L *lua.LState) int {
 		case 'x':
 			out = append(out, 0)
 		case 'f':
-			n := checkNumber(L, arg)
+			n := structNumber(L, arg)
 			arg++
 			var b [4]byte
 			if sf.little {
@@ -167,7 +167,7 @@ func structPack(L *lua.LState) int {
 			}
 			out = append(out, b[:]...)
 		case 'd':
-			n := checkNumber(L, arg)
+			n := structNumber(L, arg)
 			arg++
 			var b [8]byte
 			if sf.little {
@@ -186,7 +186,7 @@ func structPack(L *lua.LState) int {
 				size = l
 			}
 			if l < size {
-				L.ArgError(arg, "string too short")
+				L.ArgError(arg+1, "string too short")
 			}
 			out = append(out, s[:size]...)
 			if opt == 's' {
@@ -306,8 +306,11 @@ func structSize(L *lua.LState) int {
 	for sf.i < len(sf.f) {
 		opt, size := sf.next(L)
 		total += sf.gap(size, total)
-		if opt == 's' || (opt == 'c' && size == 0) {
-			L.ArgError(1, "options 'c0' - 's' have undefined sizes")
+		if opt == 's' {
+			L.ArgError(1, "option 's' has no fixed size")
+		}
+		if opt == 'c' && size == 0 {
+			L.ArgError(1, "option 'c0' has no fixed size")
 		}
 		total += size
 	}
@@ -316,3 +319,12 @@ func structSize(L *lua.LState) int {
 }
 
 var _ = strconv.Itoa
+
+// structNumber is checkNumber as struct.pack reports a missing argument
+// ("got nil": it pads the stack first).
+func structNumber(L *lua.LState, i int) float64 {
+	if i > L.GetTop() {
+		L.ArgError(i, "number expected, got nil")
+	}
+	return checkNumber(L, i)
+}

@@ -104,7 +104,10 @@ func ParseShebang(body []byte) (flags Flags, hasShebang bool, err string) {
 	if i := indexByte(body, '\n'); i >= 0 {
 		line = body[:i]
 	}
-	parts := strings.Split(string(line), " ")
+	if indexByte(body, '\n') < 0 {
+		return 0, true, "ERR Invalid script shebang"
+	}
+	parts := strings.Fields(string(line))
 	if parts[0] != "#!lua" {
 		return 0, true, "ERR Unexpected engine in script shebang: " + parts[0]
 	}
@@ -114,9 +117,6 @@ func ParseShebang(body []byte) (flags Flags, hasShebang bool, err string) {
 		}
 		if strings.HasPrefix(p, "flags=") {
 			for _, f := range strings.Split(p[len("flags="):], ",") {
-				if f == "" {
-					continue
-				}
 				found := false
 				for _, fn := range flagNames {
 					if fn.name == f {
@@ -241,7 +241,6 @@ func (e *Engine) RunEval(s *Script, host Host, keys, argv [][]byte, w *resp.Writ
 func (e *Engine) run(vm *VM, r *run, nargs int, w *resp.Writer) Result {
 	L := vm.L
 	vm.cur = r
-	vm.srand48(0)
 	e.running.Store(vm)
 	err := L.PCall(nargs, 1, vm.errFn)
 	e.running.Store(nil)
@@ -294,7 +293,7 @@ func (vm *VM) errHandler(L *lua.LState) int {
 		s := "nil"
 		switch x := errv.(type) {
 		case lua.LString:
-			s = string(x)
+			s = luaMessage(string(x))
 		case lua.LNumber:
 			s = FormatNumber(float64(x))
 		case *lua.LNilType:

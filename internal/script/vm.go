@@ -85,7 +85,7 @@ type VM struct {
 	L        *lua.LState
 	real     *lua.LTable // the globals behind the read-only _G proxy
 	proxy    *lua.LTable // what scripts see as their globals
-	readonly map[*lua.LTable]bool
+	readonly map[*lua.LTable]*lua.LTable // read-only proxy → the table it shows
 	errFn    *lua.LFunction
 	ctx      *killCtx
 	cur      *run
@@ -136,7 +136,7 @@ func newVM(function bool) *VM {
 		L.Push(lua.LString(lib.name))
 		L.Call(1, 0)
 	}
-	vm := &VM{L: L, real: L.G.Global, readonly: map[*lua.LTable]bool{}, ctx: newKillCtx()}
+	vm := &VM{L: L, real: L.G.Global, readonly: map[*lua.LTable]*lua.LTable{}, ctx: newKillCtx(), rng: 0x1234ABCD330E}
 	vm.chunk, vm.srcName = "@user_script", "user_script"
 	if function {
 		vm.chunk, vm.srcName = "@user_function", "user_function"
@@ -161,6 +161,23 @@ func newVM(function bool) *VM {
 	g.RawSetString("rawset", L.NewFunction(vm.luaRawSet))
 	g.RawSetString("setmetatable", L.NewFunction(vm.luaSetMetatable))
 	g.RawSetString("collectgarbage", L.NewFunction(luaCollectGarbage))
+	g.RawSetString("error", L.NewFunction(luaError))
+	g.RawSetString("pcall", L.NewFunction(luaPcall))
+	g.RawSetString("tonumber", L.NewFunction(luaToNumber))
+	next := L.NewFunction(vm.luaNext)
+	g.RawSetString("next", next)
+	g.RawSetString("pairs", L.NewFunction(func(L *lua.LState) int {
+		t := L.CheckTable(1)
+		L.Push(next)
+		L.Push(t)
+		L.Push(lua.LNil)
+		return 3
+	}))
+	g.RawSetString("rawget", L.NewFunction(func(L *lua.LState) int {
+		t := vm.unwrap(L.CheckTable(1))
+		L.Push(t.RawGet(L.CheckAny(2)))
+		return 1
+	}))
 	vm.patchLibs()
 	openBit(L)
 	openStruct(L)
@@ -195,7 +212,7 @@ func (vm *VM) protect(t *lua.LTable) *lua.LTable {
 	mt.RawSetString("__newindex", L.NewFunction(luaReadonly))
 	mt.RawSetString("__metatable", lua.LFalse)
 	L.SetMetatable(p, mt)
-	vm.readonly[p] = true
+	vm.readonly[p] = t
 	return p
 }
 
@@ -211,8 +228,8 @@ func luaNoGlobal(L *lua.LState) int {
 
 func (vm *VM) luaRawSet(L *lua.LState) int {
 	t := L.CheckTable(1)
-	if vm.readonly[t] {
-		L.RaiseError("Attempt to modify a readonly table")
+	if vm.readonly[t] != nil {
+		L.Error(lua.LString("Attempt to modify a readonly table"), 0)
 	}
 	k := L.CheckAny(2)
 	if k == lua.LNil {
@@ -225,8 +242,8 @@ func (vm *VM) luaRawSet(L *lua.LState) int {
 
 func (vm *VM) luaSetMetatable(L *lua.LState) int {
 	t := L.CheckTable(1)
-	if vm.readonly[t] {
-		L.RaiseError("Attempt to modify a readonly table")
+	if vm.readonly[t] != nil {
+		L.Error(lua.LString("Attempt to modify a readonly table"), 0)
 	}
 	mt := L.Get(2)
 	if m := L.GetMetatable(t); m != lua.LNil {
@@ -352,6 +369,12 @@ func (vm *VM) patchLibs() {
 	m.RawSetString("randomseed", L.NewFunction(vm.mathRandomseed))
 	s := g.RawGetString("string").(*lua.LTable)
 	s.RawSetString("format", L.NewFunction(strFormat))
+	// strings index the string table through a metatable of their own, so
+	// that the table itself has no __index field (as in Lua 5.1)
+	s.RawSetString("__index", lua.LNil)
+	smt := L.NewTable()
+	smt.RawSetString("__index", s)
+	L.SetMetatable(lua.LString(""), smt)
 }
 
 func tableForeach(L *lua.LState) int {
@@ -459,6 +482,14 @@ func parseMessage(err error, src, name string) string {
 			msg = "unexpected symbol"
 		}
 		if strings.HasPrefix(msg, "unterminated string") {
+			// Lua reports the line where the string starts and its text so far
+			for _, q := range []string{"'", "\""} {
+				if i := strings.Index(src, q+near); i >= 0 {
+					line = strings.Count(src[:i], "\n") + 1
+					near = q + near
+					break
+				}
+			}
 			return name + ":" + strconv.Itoa(line) + ": unfinished string near '" + near + "'"
 		}
 		return name + ":" + strconv.Itoa(line) + ": " + msg + " near '" + near + "'"
@@ -475,4 +506,180 @@ func (vm *VM) resetKill() {
 		vm.ctx = newKillCtx()
 		vm.L.SetContext(vm.ctx)
 	}
+}
+
+// unwrap returns the table a read-only proxy shows (or t itself).
+func (vm *VM) unwrap(t *lua.LTable) *lua.LTable {
+	if r := vm.readonly[t]; r != nil {
+		return r
+	}
+	return t
+}
+
+func (vm *VM) luaNext(L *lua.LState) int {
+	t := vm.unwrap(L.CheckTable(1))
+	k, v := t.Next(L.Get(2))
+	if k == lua.LNil {
+		L.Push(lua.LNil)
+		return 1
+	}
+	L.Push(k)
+	L.Push(v)
+	return 2
+}
+
+// luaError is Lua 5.1's error: a string or number message gets the position
+// of the function at level (default 1); any other value is raised as is.
+func luaError(L *lua.LState) int {
+	v := L.Get(1)
+	level := L.OptInt(2, 1)
+	switch x := v.(type) {
+	case lua.LString:
+		L.Error(lua.LString(where(L, level)+string(x)), 0)
+	case lua.LNumber:
+		L.Error(lua.LString(where(L, level)+FormatNumber(float64(x))), 0)
+	}
+	L.Error(v, 0)
+	return 0
+}
+
+// where is luaL_where: "chunk:line: " of the Lua function at level.
+func where(L *lua.LState, level int) string {
+	if level <= 0 {
+		return ""
+	}
+	dbg, ok := L.GetStack(level)
+	if !ok {
+		return ""
+	}
+	if _, err := L.GetInfo("Sl", dbg, lua.LNil); err != nil || dbg.CurrentLine <= 0 {
+		return ""
+	}
+	src := dbg.Source
+	if strings.HasPrefix(src, "@") || strings.HasPrefix(src, "=") {
+		src = src[1:]
+	}
+	return src + ":" + strconv.Itoa(dbg.CurrentLine) + ": "
+}
+
+// luaMessage rewrites gopher-lua's runtime error texts as Lua 5.1 words
+// them (without the variable names Lua 5.1 adds when it knows them).
+func luaMessage(s string) string {
+	pos := ""
+	if i := strings.Index(s, ": "); i >= 0 && strings.HasPrefix(s, "user_") {
+		pos, s = s[:i+2], s[i+2:]
+	}
+	switch {
+	case strings.HasPrefix(s, "cannot perform concat operation between "):
+		a, b, _ := strings.Cut(strings.TrimPrefix(s, "cannot perform concat operation between "), " and ")
+		t := a
+		if a == "string" || a == "number" {
+			t = b
+		}
+		return pos + "attempt to concatenate a " + t + " value"
+	case strings.HasPrefix(s, "cannot perform ") && strings.Contains(s, " operation between "):
+		_, rest, _ := strings.Cut(s, " operation between ")
+		a, b, _ := strings.Cut(rest, " and ")
+		t := a
+		if a == "number" || a == "string" {
+			t = b
+		}
+		return pos + "attempt to perform arithmetic on a " + t + " value"
+	case strings.HasPrefix(s, "attempt to index a non-table object("):
+		t, _, _ := strings.Cut(strings.TrimPrefix(s, "attempt to index a non-table object("), ")")
+		return pos + "attempt to index a " + t + " value"
+	case s == "attempt to call a non-function object":
+		return pos + "attempt to call a nil value"
+	case strings.HasPrefix(s, "__len undefined"):
+		return pos + "attempt to get length of a nil value"
+	case strings.HasPrefix(s, "bad argument #"):
+		// gopher-lua does not quote the function name
+		if i := strings.Index(s, " to "); i >= 0 {
+			rest := s[i+4:]
+			if j := strings.Index(rest, " ("); j > 0 && !strings.HasPrefix(rest, "'") {
+				return pos + s[:i+4] + "'" + rest[:j] + "'" + rest[j:]
+			}
+		}
+	}
+	return pos + s
+}
+
+// luaPcall is Redis 7.0's pcall: an error table's err field becomes the
+// error message.
+func luaPcall(L *lua.LState) int {
+	L.CheckAny(1)
+	nargs := L.GetTop() - 1
+	err := L.PCall(nargs, lua.MultRet, nil)
+	if err != nil {
+		obj := lua.LValue(lua.LString(err.Error()))
+		if ae, ok := err.(*lua.ApiError); ok {
+			obj = ae.Object
+		}
+		if t, ok := obj.(*lua.LTable); ok {
+			if s, isStr := t.RawGetString("err").(lua.LString); isStr {
+				obj = s
+			}
+		}
+		L.SetTop(0)
+		L.Push(lua.LFalse)
+		L.Push(obj)
+		return 2
+	}
+	L.Insert(lua.LTrue, 1)
+	return L.GetTop()
+}
+
+// luaToNumber is Lua 5.1's tonumber.
+func luaToNumber(L *lua.LState) int {
+	v := L.CheckAny(1)
+	base := L.OptInt(2, 10)
+	if base == 10 {
+		switch x := v.(type) {
+		case lua.LNumber:
+			L.Push(x)
+			return 1
+		case lua.LString:
+			if f, ok := strToNumber(string(x)); ok {
+				L.Push(lua.LNumber(f))
+				return 1
+			}
+		}
+		L.Push(lua.LNil)
+		return 1
+	}
+	if base < 2 || base > 36 {
+		L.ArgError(2, "base out of range")
+	}
+	s := strings.ToLower(strings.TrimSpace(L.CheckString(1)))
+	neg := false
+	if strings.HasPrefix(s, "-") {
+		neg, s = true, s[1:]
+	}
+	if s == "" {
+		L.Push(lua.LNil)
+		return 1
+	}
+	var n float64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		var d int
+		switch {
+		case c >= '0' && c <= '9':
+			d = int(c - '0')
+		case c >= 'a' && c <= 'z':
+			d = int(c-'a') + 10
+		default:
+			d = 99
+		}
+		if d >= base {
+			L.Push(lua.LNil)
+			return 1
+		}
+		n = n*float64(base) + float64(d)
+	}
+	if neg {
+		n = -n
+	}
+	L.Push(lua.LNumber(n))
+	return 1
 }

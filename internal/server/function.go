@@ -115,7 +115,7 @@ func cmdFunctionFlush(c *commands.Ctx) {
 func cmdFunctionRestore(c *commands.Ctx) {
 	policy := "APPEND"
 	if len(c.Args) > 4 {
-		c.Error(commands.ErrSyntax)
+		c.Error("ERR unknown subcommand or wrong number of arguments for 'RESTORE'. Try FUNCTION HELP.")
 		return
 	}
 	if len(c.Args) == 4 {
@@ -201,7 +201,7 @@ func cmdFunctionList(c *commands.Ctx) {
 			fl := f.Flags.List()
 			w.SetLen(len(fl))
 			for _, x := range fl {
-				w.BulkString(x)
+				w.Simple(x)
 			}
 		}
 		if withCode {
