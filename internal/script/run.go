@@ -250,7 +250,7 @@ func (e *Engine) run(vm *VM, r *run, nargs int, w *resp.Writer) Result {
 		if ae, ok := err.(*lua.ApiError); ok {
 			obj = ae.Object
 		}
-		if killed {
+		if _, isTable := obj.(*lua.LTable); killed && !isTable {
 			obj = vm.killTable(r)
 		}
 		vm.writeError(w, obj, r)
@@ -266,11 +266,7 @@ func (e *Engine) run(vm *VM, r *run, nargs int, w *resp.Writer) Result {
 }
 
 func (vm *VM) killTable(r *run) *lua.LTable {
-	msg := "Script killed by user with SCRIPT KILL..."
-	if r.function {
-		msg = "Script killed by user with FUNCTION KILL..."
-	}
-	return errTable(vm.L, msg)
+	return errTable(vm.L, "Script killed by user with SCRIPT KILL...") // functions too, as Redis 7.0
 }
 
 func stringArray(L *lua.LState, xs [][]byte) *lua.LTable {

@@ -213,6 +213,10 @@ func cmdFunctionList(c *commands.Ctx) {
 
 func cmdFunctionStats(c *commands.Ctx) {
 	s := srv(c)
+	if r := s.scripting.running.Load(); r != nil && r.eval && r.cl != cli(c) {
+		c.Error(errBusyEval)
+		return
+	}
 	w := c.W
 	w.MapLen(2)
 	w.BulkString("running_script")
