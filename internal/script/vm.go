@@ -83,8 +83,8 @@ type run struct {
 // VM is one Lua interpreter with Redis' environment.
 type VM struct {
 	L        *lua.LState
-	real     *lua.LTable // the globals behind the read-only _G proxy
-	proxy    *lua.LTable // what scripts see as their globals
+	real     *lua.LTable                 // the globals behind the read-only _G proxy
+	proxy    *lua.LTable                 // what scripts see as their globals
 	readonly map[*lua.LTable]*lua.LTable // read-only proxy → the table it shows
 	errFn    *lua.LFunction
 	ctx      *killCtx
