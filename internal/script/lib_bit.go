@@ -127,5 +127,5 @@ func argTypeError(L *lua.LState, i int, want string) {
 	if i <= L.GetTop() {
 		got = L.Get(i).Type().String()
 	}
-	L.ArgError(i, want+" expected, got "+got)
+	libArgError(L, i, want+" expected, got "+got)
 }

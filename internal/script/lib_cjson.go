@@ -51,7 +51,7 @@ func newCjson(L *lua.LState) *lua.LTable {
 			if L.GetTop() >= 1 && L.Get(1) != lua.LNil {
 				v := int(checkNumber(L, 1))
 				if v < lo || v > hi {
-					L.ArgError(1, "expected integer between "+strconv.Itoa(lo)+" and "+strconv.Itoa(hi))
+					libArgError(L, 1, "expected integer between "+strconv.Itoa(lo)+" and "+strconv.Itoa(hi))
 				}
 				*p = v
 			}
@@ -132,7 +132,7 @@ type jsonEncoder struct {
 
 func cjsonEncode(L *lua.LState, cfg *cjsonCfg) int {
 	if L.GetTop() != 1 {
-		L.ArgError(1, "expected 1 argument")
+		libArgError(L, 1, "expected 1 argument")
 	}
 	e := &jsonEncoder{L: L, cfg: cfg}
 	e.value(L.Get(1), 0)
@@ -141,7 +141,7 @@ func cjsonEncode(L *lua.LState, cfg *cjsonCfg) int {
 }
 
 func (e *jsonEncoder) fail(v lua.LValue, reason string) {
-	e.L.RaiseError("Cannot serialise %s: %s", v.Type().String(), reason)
+	libError(e.L, "Cannot serialise %s: %s", v.Type().String(), reason)
 }
 
 func (e *jsonEncoder) number(f float64) {
@@ -262,7 +262,7 @@ func (e *jsonEncoder) value(v lua.LValue, depth int) {
 	case *lua.LTable:
 		depth++
 		if depth > e.cfg.encodeDepth {
-			e.L.RaiseError("Cannot serialise, excessive nesting (%d)", depth)
+			libError(e.L, "Cannot serialise, excessive nesting (%d)", depth)
 		}
 		n := e.arrayLength(x)
 		if n > 0 {
@@ -345,11 +345,11 @@ type jsonDecoder struct {
 
 func cjsonDecode(L *lua.LState, cfg *cjsonCfg) int {
 	if L.GetTop() != 1 {
-		L.ArgError(1, "expected 1 argument")
+		libArgError(L, 1, "expected 1 argument")
 	}
 	s, ok := luaStringOf(L.Get(1))
 	if !ok {
-		L.TypeError(1, lua.LTString)
+		libTypeError(L, 1, "string")
 	}
 	d := &jsonDecoder{L: L, cfg: cfg, s: s}
 	var tok token
@@ -368,7 +368,7 @@ func (d *jsonDecoder) errorf(exp string, t *token) {
 	if t.typ == tError {
 		found = t.err
 	}
-	d.L.RaiseError("Expected %s but found %s at character %d", exp, found, t.index+1)
+	libError(d.L, "Expected %s but found %s at character %d", exp, found, t.index+1)
 }
 
 func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
@@ -609,7 +609,7 @@ func (d *jsonDecoder) value(t *token) lua.LValue {
 	case tObjBegin:
 		d.depth++
 		if d.depth > d.cfg.decodeDepth {
-			L.RaiseError("Found too many nested data structures (%d) at character %d", d.depth, t.index+1)
+			libError(L, "Found too many nested data structures (%d) at character %d", d.depth, t.index+1)
 		}
 		obj := L.NewTable()
 		d.next(t)
@@ -641,7 +641,7 @@ func (d *jsonDecoder) value(t *token) lua.LValue {
 	case tArrBegin:
 		d.depth++
 		if d.depth > d.cfg.decodeDepth {
-			L.RaiseError("Found too many nested data structures (%d) at character %d", d.depth, t.index+1)
+			libError(L, "Found too many nested data structures (%d) at character %d", d.depth, t.index+1)
 		}
 		arr := L.NewTable()
 		d.next(t)

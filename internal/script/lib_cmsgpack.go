@@ -44,7 +44,7 @@ func openCmsgpack(L *lua.LState) {
 func msgpackPack(L *lua.LState) int {
 	n := L.GetTop()
 	if n == 0 {
-		L.ArgError(0, "MessagePack pack needs input.")
+		libArgError(L, 0, "MessagePack pack needs input.")
 	}
 	var b []byte
 	for i := 1; i <= n; i++ {
@@ -353,19 +353,19 @@ func (d *mpDecoder) mapping(n int) lua.LValue {
 // msgpackUnpack decodes up to limit objects (0 = all) from offset; with
 // withOffset the next offset (-1 at the end) comes first.
 func msgpackUnpack(L *lua.LState, limit, offset int, withOffset bool) int {
-	s := L.CheckString(1)
+	s := checkString(L, 1)
 	if offset < 0 || limit < 0 {
-		L.RaiseError("Invalid request to unpack with offset of %d and limit of %d.", offset, limit)
+		libError(L, "Invalid request to unpack with offset of %d and limit of %d.", offset, limit)
 	}
 	if offset > len(s) {
-		L.RaiseError("Start offset %d greater than input length %d.", offset, len(s))
+		libError(L, "Start offset %d greater than input length %d.", offset, len(s))
 	}
 	d := &mpDecoder{L: L, s: s, i: offset}
 	var vals []lua.LValue
 	for d.i < len(s) && (limit == 0 || len(vals) < limit) {
 		v := d.decode()
 		if d.err != "" {
-			L.RaiseError("%s", d.err)
+			libError(L, "%s", d.err)
 		}
 		vals = append(vals, v)
 	}

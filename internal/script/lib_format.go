@@ -13,7 +13,7 @@ import (
 // %x %X %c take the number as a C long, %e %E %f %g %G a double (with C's
 // default precision 6), %s uses tostring's number format, %q quotes.
 func strFormat(L *lua.LState) int {
-	f := L.CheckString(1)
+	f := checkString(L, 1)
 	arg := 1
 	var b strings.Builder
 	for i := 0; i < len(f); i++ {
@@ -24,7 +24,7 @@ func strFormat(L *lua.LState) int {
 		}
 		i++
 		if i >= len(f) {
-			L.RaiseError("invalid option '%%' to 'format'")
+			libError(L, "invalid option '%%' to 'format'")
 		}
 		if f[i] == '%' {
 			b.WriteByte('%')
@@ -35,11 +35,11 @@ func strFormat(L *lua.LState) int {
 			i++
 		}
 		if i-start > 5 {
-			L.RaiseError("invalid format (repeated flags)")
+			libError(L, "invalid format (repeated flags)")
 		}
 		for n := 0; i < len(f) && f[i] >= '0' && f[i] <= '9'; n++ {
 			if n >= 2 {
-				L.RaiseError("invalid format (width or precision too long)")
+				libError(L, "invalid format (width or precision too long)")
 			}
 			i++
 		}
@@ -47,19 +47,19 @@ func strFormat(L *lua.LState) int {
 			i++
 			for n := 0; i < len(f) && f[i] >= '0' && f[i] <= '9'; n++ {
 				if n >= 2 {
-					L.RaiseError("invalid format (width or precision too long)")
+					libError(L, "invalid format (width or precision too long)")
 				}
 				i++
 			}
 		}
 		if i >= len(f) {
-			L.RaiseError("invalid option '%%' to 'format'")
+			libError(L, "invalid option '%%' to 'format'")
 		}
 		spec := f[start:i]
 		conv := f[i]
 		arg++
 		if conv != 'q' && conv != 's' && arg > L.GetTop() {
-			L.ArgError(arg, "number expected, got no value")
+			libArgError(L, arg, "number expected, got no value")
 		}
 		switch conv {
 		case 'd', 'i':
@@ -80,7 +80,7 @@ func strFormat(L *lua.LState) int {
 			s, _ := luaStringOf(L.CheckAny(arg))
 			if _, ok := L.Get(arg).(lua.LString); !ok {
 				if _, isNum := L.Get(arg).(lua.LNumber); !isNum {
-					L.ArgError(arg, "string expected, got "+L.Get(arg).Type().String())
+					libArgError(L, arg, "string expected, got "+L.Get(arg).Type().String())
 				}
 			}
 			b.WriteByte('"')
@@ -110,7 +110,7 @@ func strFormat(L *lua.LState) int {
 			}
 			b.WriteString(fmt.Sprintf("%"+spec+"s", s))
 		default:
-			L.RaiseError("invalid option '%%%c' to 'format'", conv)
+			libError(L, "invalid option '%%%c' to 'format'", conv)
 		}
 	}
 	L.Push(lua.LString(b.String()))

@@ -34,7 +34,7 @@ func (s *structFmt) digitArg(L *lua.LState, def int) int {
 	for s.i < len(s.f) && s.f[s.i] >= '0' && s.f[s.i] <= '9' {
 		a = a*10 + int(s.f[s.i]-'0')
 		if a > math.MaxInt32/10 {
-			L.RaiseError("integral size overflow")
+			libError(L, "integral size overflow")
 		}
 		s.i++
 	}
@@ -62,7 +62,7 @@ func (s *structFmt) next(L *lua.LState) (opt byte, size int) {
 	case 'i', 'I':
 		n := s.digitArg(L, 4)
 		if n > structMaxIntSize {
-			L.RaiseError("integral size %d is larger than limit of %d", n, structMaxIntSize)
+			libError(L, "integral size %d is larger than limit of %d", n, structMaxIntSize)
 		}
 		return opt, n
 	case 's', ' ':
@@ -79,12 +79,12 @@ func (s *structFmt) next(L *lua.LState) (opt byte, size int) {
 	case '!':
 		a := s.digitArg(L, structNativeAlign)
 		if a&(a-1) != 0 {
-			L.RaiseError("alignment %d is not a power of 2", a)
+			libError(L, "alignment %d is not a power of 2", a)
 		}
 		s.align = a
 		return opt, 0
 	}
-	L.ArgError(1, "invalid format option '"+string(opt)+"'")
+	libArgError(L, 1, "invalid format option '"+string(opt)+"'")
 	return 0, 0
 }
 
@@ -132,7 +132,7 @@ func putInt(b []byte, v uint64, size int, little bool, neg bool) []byte {
 }
 
 func structPack(L *lua.LState) int {
-	sf := &structFmt{f: L.CheckString(1), little: true, align: 1}
+	sf := &structFmt{f: checkString(L, 1), little: true, align: 1}
 	arg := 2
 	var out []byte
 	for sf.i < len(sf.f) {
@@ -179,14 +179,14 @@ func structPack(L *lua.LState) int {
 		case 'c', 's':
 			s, ok := luaStringOf(L.Get(arg))
 			if !ok {
-				L.TypeError(arg, lua.LTString)
+				libTypeError(L, arg, "string")
 			}
 			l := len(s)
 			if size == 0 {
 				size = l
 			}
 			if l < size {
-				L.ArgError(arg+1, "string too short")
+				libArgError(L, arg+1, "string too short")
 			}
 			out = append(out, s[:size]...)
 			if opt == 's' {
@@ -200,21 +200,21 @@ func structPack(L *lua.LState) int {
 }
 
 func structUnpack(L *lua.LState) int {
-	sf := &structFmt{f: L.CheckString(1), little: true, align: 1}
-	data := L.CheckString(2)
+	sf := &structFmt{f: checkString(L, 1), little: true, align: 1}
+	data := checkString(L, 2)
 	pos := 0
 	if L.GetTop() >= 3 {
 		pos = int(checkNumber(L, 3)) - 1
 	}
 	if pos < 0 || pos > len(data) {
-		L.ArgError(3, "offset must be 1 or greater")
+		libArgError(L, 3, "offset must be 1 or greater")
 	}
 	n := 0
 	for sf.i < len(sf.f) {
 		opt, size := sf.next(L)
 		pos += sf.gap(size, pos)
 		if size > len(data)-pos || pos+size < pos {
-			L.ArgError(2, "data string too short")
+			libArgError(L, 2, "data string too short")
 		}
 		switch opt {
 		case 'b', 'B', 'h', 'H', 'l', 'L', 'T', 'i', 'I':
@@ -264,17 +264,17 @@ func structUnpack(L *lua.LState) int {
 		case 'c':
 			if size == 0 {
 				if n == 0 {
-					L.RaiseError("format 'c0' needs a previous size")
+					libError(L, "format 'c0' needs a previous size")
 				}
 				prev, ok := L.Get(-1).(lua.LNumber)
 				if !ok {
-					L.RaiseError("format 'c0' needs a previous size")
+					libError(L, "format 'c0' needs a previous size")
 				}
 				L.Pop(1)
 				n--
 				size = int(prev)
 				if size < 0 || size > len(data)-pos {
-					L.ArgError(2, "data string too short")
+					libArgError(L, 2, "data string too short")
 				}
 			}
 			L.Push(lua.LString(data[pos : pos+size]))
@@ -288,7 +288,7 @@ func structUnpack(L *lua.LState) int {
 				}
 			}
 			if end < 0 {
-				L.RaiseError("unfinished string in data")
+				libError(L, "unfinished string in data")
 			}
 			L.Push(lua.LString(data[pos:end]))
 			n++
@@ -301,16 +301,16 @@ func structUnpack(L *lua.LState) int {
 }
 
 func structSize(L *lua.LState) int {
-	sf := &structFmt{f: L.CheckString(1), little: true, align: 1}
+	sf := &structFmt{f: checkString(L, 1), little: true, align: 1}
 	total := 0
 	for sf.i < len(sf.f) {
 		opt, size := sf.next(L)
 		total += sf.gap(size, total)
 		if opt == 's' {
-			L.ArgError(1, "option 's' has no fixed size")
+			libArgError(L, 1, "option 's' has no fixed size")
 		}
 		if opt == 'c' && size == 0 {
-			L.ArgError(1, "option 'c0' has no fixed size")
+			libArgError(L, 1, "option 'c0' has no fixed size")
 		}
 		total += size
 	}
@@ -324,7 +324,7 @@ var _ = strconv.Itoa
 // ("got nil": it pads the stack first).
 func structNumber(L *lua.LState, i int) float64 {
 	if i > L.GetTop() {
-		L.ArgError(i, "number expected, got nil")
+		libArgError(L, i, "number expected, got nil")
 	}
 	return checkNumber(L, i)
 }

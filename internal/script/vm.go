@@ -217,12 +217,12 @@ func (vm *VM) protect(t *lua.LTable) *lua.LTable {
 }
 
 func luaReadonly(L *lua.LState) int {
-	L.RaiseError("Attempt to modify a readonly table")
+	libError(L, "Attempt to modify a readonly table")
 	return 0
 }
 
 func luaNoGlobal(L *lua.LState) int {
-	L.RaiseError("Script attempted to access nonexistent global variable '%s'", L.ToString(2))
+	libError(L, "Script attempted to access nonexistent global variable '%s'", L.ToString(2))
 	return 0
 }
 
@@ -233,7 +233,7 @@ func (vm *VM) luaRawSet(L *lua.LState) int {
 	}
 	k := L.CheckAny(2)
 	if k == lua.LNil {
-		L.ArgError(2, "table index is nil")
+		libArgError(L, 2, "table index is nil")
 	}
 	t.RawSet(k, L.CheckAny(3))
 	L.SetTop(1)
@@ -248,12 +248,12 @@ func (vm *VM) luaSetMetatable(L *lua.LState) int {
 	mt := L.Get(2)
 	if m := L.GetMetatable(t); m != lua.LNil {
 		if mm, ok := m.(*lua.LTable); ok && mm.RawGetString("__metatable") != lua.LNil {
-			L.RaiseError("cannot change a protected metatable")
+			libError(L, "cannot change a protected metatable")
 		}
 	}
 	if mt != lua.LNil {
 		if _, ok := mt.(*lua.LTable); !ok {
-			L.TypeError(2, lua.LTTable)
+			libTypeError(L, 2, "table")
 		}
 	}
 	L.SetMetatable(t, mt)
@@ -360,7 +360,7 @@ func (vm *VM) patchLibs() {
 	tbl.RawSetString("foreach", L.NewFunction(tableForeach))
 	tbl.RawSetString("foreachi", L.NewFunction(tableForeachi))
 	tbl.RawSetString("setn", L.NewFunction(func(L *lua.LState) int {
-		L.RaiseError("'setn' is obsolete")
+		libError(L, "'setn' is obsolete")
 		return 0
 	}))
 	m := g.RawGetString("math").(*lua.LTable)
@@ -369,6 +369,27 @@ func (vm *VM) patchLibs() {
 	m.RawSetString("randomseed", L.NewFunction(vm.mathRandomseed))
 	s := g.RawGetString("string").(*lua.LTable)
 	s.RawSetString("format", L.NewFunction(strFormat))
+	// C's toupper/tolower in the "C" locale: ASCII only
+	s.RawSetString("upper", L.NewFunction(func(L *lua.LState) int {
+		b := []byte(checkString(L, 1))
+		for i, c := range b {
+			if c >= 'a' && c <= 'z' {
+				b[i] = c - 32
+			}
+		}
+		L.Push(lua.LString(b))
+		return 1
+	}))
+	s.RawSetString("lower", L.NewFunction(func(L *lua.LState) int {
+		b := []byte(checkString(L, 1))
+		for i, c := range b {
+			if c >= 'A' && c <= 'Z' {
+				b[i] = c + 32
+			}
+		}
+		L.Push(lua.LString(b))
+		return 1
+	}))
 	// strings index the string table through a metatable of their own, so
 	// that the table itself has no __index field (as in Lua 5.1)
 	s.RawSetString("__index", lua.LNil)
@@ -429,25 +450,25 @@ func (vm *VM) mathRandom(L *lua.LState) int {
 	case 0:
 		L.Push(lua.LNumber(r))
 	case 1:
-		u := L.CheckInt(1)
+		u := checkInt(L, 1)
 		if u < 1 {
-			L.ArgError(1, "interval is empty")
+			libArgError(L, 1, "interval is empty")
 		}
 		L.Push(lua.LNumber(math.Floor(r*float64(u)) + 1))
 	case 2:
-		l, u := L.CheckInt(1), L.CheckInt(2)
+		l, u := checkInt(L, 1), checkInt(L, 2)
 		if l > u {
-			L.ArgError(2, "interval is empty")
+			libArgError(L, 2, "interval is empty")
 		}
 		L.Push(lua.LNumber(math.Floor(r*float64(u-l+1)) + float64(l)))
 	default:
-		L.RaiseError("wrong number of arguments")
+		libError(L, "wrong number of arguments")
 	}
 	return 1
 }
 
 func (vm *VM) mathRandomseed(L *lua.LState) int {
-	vm.srand48(int32(L.CheckInt(1)))
+	vm.srand48(int32(checkInt(L, 1)))
 	return 0
 }
 
@@ -648,9 +669,9 @@ func luaToNumber(L *lua.LState) int {
 		return 1
 	}
 	if base < 2 || base > 36 {
-		L.ArgError(2, "base out of range")
+		libArgError(L, 2, "base out of range")
 	}
-	s := strings.ToLower(strings.TrimSpace(L.CheckString(1)))
+	s := strings.ToLower(strings.TrimSpace(checkString(L, 1)))
 	neg := false
 	if strings.HasPrefix(s, "-") {
 		neg, s = true, s[1:]
