@@ -58,7 +58,7 @@ func errTable(L *lua.LState, msg string) *lua.LTable {
 			msg = msg[1:]
 		}
 	}
-	msg = strings.TrimRight(msg, "\r\n")
+	msg = strings.Trim(msg, "\r\n") // sdstrim: both ends
 	t := L.CreateTable(0, 3)
 	t.RawSetString("err", lua.LString(code+" "+msg))
 	return t
@@ -76,7 +76,7 @@ func luaErrorReply(L *lua.LState) int {
 		L.Push(errTable(L, "wrong number or type of arguments"))
 		return 1
 	}
-	msg := string(s)
+	msg := cString(string(s))
 	if !strings.HasPrefix(msg, "-") {
 		msg = "-" + msg
 	}
@@ -459,11 +459,11 @@ func writeReply(w *resp.Writer, v lua.LValue, luaProto int, depth int) {
 			return
 		}
 		if e, ok := x.RawGetString("err").(lua.LString); ok {
-			w.Error(string(e))
+			w.Error(strings.TrimRight(cString(string(e)), "\r\n"))
 			return
 		}
 		if s, ok := x.RawGetString("ok").(lua.LString); ok {
-			w.Simple(string(s))
+			w.Simple(cString(string(s)))
 			return
 		}
 		if d, ok := x.RawGetString("double").(lua.LNumber); ok {
@@ -523,4 +523,13 @@ func luaToNum(v lua.LValue) (lua.LNumber, bool) {
 		}
 	}
 	return 0, false
+}
+
+// cString is s as C sees it: up to its first NUL byte (Redis builds error
+// and status replies from C strings).
+func cString(s string) string {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return s[:i]
+	}
+	return s
 }

@@ -29,7 +29,7 @@ func checkNumber(L *lua.LState, i int) float64 {
 
 // strToNumber converts a string like Lua 5.1's lua_tonumber.
 func strToNumber(s string) (float64, bool) {
-	t := strings.TrimSpace(s)
+	t := strings.TrimSpace(cString(s)) // strtod reads a C string
 	if t == "" {
 		return 0, false
 	}
@@ -46,6 +46,13 @@ func strToNumber(s string) (float64, bool) {
 			return f, true
 		}
 		return 0, false
+	}
+	if f != f {
+		// strtod's NaN is the default quiet NaN (Go's has a payload bit)
+		if strings.HasPrefix(t, "-") {
+			return math.Float64frombits(0xfff8000000000000), true
+		}
+		return math.Float64frombits(0x7ff8000000000000), true
 	}
 	return f, true
 }

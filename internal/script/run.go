@@ -335,6 +335,7 @@ func (vm *VM) writeError(w *resp.Writer, obj lua.LValue, r *run) {
 		return
 	}
 	msg, _ := luaStringOf(t.RawGetString("err"))
+	msg = cString(msg)
 	src, sok := t.RawGetString("source").(lua.LString)
 	line, lok := luaStringOf(t.RawGetString("line"))
 	if sok && lok {

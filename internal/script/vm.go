@@ -284,6 +284,10 @@ func luaToString(L *lua.LState) int {
 		L.Push(lua.LString(FormatNumber(float64(n))))
 		return 1
 	}
+	if v == cjsonNull {
+		L.Push(lua.LString("userdata: (nil)")) // a NULL light userdata in C
+		return 1
+	}
 	if mt, ok := L.GetMetaField(v, "__tostring").(*lua.LFunction); ok {
 		L.Push(mt)
 		L.Push(v)

@@ -289,7 +289,7 @@ func (g *Gen) packOp() Op {
 	case 1:
 		return Op{Args: []string{"EVAL", "local t = {cmsgpack.unpack(cmsgpack.pack(ARGV[1], tonumber(ARGV[2]) or -1, {1, {2, ARGV[1]}}))} return {t[1], t[2], t[3][2][2]}", "0", g.Value(), g.Value()}}
 	default:
-		return Op{Args: []string{"EVAL", "local ok, a, b = pcall(cmsgpack.unpack, ARGV[1]) if not ok then return a end return {tostring(a), tostring(b)}", "0", g.Value()}}
+		return Op{Args: []string{"EVAL", "local ok, a, b = pcall(cmsgpack.unpack, ARGV[1]) if not ok then return a end return {type(a) == 'table' and 'table' or tostring(a), type(b) == 'table' and 'table' or tostring(b)}", "0", g.Value()}}
 	}
 }
 
