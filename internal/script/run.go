@@ -231,10 +231,11 @@ func (e *Engine) RunEval(s *Script, host Host, keys, argv [][]byte, w *resp.Writ
 	if fn == nil {
 		return Result{}
 	}
-	vm.real.RawSetString("KEYS", stringArray(L, keys))
-	vm.real.RawSetString("ARGV", stringArray(L, argv))
+	vm.setArray("KEYS", &vm.keysT, keys)
+	vm.setArray("ARGV", &vm.argvT, argv)
 	L.Push(fn)
-	return e.run(vm, &run{host: host, name: s.Sha, proto: 2}, 0, w)
+	vm.evalRun = run{host: host, name: s.Sha, proto: 2}
+	return e.run(vm, &vm.evalRun, 0, w)
 }
 
 // run calls the function on top of the stack (below its nargs arguments).
@@ -267,6 +268,27 @@ func (e *Engine) run(vm *VM, r *run, nargs int, w *resp.Writer) Result {
 
 func (vm *VM) killTable(r *run) *lua.LTable {
 	return errTable(vm.L, "Script killed by user with SCRIPT KILL...") // functions too, as Redis 7.0
+}
+
+// setArray sets the global KEYS or ARGV. Scripts without keys (or
+// arguments) share one empty table, replaced only if a script filled it.
+func (vm *VM) setArray(name string, cur **lua.LTable, xs [][]byte) {
+	if len(xs) == 0 {
+		if vm.empty == nil || vm.empty.Len() != 0 {
+			vm.empty = vm.L.CreateTable(0, 0)
+		}
+		if k, _ := vm.empty.Next(lua.LNil); k != lua.LNil {
+			vm.empty = vm.L.CreateTable(0, 0)
+		}
+		if *cur == vm.empty {
+			return
+		}
+		*cur = vm.empty
+		vm.real.RawSetString(name, vm.empty)
+		return
+	}
+	*cur = stringArray(vm.L, xs)
+	vm.real.RawSetString(name, *cur)
 }
 
 func stringArray(L *lua.LState, xs [][]byte) *lua.LTable {

@@ -103,6 +103,10 @@ type VM struct {
 
 	// library loading (FUNCTION LOAD)
 	loading *Library
+
+	// EVAL's globals KEYS and ARGV as last set, and the shared empty table
+	keysT, argvT, empty *lua.LTable
+	evalRun         run
 }
 
 // sink collects what the scratch writer flushes.
@@ -119,6 +123,13 @@ var keepBase = map[string]bool{
 	"load": true, "loadstring": true, "next": true, "pairs": true, "pcall": true, "rawequal": true,
 	"rawget": true, "rawset": true, "select": true, "setmetatable": true, "tonumber": true,
 	"tostring": true, "type": true, "unpack": true, "xpcall": true, "_G": true, "_VERSION": true,
+}
+
+func init() {
+	// Lua 5.1's LUA_COMPAT_VARARG "arg" table, which gopher-lua builds on
+	// every call of a vararg function (every script's main chunk) at the
+	// cost of two maps; scripts use "..." instead.
+	lua.CompatVarArg = false
 }
 
 // newVM builds an interpreter; function selects the FUNCTION flavour

@@ -67,9 +67,7 @@ func cmdFcall(c *commands.Ctx, ro bool) {
 	}
 	keys := c.Args[3 : 3+numkeys]
 	argv := c.Args[3+numkeys:]
-	s.runScript(c, false, f.Name, ro || f.Flags&script.FlagNoWrites != 0, func(h *scriptHost) script.Result {
-		return s.scripting.eng.RunFunction(f, h, keys, argv, c.W)
-	})
+	s.runScript(c, nil, f, ro || f.Flags&script.FlagNoWrites != 0, keys, argv)
 }
 
 func cmdFunctionLoad(c *commands.Ctx) {
@@ -230,7 +228,7 @@ func cmdFunctionStats(c *commands.Ctx) {
 			w.Bulk(a)
 		}
 		w.BulkString("duration_ms")
-		w.Int(time.Since(r.start).Milliseconds())
+		w.Int((time.Now().UnixNano() - r.start) / 1e6)
 	} else {
 		w.Null()
 	}

@@ -36,8 +36,9 @@ const (
 
 // scriptRun is the script being run.
 type scriptRun struct {
+	host    scriptHost
 	cl      *client
-	start   time.Time
+	start   int64 // unix nanos: when its command started
 	eval    bool // an EVAL script (SCRIPT KILL), else a function (FUNCTION KILL)
 	name    string
 	args    [][]byte // the command that runs it (FUNCTION STATS)
@@ -173,25 +174,30 @@ func cmdEval(c *commands.Ctx, byBody, ro bool) {
 	keys := c.Args[3 : 3+numkeys]
 	argv := c.Args[3+numkeys:]
 	roRun := ro || sc.Flags&script.FlagNoWrites != 0
-	s.runScript(c, true, sc.Sha, roRun, func(h *scriptHost) script.Result {
-		return s.scripting.eng.RunEval(sc, h, keys, argv, c.W)
-	})
+	s.runScript(c, sc, nil, roRun, keys, argv)
 }
 
-// runScript runs a script or function as one atomic batch.
-func (s *Server) runScript(c *commands.Ctx, eval bool, name string, ro bool, body func(h *scriptHost) script.Result) {
+// runScript runs an EVAL script (sc) or a function (f) as one atomic batch.
+func (s *Server) runScript(c *commands.Ctx, sc *script.Script, f *script.Function, ro bool, keys, argv [][]byte) {
 	cl := cli(c)
 	nested := cl.execing // inside EXEC, which already holds the gate
 	if !nested {
 		s.gate.exclusive(cl.slot)
 		s.Eng.BeginTxn()
 	}
-	r := &scriptRun{cl: cl, start: time.Now(), eval: eval, name: name, args: c.Args}
+	r := &scriptRun{cl: cl, start: cl.lastInteraction.Load(), eval: sc != nil, args: c.Args}
+	h := &r.host
+	h.s, h.cl, h.ro, h.run, h.ctx = s, cl, ro, r, cl.ctx
 	s.scripting.running.Store(r)
 	s.scripting.watchdog.Do(func() { go s.scriptWatchdog() })
 	savedDB := cl.db
-	h := &scriptHost{s: s, cl: cl, ro: ro, run: r, ctx: cl.ctx}
-	body(h)
+	if sc != nil {
+		r.name = sc.Sha
+		s.scripting.eng.RunEval(sc, h, keys, argv, c.W)
+	} else {
+		r.name = f.Name
+		s.scripting.eng.RunFunction(f, h, keys, argv, c.W)
+	}
 	s.scripting.running.Store(nil)
 	if r.busy.Load() {
 		s.scripting.busy.Store(false)
@@ -247,10 +253,8 @@ func (h *scriptHost) Call(args [][]byte, w *resp.Writer) string {
 	if write {
 		seq = s.Eng.Seq()
 	}
-	start := s.clock.nanos()
 	cmd.Handler(&ctx)
-	cmd.Stats.Calls.Add(1)
-	cmd.Stats.Usec.Add((s.clock.nanos() - start) / 1000)
+	cmd.Stats.Calls.Add(1) // (its time counts in the script's)
 	if ctx.Failed {
 		cmd.Stats.FailedCalls.Add(1)
 		s.recordError(ctx.ErrorTag)
@@ -380,7 +384,7 @@ func (s *Server) scriptWatchdog() {
 			continue
 		}
 		lim := s.busyThreshold()
-		if lim <= 0 || time.Since(r.start) < lim {
+		if lim <= 0 || time.Duration(time.Now().UnixNano()-r.start) < lim {
 			continue
 		}
 		r.busy.Store(true)
