@@ -10,7 +10,7 @@ import (
 type nopHost struct{}
 
 func (nopHost) Call(args [][]byte, w *resp.Writer) string { w.Int(1); return "" }
-func (nopHost) Log(int, string)                          {}
+func (nopHost) Log(int, string)                           {}
 
 // BenchmarkEvalIncr is the Lua side of EVALSHA of a script that INCRs a key.
 func BenchmarkEvalIncr(b *testing.B) {

@@ -106,7 +106,7 @@ type VM struct {
 
 	// EVAL's globals KEYS and ARGV as last set, and the shared empty table
 	keysT, argvT, empty *lua.LTable
-	evalRun         run
+	evalRun             run
 }
 
 // sink collects what the scratch writer flushes.

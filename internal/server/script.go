@@ -39,7 +39,7 @@ type scriptRun struct {
 	host    scriptHost
 	cl      *client
 	start   int64 // unix nanos: when its command started
-	eval    bool // an EVAL script (SCRIPT KILL), else a function (FUNCTION KILL)
+	eval    bool  // an EVAL script (SCRIPT KILL), else a function (FUNCTION KILL)
 	name    string
 	args    [][]byte // the command that runs it (FUNCTION STATS)
 	wrote   atomic.Bool
