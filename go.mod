@@ -2,4 +2,4 @@ module github.com/lightconedb/lightcone
 
 go 1.26.8
 
-require github.com/yuin/gopher-lua v1.1.2 // indirect
+require github.com/yuin/gopher-lua v1.1.2
