@@ -422,38 +422,136 @@ func (sel *aclSelector) chanAllowed(ch []byte, literal bool) bool {
 	return false
 }
 
-// keyAccess says whether cmd reads the values of its keys (a %R~ pattern
-// is needed) and whether it changes them (%W~), from Redis' key
-// specifications; SET reads only with GET.
-func keyAccess(cmd *commands.Command, args [][]byte) (read, write bool) {
-	if cmd.Name == "set" {
+// keySpec is one of a command's Redis key specifications: where its keys
+// begin (an index, or after a keyword) and how they run (a range, or a
+// count argument), and what the command does to them.
+type keySpec struct {
+	bs        string // "index", "keyword", "unknown"
+	index     int
+	keyword   string
+	startFrom int
+	fk        string // "range", "keynum", "unknown"
+	a, b, c   int    // range: lastkey, keystep, limit; keynum: keynumidx, firstkey, keystep
+	read      bool   // ACCESS
+	write     bool   // INSERT, DELETE or UPDATE
+}
+
+// covers calls fn with every argument index the spec names as a key.
+func (ks keySpec) covers(args [][]byte, fn func(i int)) {
+	argc := len(args)
+	start := 0
+	switch ks.bs {
+	case "index":
+		start = ks.index
+	case "keyword":
+		found := -1
+		if ks.startFrom >= 0 {
+			for i := ks.startFrom; i < argc; i++ {
+				if commands.EqualFold(args[i], ks.keyword) {
+					found = i
+					break
+				}
+			}
+		} else {
+			for i := argc + ks.startFrom; i > 0; i-- {
+				if commands.EqualFold(args[i], ks.keyword) {
+					found = i
+					break
+				}
+			}
+		}
+		if found < 0 {
+			return
+		}
+		start = found + 1
+	default:
+		return
+	}
+	if start >= argc {
+		return
+	}
+	switch ks.fk {
+	case "range":
+		last := 0
+		switch {
+		case ks.a >= 0:
+			last = start + ks.a
+		case ks.c == 0:
+			last = argc + ks.a
+		default:
+			last = start + (argc-start)/ks.c + ks.a
+		}
+		step := max(ks.b, 1)
+		for i := start; i <= last && i < argc; i += step {
+			fn(i)
+		}
+	case "keynum":
+		if start+ks.a >= argc {
+			return
+		}
+		n, ok := commands.ParseInt(args[start+ks.a])
+		if !ok || n <= 0 {
+			return
+		}
+		first := start + ks.b
+		step := max(ks.c, 1)
+		for k, i := int64(0), first; k < n && i < argc; k, i = k+1, i+step {
+			fn(i)
+		}
+	}
+}
+
+// keyAccess says, for the key at argument i, whether cmd reads its value (a
+// %R~ pattern is needed) and whether it changes it (%W~), from Redis' key
+// specifications; SET and BITFIELD decide from their arguments.
+func keyAccess(cmd *commands.Command, args [][]byte, i int) (read, write bool) {
+	switch cmd.Name {
+	case "set":
 		for _, a := range args[3:] {
 			if commands.EqualFold(a, "get") {
 				return true, true
 			}
 		}
 		return false, true
-	}
-	if cmd.Name == "bitfield" {
+	case "bitfield":
 		// read-only when made of well-formed GETs (and OVERFLOWs) only;
 		// anything else, even a syntax error, counts as a write
-		for i := 2; i < len(args); i++ {
-			rem := len(args) - i - 1
-			switch a := args[i]; {
+		for j := 2; j < len(args); j++ {
+			rem := len(args) - j - 1
+			switch a := args[j]; {
 			case commands.EqualFold(a, "get") && rem >= 2:
-				i += 2
+				j += 2
 			case commands.EqualFold(a, "overflow") && rem >= 1:
-				i++
+				j++
 			default:
 				return true, true
 			}
 		}
 		return true, false
 	}
-	if rw, ok := keySpecAccess[cmd.Name]; ok {
-		return rw[0], rw[1]
+	specs, ok := keySpecTable[cmd.Name]
+	if !ok {
+		return true, cmd.IsWrite() // a command Redis 7.0 lacks: assume it reads, and writes if flagged so
 	}
-	return true, cmd.IsWrite() // a command Redis 7.0 lacks: assume it reads, and writes if flagged so
+	covered := false
+	for _, ks := range specs {
+		ks.covers(args, func(j int) {
+			if j == i {
+				covered = true
+				read = read || ks.read
+				write = write || ks.write
+			}
+		})
+	}
+	if covered {
+		return read, write
+	}
+	for _, ks := range specs { // found by the command's own key finder
+		if ks.bs == "unknown" {
+			read, write = read || ks.read, write || ks.write
+		}
+	}
+	return read, write
 }
 
 // denial says why a selector refuses a command: "" when it allows it,
@@ -463,9 +561,12 @@ func (s *Server) denial(sel *aclSelector, cmd *commands.Command, args [][]byte) 
 		return "command", cmd.Name
 	}
 	if !sel.allKeys {
-		read, write := keyAccess(cmd, args)
 		for _, i := range cmd.KeyPositions(args) {
-			if i < len(args) && !sel.keyAllowed(args[i], read, write) {
+			if i >= len(args) {
+				continue
+			}
+			read, write := keyAccess(cmd, args, i)
+			if !sel.keyAllowed(args[i], read, write) {
 				return "key", string(args[i])
 			}
 		}
@@ -528,13 +629,10 @@ func channelArgs(cmd *commands.Command, args [][]byte) []chanArg {
 // aclCheck returns "" when u may run cmd with args, else the NOPERM error;
 // refusals go to ACL LOG.
 func (s *Server) aclCheck(c *client, u *aclUser, cmd *commands.Command, args [][]byte, context string) string {
-	s.acl.mu.RLock()
-	reason, object := s.userDenial(u, cmd, args)
-	s.acl.mu.RUnlock()
+	reason := s.aclDenied(c, u, cmd, args, context)
 	if reason == "" {
 		return ""
 	}
-	s.aclLog(c, reason, context, object, u.name)
 	if context == "multi" {
 		why := "no permission to execute the command or subcommand"
 		switch reason {
@@ -552,6 +650,18 @@ func (s *Server) aclCheck(c *client, u *aclUser, cmd *commands.Command, args [][
 		return "NOPERM this user has no permissions to access one of the keys used as arguments"
 	}
 	return "NOPERM this user has no permissions to access one of the channels used as arguments"
+}
+
+// aclDenied is "" when u may run cmd with args, else why not ("command",
+// "key", "channel"), logged in ACL LOG under context.
+func (s *Server) aclDenied(c *client, u *aclUser, cmd *commands.Command, args [][]byte, context string) string {
+	s.acl.mu.RLock()
+	reason, object := s.userDenial(u, cmd, args)
+	s.acl.mu.RUnlock()
+	if reason != "" {
+		s.aclLog(c, reason, context, object, u.name)
+	}
+	return reason
 }
 
 // aclLog records a refusal; a repeat within 60 s of the same refusal adds to

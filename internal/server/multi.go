@@ -172,6 +172,8 @@ func cmdExec(c *commands.Ctx) {
 	}
 	s.gate.exclusive(cl.slot)
 	defer s.gate.shared(cl.slot)
+	cl.execing = true
+	defer func() { cl.execing = false }()
 	if cl.watchFailed() {
 		cl.unwatchAll()
 		c.W.NullArray()
