@@ -30,7 +30,9 @@ import (
 //	                                 HashSetKeepTTL existing fields keep their
 //	                                 TTL, with HashSetWithTTL every entry
 //	                                 carries its TTL (0 = none), otherwise
-//	                                 the TTL is cleared
+//	                                 the TTL is cleared; with HashExact (a
+//	                                 whole value: RESTORE, RENAME) sizes do
+//	                                 not convert a listpack
 //	'i' field delta                  HINCRBY (varint delta)
 //	'f' field incr                   HINCRBYFLOAT (the increment's text)
 //	'd' n field*                     HDEL, HGETDEL, expired fields
@@ -86,6 +88,7 @@ const (
 	HashConvert  byte = 'c'
 	HashKeepTTL  byte = 1 // 's' flag
 	HashWithTTL  byte = 2 // 's' flag
+	HashExact    byte = 4 // 's' flag: a whole value, no conversion by size
 	HashToHT     byte = 1 // 'c' target: hashtable
 	HashToLPEx   byte = 2 // 'c' target: listpackex (when still a listpack)
 	hashSetFlags      = HashKeepTTL | HashWithTTL
@@ -186,7 +189,7 @@ func EncodeHashValue(p *Enc, encoding string, entries []HashEntry) {
 		EncodeHashConvert(p, HashToLPEx)
 	}
 	p.Byte(HashSet)
-	p.Byte(HashWithTTL)
+	p.Byte(HashWithTTL | HashExact)
 	p.Uvarint(uint64(len(entries)))
 	put := func(e *HashEntry) {
 		p.Bytes(e.Field)
@@ -215,7 +218,7 @@ func validHashPayload(b []byte) bool {
 		switch d.Byte() {
 		case HashSet:
 			fl := d.Byte()
-			if fl&^hashSetFlags != 0 {
+			if fl&^(hashSetFlags|HashExact) != 0 {
 				return false
 			}
 			n := d.Count()
@@ -783,8 +786,8 @@ func (h *Hash) placeTTL(field []byte, at int64) {
 
 // set writes field = value. mode: 0 clears the TTL (HSET), HashKeepTTL
 // keeps it, HashWithTTL sets it to at. It reports whether the field is new.
-func (h *Hash) set(field, value []byte, mode byte, at int64) bool {
-	if h.enc != hashHashtable && (len(field) > HashMaxListpackValue || len(value) > HashMaxListpackValue) {
+func (h *Hash) set(field, value []byte, mode byte, at int64, exact bool) bool {
+	if !exact && h.enc != hashHashtable && (len(field) > HashMaxListpackValue || len(value) > HashMaxListpackValue) {
 		h.toHashtable()
 	}
 	if mode == HashWithTTL && at != 0 && h.enc == hashListpack {
@@ -828,7 +831,7 @@ func (h *Hash) set(field, value []byte, mode byte, at int64) bool {
 	if mode == HashWithTTL && at != 0 {
 		h.placeTTL(field, at)
 	}
-	if int(h.n) > HashMaxListpackEntries {
+	if !exact && int(h.n) > HashMaxListpackEntries {
 		h.toHashtable()
 	}
 	return true
@@ -881,7 +884,8 @@ func (h *Hash) apply(b []byte) {
 		case HashSet:
 			fl := d.Byte()
 			n := d.Count()
-			if h.enc != hashHashtable {
+			exact := fl&HashExact != 0
+			if h.enc != hashHashtable && !exact {
 				// Redis checks every argument before it sets any
 				save := d
 				for i := 0; i < n; i++ {
@@ -905,7 +909,7 @@ func (h *Hash) apply(b []byte) {
 				if fl&HashWithTTL != 0 {
 					at = d.Varint()
 				}
-				h.set(f, v, mode, at)
+				h.set(f, v, mode, at, exact)
 			}
 		case HashIncr:
 			f := d.Bytes()
@@ -922,7 +926,7 @@ func (h *Hash) apply(b []byte) {
 				continue
 			}
 			var buf [24]byte
-			h.set(f, strconv.AppendInt(buf[:0], cur+delta, 10), HashKeepTTL, 0)
+			h.set(f, strconv.AppendInt(buf[:0], cur+delta, 10), HashKeepTTL, 0, false)
 		case HashIncrFlt:
 			f := d.Bytes()
 			incr, _ := ldParse(d.Bytes())
@@ -938,7 +942,7 @@ func (h *Hash) apply(b []byte) {
 			if !ok {
 				continue
 			}
-			h.set(f, ldFormat(sum), HashKeepTTL, 0)
+			h.set(f, ldFormat(sum), HashKeepTTL, 0, false)
 		case HashDel:
 			n := d.Count()
 			for i := 0; i < n; i++ {
@@ -1180,10 +1184,10 @@ func (m *hashMerger) cell(f string) *hcell {
 	return c
 }
 
-func (m *hashMerger) added(was bool, c *hcell) {
+func (m *hashMerger) added(was bool, c *hcell, exact bool) {
 	if !was && c.Present() {
 		m.present++
-		if !m.ht && m.present > HashMaxListpackEntries {
+		if !exact && !m.ht && m.present > HashMaxListpackEntries {
 			m.ht = true
 		}
 	}
@@ -1233,7 +1237,8 @@ func (m *hashMerger) Step(e *effect.Effect) {
 			if mode == hashSetFlags {
 				mode = HashWithTTL
 			}
-			if !m.ht {
+			exact := fl&HashExact != 0
+			if !m.ht && !exact {
 				save := d
 				for i := 0; i < n; i++ {
 					f, v := save.Bytes(), save.Bytes()
@@ -1259,7 +1264,7 @@ func (m *hashMerger) Step(e *effect.Effect) {
 				if mode == HashWithTTL && at != 0 && !m.ht {
 					m.ex = true
 				}
-				m.added(was, c)
+				m.added(was, c, exact)
 			}
 		case HashIncr, HashIncrFlt:
 			f := d.Bytes()
@@ -1281,7 +1286,7 @@ func (m *hashMerger) Step(e *effect.Effect) {
 					m.ht = true
 				}
 			}
-			m.added(was, c)
+			m.added(was, c, false)
 		case HashDel:
 			n := d.Count()
 			for i := 0; i < n; i++ {

@@ -288,7 +288,7 @@ func TestHashtableIndex(t *testing.T) {
 			continue
 		}
 		v := strconv.Itoa(i)
-		h.set([]byte(k), []byte(v), 0, 0)
+		h.set([]byte(k), []byte(v), 0, 0, false)
 		model[k] = v
 	}
 	if h.Len() != len(model) {
