@@ -314,10 +314,17 @@ func TestDecodeHashRefusesBadData(t *testing.T) {
 	body := lp[1 : len(lp)-10]
 	blob, _, _ := ReadString(body)
 	bad := map[string][]byte{
-		"empty type 4":        {0},
-		"empty listpack":      AppendString(nil, []byte{7, 0, 0, 0, 0, 0, 0xff}),
-		"odd listpack":        AppendString(nil, func() []byte { b := newListpack(1); b.add([]byte("a")); return b.finish() }()),
-		"duplicate fields":    AppendString(nil, func() []byte { b := newListpack(4); b.add([]byte("a")); b.add([]byte("1")); b.add([]byte("a")); b.add([]byte("2")); return b.finish() }()),
+		"empty type 4":   {0},
+		"empty listpack": AppendString(nil, []byte{7, 0, 0, 0, 0, 0, 0xff}),
+		"odd listpack":   AppendString(nil, func() []byte { b := newListpack(1); b.add([]byte("a")); return b.finish() }()),
+		"duplicate fields": AppendString(nil, func() []byte {
+			b := newListpack(4)
+			b.add([]byte("a"))
+			b.add([]byte("1"))
+			b.add([]byte("a"))
+			b.add([]byte("2"))
+			return b.finish()
+		}()),
 		"short type 4":        {2, 1, 'a', 1, 'b'},
 		"type 4 dup":          {2, 1, 'a', 1, 'b', 1, 'a', 1, 'c'},
 		"type 4 huge count":   {0x80, 0xff, 0xff, 0xff, 0xff},
