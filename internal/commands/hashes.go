@@ -232,15 +232,40 @@ func cmdHset(c *Ctx, hmset bool) {
 	if !ok {
 		return
 	}
+	pairs := c.Args[2:]
+	created := -1
+	if len(pairs) <= 32 {
+		// count the new fields now: cheaper than looking the key up again
+		created = 0
+		for i := 0; i < len(pairs); i += 2 {
+			if _, ok := v.get(pairs[i]); !ok && !namedBefore(pairs, i) {
+				created++
+			}
+		}
+	}
 	before := v.len()
 	p := v.payload(tx)
-	crdt.EncodeHashSet(p, 0, c.Args[2:])
+	crdt.EncodeHashSet(p, 0, pairs)
 	tx.Coll(c.DB, key, effect.OpHash, p)
-	if hmset {
+	switch {
+	case hmset:
 		c.OK()
-		return
+	case created >= 0:
+		c.W.Int(int64(created))
+	default:
+		c.W.Int(int64(hashLen(hashAfter(c, tx, key)) - before))
 	}
-	c.W.Int(int64(hashLen(hashAfter(c, tx, key)) - before))
+}
+
+// namedBefore reports whether the field pairs[i] is also an earlier field
+// of pairs (field, value, field, value...).
+func namedBefore(pairs [][]byte, i int) bool {
+	for j := 0; j < i; j += 2 {
+		if string(pairs[j]) == string(pairs[i]) {
+			return true
+		}
+	}
+	return false
 }
 
 func cmdHsetnx(c *Ctx) {
@@ -311,11 +336,40 @@ func cmdHdel(c *Ctx) {
 		c.W.Int(0)
 		return
 	}
-	before := v.len()
+	fields := c.Args[2:]
+	deleted := 0
+	var seen map[string]struct{}
+	if len(fields) > 16 {
+		seen = make(map[string]struct{}, len(fields))
+	}
+	for i, f := range fields {
+		if _, ok := v.get(f); !ok {
+			continue
+		}
+		if seen != nil {
+			if _, dup := seen[string(f)]; dup {
+				continue
+			}
+			seen[string(f)] = struct{}{}
+		} else if namedEarlier(fields, i) {
+			continue
+		}
+		deleted++
+	}
 	p := tx.Payload()
-	crdt.EncodeHashDel(p, append(v.dead, c.Args[2:]...))
+	crdt.EncodeHashDel(p, append(v.dead, fields...))
 	tx.Coll(c.DB, key, effect.OpHash, p)
-	c.W.Int(int64(before - hashLen(hashAfter(c, tx, key))))
+	c.W.Int(int64(deleted))
+}
+
+// namedEarlier reports whether fields[i] also appears before i.
+func namedEarlier(fields [][]byte, i int) bool {
+	for _, f := range fields[:i] {
+		if string(f) == string(fields[i]) {
+			return true
+		}
+	}
+	return false
 }
 
 func cmdHlen(c *Ctx) {
