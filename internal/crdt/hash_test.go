@@ -724,3 +724,38 @@ func TestHashMergeConcurrentRules(t *testing.T) {
 		}
 	}
 }
+
+// A whole-value payload (RESTORE, RENAME) keeps the encoding it names,
+// whatever the sizes: Redis loads a listpack with long values as a listpack.
+func TestHashWholeValueKeepsEncoding(t *testing.T) {
+	long := []byte(strings.Repeat("v", HashMaxListpackValue+10))
+	var p Enc
+	EncodeHashValue(&p, "listpack", []HashEntry{{Field: []byte("a"), Value: long}, {Field: []byte("b"), Value: []byte("1")}})
+	h := hashType{}.Apply(nil, hashEff(1, &p, true), Ctx{}).(*Hash)
+	if h.Encoding() != "listpack" || h.Len() != 2 {
+		t.Fatalf("restored as %s", dumpHash(h))
+	}
+	m := hashType{}.Merger(nil, Ctx{})
+	m.Step(hashEff(1, &p, true))
+	if got := dumpHash(m.Result().(*Hash)); got != dumpHash(h) {
+		t.Fatalf("merged %s, applied %s", got, dumpHash(h))
+	}
+	// a later write of a short value leaves it a listpack; a long one converts
+	p.Reset()
+	EncodeHashSet(&p, 0, hashPairs("c", "2"))
+	if h = applyHash(h, &p); h.Encoding() != "listpack" {
+		t.Fatal(h.Encoding())
+	}
+	p.Reset()
+	EncodeHashSet(&p, 0, [][]byte{[]byte("d"), long})
+	if h = applyHash(h, &p); h.Encoding() != "hashtable" {
+		t.Fatal(h.Encoding())
+	}
+	// and the snapshot of a hashtable is a hashtable, even when small
+	p.Reset()
+	h.Snapshot(&p)
+	r := hashType{}.Apply(nil, hashEff(2, &p, true), Ctx{}).(*Hash)
+	if r.Encoding() != "hashtable" || sortedContent(r) != sortedContent(h) {
+		t.Fatalf("snapshot: %s", sortedContent(r))
+	}
+}
