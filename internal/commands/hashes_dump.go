@@ -47,12 +47,12 @@ func dumpHash(e *keyspace.Entry) []byte {
 	return rdb.DumpHashTable(fields)
 }
 
-// restoreHash writes a decoded hash under key with the encoding Redis would
-// load it in: a listpack (16) stays one unless it has too many fields; a
-// ziplist or zipmap (13, 9) becomes a listpack unless too many or too long
-// fields; a plain hash (4) becomes a listpack when small enough, and a
-// hashtable as soon as a field or value is too long; the types with TTLs
-// become a listpackex (25, or 24 when small enough) or a hashtable.
+// restoreHash writes a decoded hash under key with the encoding Redis 7.0
+// loads it in (checked against redis-server): a listpack or ziplist (16,
+// 13) is a listpack unless it has too many fields, whatever their length; a
+// zipmap (9) or a plain hash (4) is a listpack unless it has too many fields
+// or a field or value too long; the types with TTLs become a listpackex
+// (25, or 24 when small enough) or a hashtable.
 func restoreHash(tx *engine.Tx, db int, key []byte, obj rdb.Object, expireAt int64) bool {
 	hv, ok := obj.Value.(*rdb.HashValue)
 	if !ok || len(hv.Fields) == 0 {
@@ -68,7 +68,7 @@ func restoreHash(tx *engine.Tx, db int, key []byte, obj rdb.Object, expireAt int
 	}
 	enc := "listpack"
 	switch hv.Type {
-	case rdb.TypeHashListpack:
+	case rdb.TypeHashListpack, rdb.TypeHashZiplist:
 		if tooMany {
 			enc = "hashtable"
 		}
