@@ -56,7 +56,7 @@ type Hash struct {
 }
 
 type hashExt struct {
-	slots []string // hashtable: uvarint(len(field)) field value
+	slots slotList // hashtable: uvarint(len(field)) field value, per field
 	index []uint64 // hashtable: hash32<<32 | slot+1, 0 = empty
 	ttl   map[string]int64
 	min   int64 // earliest TTL (0 = none) unless minStale
@@ -293,7 +293,7 @@ func (h *Hash) Get(field []byte) ([]byte, bool) {
 		if !ok {
 			return nil, false
 		}
-		_, v := slotParts(h.x.slots[s])
+		_, v := slotParts(h.x.slots.at(s))
 		return v, true
 	}
 	off, ok := h.lpFind(field)
@@ -362,10 +362,12 @@ func (h *Hash) Expired(now int64, dst [][]byte) [][]byte {
 // fn returns false. The slices are valid only during the call.
 func (h *Hash) Each(fn func(field, value []byte) bool) {
 	if h.enc == hashHashtable {
-		for _, s := range h.x.slots {
-			f, v := slotParts(s)
-			if !fn(f, v) {
-				return
+		for _, ch := range h.x.slots.chunks {
+			for _, s := range ch {
+				f, v := slotParts(s)
+				if !fn(f, v) {
+					return
+				}
 			}
 		}
 		return
@@ -398,7 +400,7 @@ func (h *Hash) EachTTL(fn func(field, value []byte, at int64) bool) {
 // O(i) for a listpack. Random picks use it.
 func (h *Hash) At(i int) (field, value []byte) {
 	if h.enc == hashHashtable {
-		return slotParts(h.x.slots[i])
+		return slotParts(h.x.slots.at(i))
 	}
 	off := 0
 	for ; i > 0; i-- {
@@ -419,8 +421,8 @@ func (h *Hash) Scan(cursor uint64, count int, fn func(field, value []byte)) uint
 		h.Each(func(f, v []byte) bool { fn(f, v); return true })
 		return 0
 	}
-	slots := h.x.slots
-	hi := len(slots)
+	slots := &h.x.slots
+	hi := slots.n
 	if cursor != 0 && cursor < uint64(hi) {
 		hi = int(cursor)
 	}
@@ -429,7 +431,7 @@ func (h *Hash) Scan(cursor uint64, count int, fn func(field, value []byte)) uint
 		lo = 0
 	}
 	for i := hi - 1; i >= lo; i-- {
-		fn(slotParts(slots[i]))
+		fn(slotParts(slots.at(i)))
 	}
 	return uint64(lo)
 }
@@ -567,6 +569,63 @@ func makeSlot(f, v []byte) string {
 	return unsafe.String(&b[0], len(b))
 }
 
+// slotList holds a hashtable's slots in chunks of at most slotChunk, so
+// that growing a big hash never copies one huge array (nor leaves it behind
+// for the collector): the first chunk grows as a slice, later ones are
+// allocated whole.
+type slotList struct {
+	chunks [][]string
+	n      int
+}
+
+const (
+	slotShift = 12
+	slotChunk = 1 << slotShift
+)
+
+func (l *slotList) at(i int) string { return l.chunks[i>>slotShift][i&(slotChunk-1)] }
+
+func (l *slotList) set(i int, s string) { l.chunks[i>>slotShift][i&(slotChunk-1)] = s }
+
+func (l *slotList) push(s string) {
+	c := l.n >> slotShift
+	if c == len(l.chunks) {
+		var ch []string
+		if c > 0 {
+			ch = make([]string, 0, slotChunk)
+		}
+		l.chunks = append(l.chunks, ch)
+	}
+	l.chunks[c] = append(l.chunks[c], s)
+	l.n++
+}
+
+// pop removes the last slot.
+func (l *slotList) pop() {
+	l.n--
+	c := l.n >> slotShift
+	ch := l.chunks[c]
+	ch[len(ch)-1] = ""
+	ch = ch[:len(ch)-1]
+	switch {
+	case len(ch) == 0 && c > 0:
+		l.chunks[c] = nil
+		l.chunks = l.chunks[:c]
+	case c == 0 && cap(ch) > 64 && len(ch) < cap(ch)/4:
+		l.chunks[0] = append([]string(nil), ch...)
+	default:
+		l.chunks[c] = ch
+	}
+}
+
+func (l *slotList) clone() slotList {
+	c := slotList{n: l.n, chunks: make([][]string, len(l.chunks))}
+	for i, ch := range l.chunks {
+		c.chunks[i] = append([]string(nil), ch...)
+	}
+	return c
+}
+
 // htFind returns field's slot.
 func (h *Hash) htFind(field []byte) (int, bool) {
 	x := h.x
@@ -582,7 +641,7 @@ func (h *Hash) htFind(field []byte) (int, bool) {
 		}
 		if uint32(e>>32) == hv {
 			s := int(uint32(e)) - 1
-			if f, _ := slotParts(x.slots[s]); string(f) == string(field) {
+			if f, _ := slotParts(x.slots.at(s)); string(f) == string(field) {
 				return s, true
 			}
 		}
@@ -660,33 +719,29 @@ func (x *hashExt) resize(n int) {
 
 func (h *Hash) htAdd(f, v []byte) {
 	x := h.x
-	if (len(x.slots)+1)*4 > len(x.index)*3 {
-		x.resize(len(x.slots) + 1)
+	if (x.slots.n+1)*4 > len(x.index)*3 {
+		x.resize(x.slots.n + 1)
 	}
-	s := len(x.slots)
-	x.slots = append(x.slots, makeSlot(f, v))
+	s := x.slots.n
+	x.slots.push(makeSlot(f, v))
 	x.indexInsert(hash32(f), s)
 }
 
 func (h *Hash) htRemove(s int) {
 	x := h.x
-	f, _ := slotParts(x.slots[s])
+	f, _ := slotParts(x.slots.at(s))
 	x.indexDelete(x.indexOf(hash32(f), s))
-	last := len(x.slots) - 1
+	last := x.slots.n - 1
 	if s != last {
-		lf, _ := slotParts(x.slots[last])
+		lf, _ := slotParts(x.slots.at(last))
 		lh := hash32(lf)
 		i := x.indexOf(lh, last)
 		x.index[i] = uint64(lh)<<32 | uint64(s+1)
-		x.slots[s] = x.slots[last]
+		x.slots.set(s, x.slots.at(last))
 	}
-	x.slots[last] = ""
-	x.slots = x.slots[:last]
-	if len(x.index) > 16 && len(x.slots)*8 < len(x.index) {
-		x.resize(len(x.slots))
-	}
-	if cap(x.slots) > 64 && len(x.slots) < cap(x.slots)/4 {
-		x.slots = append([]string(nil), x.slots...)
+	x.slots.pop()
+	if len(x.index) > 16 && x.slots.n*8 < len(x.index) {
+		x.resize(x.slots.n)
 	}
 }
 
@@ -700,13 +755,13 @@ func (h *Hash) toHashtable() {
 		h.x = &hashExt{}
 	}
 	x := h.x
-	x.slots = make([]string, 0, h.n)
+	x.slots = slotList{}
 	x.index = nil
 	x.resize(int(h.n))
 	for off := 0; off < len(h.lp); {
 		f, v, next := lpEntry(h.lp, off)
-		x.indexInsert(hash32(f), len(x.slots))
-		x.slots = append(x.slots, makeSlot(f, v))
+		x.indexInsert(hash32(f), x.slots.n)
+		x.slots.push(makeSlot(f, v))
 		off = next
 	}
 	h.lp = nil
@@ -795,7 +850,7 @@ func (h *Hash) set(field, value []byte, mode byte, at int64, exact bool) bool {
 	}
 	if h.enc == hashHashtable {
 		if s, ok := h.htFind(field); ok {
-			h.x.slots[s] = makeSlot(field, value)
+			h.x.slots.set(s, makeSlot(field, value))
 			switch mode {
 			case 0:
 				h.setTTLValue(field, 0)
@@ -1394,8 +1449,8 @@ func (h *Hash) Clone() Object {
 	}
 	if h.x != nil {
 		x := &hashExt{min: h.x.min, stale: h.x.stale}
-		if h.x.slots != nil {
-			x.slots = append([]string(nil), h.x.slots...)
+		if h.enc == hashHashtable {
+			x.slots = h.x.slots.clone()
 			x.index = append([]uint64(nil), h.x.index...)
 		}
 		if h.x.ttl != nil {
