@@ -37,6 +37,10 @@ import (
 type ZSet struct {
 	lp []ZEntry  // listpack: ascending (score, member)
 	sl *skiplist // skiplist encoding when non-nil
+	// last is the skiplist node of the last member looked up: a command
+	// reads a member's score, then its effect sets it, with one index
+	// lookup between them
+	last *zsNode
 }
 
 // ZEntry is one member and its score.
@@ -126,7 +130,7 @@ func (sl *skiplist) appendAll(src *skiplist) {
 		}
 		for i := 1; i < level; i++ {
 			l := last[i].lv(i)
-			l.forward = n
+			l.forward, l.score = n, n.score
 			l.span = r - lastRank[i]
 			last[i], lastRank[i] = n, r
 		}
@@ -140,10 +144,22 @@ func (sl *skiplist) appendAll(src *skiplist) {
 	}
 }
 
+// node finds member m in a skiplist.
+func (z *ZSet) node(m []byte) *zsNode {
+	if l := z.last; l != nil && l.member == string(m) {
+		return l
+	}
+	n := z.sl.index.get(string(m))
+	if n != nil {
+		z.last = n
+	}
+	return n
+}
+
 // Score returns member m's score.
 func (z *ZSet) Score(m []byte) (float64, bool) {
 	if z.sl != nil {
-		n := z.sl.index.get(string(m))
+		n := z.node(m)
 		if n == nil {
 			return 0, false
 		}
@@ -160,7 +176,7 @@ func (z *ZSet) Score(m []byte) (float64, bool) {
 // Rank returns member m's 0-based rank in ascending order, and its score.
 func (z *ZSet) Rank(m []byte) (int, float64, bool) {
 	if z.sl != nil {
-		n := z.sl.index.get(string(m))
+		n := z.node(m)
 		if n == nil {
 			return 0, 0, false
 		}
@@ -196,7 +212,7 @@ func (z *ZSet) lpSearch(score float64, member string) int {
 // would grow past the limits.
 func (z *ZSet) Set(m []byte, score float64) bool {
 	if z.sl != nil {
-		if n := z.sl.index.get(string(m)); n != nil {
+		if n := z.node(m); n != nil {
 			if n.score != score || math.Signbit(n.score) != math.Signbit(score) {
 				z.sl.setScore(n, score)
 			}
@@ -264,7 +280,7 @@ func (z *ZSet) toSkiplist(hint int) {
 		}
 		for i := 1; i < level; i++ {
 			l := last[i].lv(i)
-			l.forward = n
+			l.forward, l.score = n, n.score
 			l.span = r + 1 - lastRank[i]
 			last[i], lastRank[i] = n, r+1
 		}
@@ -287,10 +303,11 @@ func (z *ZSet) ToSkiplist() { z.toSkiplist(z.Len()) }
 // Remove deletes member m and reports whether it was there.
 func (z *ZSet) Remove(m []byte) bool {
 	if z.sl != nil {
-		n := z.sl.index.get(string(m))
+		n := z.node(m)
 		if n == nil {
 			return false
 		}
+		z.last = nil
 		z.sl.remove(n)
 		return true
 	}

@@ -15,10 +15,10 @@ import (
 //   - a node is 48 bytes (member header, score, backward link, level-0
 //     link, pointer to the upper levels); level 0 needs no span (it is
 //     always 1);
-//   - the upper levels of the one node in four that has any are a separate
-//     array of 16-byte links, reached by pointer arithmetic (a node never
-//     needs to know its own height: every algorithm reaches a node's level
-//     i through a predecessor at level i);
+//   - the upper levels of the one node in four that has any are 16-byte
+//     links allocated with the node, right after it, reached by pointer
+//     arithmetic (a node never needs to know its own height: every
+//     algorithm reaches a node's level i through a predecessor at level i);
 //   - the index is an open-addressing table of node pointers (8 bytes a
 //     slot, linear probing, deletion by backward shift), not a Go map.
 
@@ -27,6 +27,7 @@ const zslMaxLevel = 32
 type zsLevel struct {
 	forward *zsNode
 	span    int
+	score   float64 // forward's score, so a descent that stops here need not load forward
 }
 
 type zsNode struct {
@@ -58,12 +59,79 @@ func (n *zsNode) span(i int) int {
 	return n.lv(i).span
 }
 
+// Nodes of up to 8 levels are allocated with their upper levels in the same
+// object, right after the node, so a step along an upper level touches
+// one cache line less.
+type (
+	zsNode2 struct {
+		n  zsNode
+		lv [1]zsLevel
+	}
+	zsNode3 struct {
+		n  zsNode
+		lv [2]zsLevel
+	}
+	zsNode4 struct {
+		n  zsNode
+		lv [3]zsLevel
+	}
+	zsNode5 struct {
+		n  zsNode
+		lv [4]zsLevel
+	}
+	zsNode6 struct {
+		n  zsNode
+		lv [5]zsLevel
+	}
+	zsNode7 struct {
+		n  zsNode
+		lv [6]zsLevel
+	}
+	zsNode8 struct {
+		n  zsNode
+		lv [7]zsLevel
+	}
+)
+
 func newNode(level int, member string, score float64) *zsNode {
-	n := &zsNode{member: member, score: score}
-	if level > 1 {
+	var n *zsNode
+	switch level {
+	case 1:
+		n = &zsNode{}
+	case 2:
+		b := &zsNode2{}
+		n = &b.n
+		n.up = &b.lv[0]
+	case 3:
+		b := &zsNode3{}
+		n = &b.n
+		n.up = &b.lv[0]
+	case 4:
+		b := &zsNode4{}
+		n = &b.n
+		n.up = &b.lv[0]
+	case 5:
+		b := &zsNode5{}
+		n = &b.n
+		n.up = &b.lv[0]
+	case 6:
+		b := &zsNode6{}
+		n = &b.n
+		n.up = &b.lv[0]
+	case 7:
+		b := &zsNode7{}
+		n = &b.n
+		n.up = &b.lv[0]
+	case 8:
+		b := &zsNode8{}
+		n = &b.n
+		n.up = &b.lv[0]
+	default:
+		n = &zsNode{}
 		up := make([]zsLevel, level-1)
 		n.up = &up[0]
 	}
+	n.member, n.score = member, score
 	return n
 }
 
@@ -99,24 +167,46 @@ func newSkiplist(sizeHint int) *skiplist {
 
 // insert adds a member known to be absent and returns its node.
 func (sl *skiplist) insert(member string, score float64) *zsNode {
+	level := randomLevel()
+	n := newNode(level, member, score)
+	sl.link(n, level)
+	sl.index.add(n)
+	return n
+}
+
+// link puts node n, of the given height, in its place by (score, member).
+func (sl *skiplist) link(n *zsNode, level int) {
 	var update [zslMaxLevel]*zsNode
 	var rank [zslMaxLevel]int
 	x := sl.header
-	for i := sl.level - 1; i >= 0; i-- {
+	score, member := n.score, n.member
+	for i := sl.level - 1; i >= 1; i-- {
 		if i < sl.level-1 {
 			rank[i] = rank[i+1]
 		}
 		for {
-			f := x.fwd(i)
-			if f == nil || !zless(f.score, f.member, score, member) {
+			l := x.lv(i)
+			f := l.forward
+			if f == nil || l.score > score || (l.score == score && f.member >= member) {
 				break
 			}
-			rank[i] += x.span(i)
+			rank[i] += l.span
 			x = f
 		}
 		update[i] = x
 	}
-	level := randomLevel()
+	if sl.level > 1 {
+		rank[0] = rank[1]
+	}
+	for {
+		f := x.next
+		if f == nil || !zless(f.score, f.member, score, member) {
+			break
+		}
+		rank[0]++
+		x = f
+	}
+	update[0] = x
 	if level > sl.level {
 		for i := sl.level; i < level; i++ {
 			rank[i] = 0
@@ -125,21 +215,19 @@ func (sl *skiplist) insert(member string, score float64) *zsNode {
 		}
 		sl.level = level
 	}
-	n := newNode(level, member, score)
 	n.next = update[0].next
 	update[0].next = n
 	for i := 1; i < level; i++ {
 		ul, nl := update[i].lv(i), n.lv(i)
-		nl.forward = ul.forward
-		ul.forward = n
+		nl.forward, nl.score = ul.forward, ul.score
+		ul.forward, ul.score = n, score
 		nl.span = ul.span - (rank[0] - rank[i])
 		ul.span = rank[0] - rank[i] + 1
 	}
 	for i := level; i < sl.level; i++ {
-		if i > 0 {
-			update[i].lv(i).span++
-		}
+		update[i].lv(i).span++
 	}
+	n.backward = nil
 	if update[0] != sl.header {
 		n.backward = update[0]
 	}
@@ -149,28 +237,48 @@ func (sl *skiplist) insert(member string, score float64) *zsNode {
 		sl.tail = n
 	}
 	sl.length++
-	sl.index.add(n)
-	return n
 }
 
 // findUpdate fills update with the last node before (score, member) at each
 // level.
 func (sl *skiplist) findUpdate(member string, score float64, update *[zslMaxLevel]*zsNode) {
+	sl.descend(nil, member, score, update)
+}
+
+// findPreds fills update with the last node before node n (which is in the
+// list) at each level, stopping at n itself without comparing it.
+func (sl *skiplist) findPreds(n *zsNode, update *[zslMaxLevel]*zsNode) {
+	sl.descend(n, n.member, n.score, update)
+}
+
+// descend fills update with the last node before (score, member) at each
+// level; a step to stop is never taken onto it.
+func (sl *skiplist) descend(stop *zsNode, member string, score float64, update *[zslMaxLevel]*zsNode) {
 	x := sl.header
-	for i := sl.level - 1; i >= 0; i-- {
+	for i := sl.level - 1; i >= 1; i-- {
 		for {
-			f := x.fwd(i)
-			if f == nil || !zless(f.score, f.member, score, member) {
+			l := x.lv(i)
+			f := l.forward
+			if f == nil || l.score > score || (l.score == score && (f == stop || f.member >= member)) {
 				break
 			}
 			x = f
 		}
 		update[i] = x
 	}
+	for {
+		f := x.next
+		if f == nil || f == stop || !zless(f.score, f.member, score, member) {
+			break
+		}
+		x = f
+	}
+	update[0] = x
 }
 
-// unlink removes node x given its predecessors.
-func (sl *skiplist) unlink(x *zsNode, update *[zslMaxLevel]*zsNode) {
+// unlink removes node x given its predecessors and returns its height.
+func (sl *skiplist) unlink(x *zsNode, update *[zslMaxLevel]*zsNode) int {
+	height := 1
 	if update[0].next == x {
 		update[0].next = x.next
 	}
@@ -179,7 +287,8 @@ func (sl *skiplist) unlink(x *zsNode, update *[zslMaxLevel]*zsNode) {
 		if ul.forward == x {
 			xl := x.lv(i)
 			ul.span += xl.span - 1
-			ul.forward = xl.forward
+			ul.forward, ul.score = xl.forward, xl.score
+			height = i + 1
 		} else {
 			ul.span--
 		}
@@ -193,33 +302,50 @@ func (sl *skiplist) unlink(x *zsNode, update *[zslMaxLevel]*zsNode) {
 		sl.level--
 	}
 	sl.length--
+	return height
 }
 
 // remove deletes member (which must be present as node n).
 func (sl *skiplist) remove(n *zsNode) {
 	var update [zslMaxLevel]*zsNode
-	sl.findUpdate(n.member, n.score, &update)
+	sl.findPreds(n, &update)
 	sl.unlink(n, &update)
 	sl.index.del(n.member)
 }
 
-// setScore changes n's score, moving it only when the order changes.
+// setScore changes n's score, moving it only when the order changes; the
+// node (and so the index entry) stays the same.
 func (sl *skiplist) setScore(n *zsNode, score float64) {
 	prevOK := n.backward == nil || zless(n.backward.score, n.backward.member, score, n.member)
 	nextOK := n.next == nil || zless(score, n.member, n.next.score, n.next.member)
-	if prevOK && nextOK {
-		n.score = score
+	if prevOK && nextOK && n.up == nil {
+		n.score = score // no upper link holds a copy of it
 		return
 	}
 	var update [zslMaxLevel]*zsNode
-	sl.findUpdate(n.member, n.score, &update)
-	sl.unlink(n, &update)
-	sl.index.del(n.member)
-	sl.insert(n.member, score)
+	sl.findPreds(n, &update)
+	if prevOK && nextOK {
+		for i := 1; i < sl.level; i++ {
+			if l := update[i].lv(i); l.forward == n {
+				l.score = score
+			}
+		}
+		n.score = score
+		return
+	}
+	h := sl.unlink(n, &update)
+	n.score = score
+	sl.link(n, h)
 }
 
 // byRank returns the node at 0-based rank r (0 <= r < length).
 func (sl *skiplist) byRank(r int) *zsNode {
+	switch r {
+	case 0:
+		return sl.header.next
+	case sl.length - 1:
+		return sl.tail
+	}
 	target := r + 1
 	traversed := 0
 	x := sl.header

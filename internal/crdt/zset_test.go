@@ -80,6 +80,9 @@ func checkSkiplist(t *testing.T, sl *skiplist) {
 			if got := rank[l.forward] - rank[x]; got != l.span {
 				t.Fatalf("level %d: span %d, want %d", i, l.span, got)
 			}
+			if l.score != l.forward.score && !(l.score == 0 && l.forward.score == 0) {
+				t.Fatalf("level %d: cached score %v, node has %v", i, l.score, l.forward.score)
+			}
 			x = l.forward
 		}
 	}
@@ -614,5 +617,20 @@ func TestZSetLexWalkMixedScores(t *testing.T) {
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("%v %+v %+v rev=%v offset=%d limit=%d: got %v, want %v", ms, min, max, rev, offset, limit, got, want)
 		}
+	}
+}
+
+func BenchmarkZSetSkiplistUpdate(b *testing.B) {
+	const n = 100000
+	z := NewZSetSkiplist(0)
+	ms := make([][]byte, n)
+	r := rand.New(rand.NewSource(1))
+	for i := range ms {
+		ms[i] = []byte("element:" + strconv.Itoa(i))
+		z.Set(ms[i], float64(r.Intn(n)))
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		z.Set(ms[r.Intn(n)], float64(r.Intn(n)))
 	}
 }
