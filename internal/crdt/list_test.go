@@ -142,11 +142,11 @@ func TestListpackEntryRoundTrip(t *testing.T) {
 func TestListpackCheckRejects(t *testing.T) {
 	good := AppendListpackEntry(nil, []byte("hello"))
 	bad := [][]byte{
-		{0xF5},                      // reserved encoding
-		{0xFF},                      // end byte inside a node
-		{0x85, 'a', 'b', 0x06},      // string runs past the end
-		{0x81, 'a', 0x03},           // wrong backlen
-		{0xF0, 1, 0, 0},             // truncated 32-bit length
+		{0xF5},                         // reserved encoding
+		{0xFF},                         // end byte inside a node
+		{0x85, 'a', 'b', 0x06},         // string runs past the end
+		{0x81, 'a', 0x03},              // wrong backlen
+		{0xF0, 1, 0, 0},                // truncated 32-bit length
 		{0xF0, 0xff, 0xff, 0xff, 0x7f}, // absurd length
 		good[:len(good)-1],
 	}
