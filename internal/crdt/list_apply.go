@@ -285,6 +285,21 @@ func EncodeListNodes(p *Enc, fill int, nodes []ListNode) {
 
 // ---- Apply ----
 
+// listPopCount reads a pop's count: bounded by the payload when the
+// elements are named, else by a sane maximum (the list's length is checked
+// by the caller).
+func listPopCount(d *Dec, op byte) int {
+	if op == lopPopHeadID || op == lopPopTailID {
+		return d.Count()
+	}
+	v := d.Uvarint()
+	if v > 1<<40 {
+		d.Err = true
+		return 0
+	}
+	return int(v)
+}
+
 // listCheck walks a payload without changing anything: it must be well
 // formed, and every positional reference must fit a list that has n
 // elements when the payload starts.
@@ -315,7 +330,7 @@ func listCheck(b []byte, n int) bool {
 				n += got
 			}
 		case lopPopHead, lopPopTail, lopPopHeadID, lopPopTailID:
-			c := d.Count()
+			c := listPopCount(&d, op)
 			if op == lopPopHeadID || op == lopPopTailID {
 				for i := 0; i < c; i++ {
 					d.ID()
@@ -419,7 +434,7 @@ func (listType) Apply(obj Object, e *effect.Effect, c Ctx) Object {
 				l.appendNode(en, cnt, ids)
 			}
 		case lopPopHead, lopPopTail, lopPopHeadID, lopPopTailID:
-			k := d.Count()
+			k := listPopCount(&d, op)
 			if op == lopPopHeadID || op == lopPopTailID {
 				for i := 0; i < k; i++ {
 					d.ID()

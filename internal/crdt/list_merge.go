@@ -158,7 +158,7 @@ func (m *listMerger) Step(e *effect.Effect) {
 				}
 			}
 		case lopPopHead, lopPopTail:
-			k := d.Count()
+			k := listPopCount(&d, op)
 			for ; k > 0 && m.live > 0; k-- {
 				if op == lopPopHead {
 					m.kill(m.visible(0))

@@ -387,6 +387,16 @@ func TestListApplyPayloads(t *testing.T) {
 			t.Fatalf("payload %q changed the list", bad)
 		}
 	}
+	// a lone pop (its count is the payload's last byte)
+	p.Reset()
+	EncodeListPush(&p, false, [][]byte{[]byte("z")})
+	o = applyPayload(t, o, &p, 6, false, true)
+	p.Reset()
+	EncodeListPop(&p, l, false, 1)
+	o = applyPayload(t, o, &p, 7, false, true)
+	if l.String() != `["a" "x"]` {
+		t.Fatal(l)
+	}
 	// removing everything: the key goes
 	p.Reset()
 	EncodeListPop(&p, l, true, 2)
