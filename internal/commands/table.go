@@ -183,8 +183,9 @@ type Ctx struct {
 	Blocker Blocker
 
 	// Failed is set when the reply was an error (errorstats, failed_calls).
-	Failed   bool
-	ErrorTag string // the first word of the error reply
+	Failed    bool
+	ErrorTag  string // the first word of the error reply
+	LastError string // the error reply's text
 }
 
 // Arg returns argument i as a string (allocates).

@@ -210,6 +210,8 @@ func validClientName(name string) bool {
 
 func cmdReset(c *commands.Ctx) {
 	cl := cli(c)
+	cl.discardMulti()
+	cl.unwatchAll()
 	cl.mu.Lock()
 	cl.db = 0
 	cl.name = ""

@@ -46,6 +46,15 @@ type connReader struct{ c *client }
 
 func (r connReader) Read(p []byte) (int, error) {
 	c := r.c
+	if len(c.side) > 0 {
+		// input that arrived while the client was parked (blocking.go)
+		n := copy(p, c.side)
+		c.side = c.side[n:]
+		return n, nil
+	}
+	if c.sideErr != nil {
+		return 0, c.sideErr
+	}
 	n, err := c.conn.Read(p)
 	c.countInput(n)
 	return n, err
@@ -345,7 +354,7 @@ func infoClients(s *Server, b *infoBuf) {
 	b.kv("maxclients", s.Settings.Int("maxclients"))
 	b.kv("client_recent_max_input_buffer", 0)
 	b.kv("client_recent_max_output_buffer", 0)
-	b.kv("blocked_clients", 0)
+	b.kv("blocked_clients", s.blockedClients())
 	b.kv("tracking_clients", 0)
 	b.kv("clients_in_timeout_table", 0)
 }
