@@ -802,6 +802,17 @@ func cmdLmpop(c *Ctx) {
 	}
 }
 
+// listTimeout parses a blocking timeout in seconds. A timeout whose
+// milliseconds do not fit an int64 (inf, 1e16) comes out of Redis'
+// conversion as the most negative int64, hence "timeout is negative".
+func listTimeout(c *Ctx, i int) (int64, bool) {
+	if f, ok := ParseFloat(c.Args[i]); ok && math.Ceil(f*1000) >= 1<<63 {
+		c.Error("ERR timeout is negative")
+		return 0, false
+	}
+	return c.TimeoutArg(i, true)
+}
+
 // block parks the client until one of keys is written, retrying with try;
 // without a Blocker (MULTI, scripts) it answers as on timeout at once.
 func block(c *Ctx, keys [][]byte, deadline int64, try func(c *Ctx) bool, timeout func(c *Ctx)) {
@@ -809,15 +820,12 @@ func block(c *Ctx, keys [][]byte, deadline int64, try func(c *Ctx) bool, timeout
 		timeout(c)
 		return
 	}
-	own := make([][]byte, len(keys))
-	for i, k := range keys {
-		own[i] = append([]byte(nil), k...)
-	}
-	c.Blocker.Block(c, own, deadline, try, func(c *Ctx) { c.W.NullArray() })
+	// a wait that runs out replies a null array, whatever the command
+	c.Blocker.Block(c, keys, deadline, try, func(c *Ctx) { c.W.NullArray() })
 }
 
 func cmdBpop(c *Ctx, head bool) {
-	deadline, ok := c.TimeoutArg(len(c.Args)-1, true)
+	deadline, ok := listTimeout(c, len(c.Args)-1)
 	if !ok {
 		return
 	}
@@ -831,11 +839,11 @@ func cmdBpop(c *Ctx, head bool) {
 }
 
 func cmdBlmpop(c *Ctx) {
-	deadline, ok := c.TimeoutArg(1, true)
+	keys, head, count, ok := mpopArgs(c, 2)
 	if !ok {
 		return
 	}
-	keys, head, count, ok := mpopArgs(c, 2)
+	deadline, ok := listTimeout(c, 1)
 	if !ok {
 		return
 	}
@@ -855,7 +863,7 @@ func mpopKeysOf(args [][]byte, idx int) [][]byte {
 }
 
 func blmove(c *Ctx, from, to bool, timeoutIdx int) {
-	deadline, ok := c.TimeoutArg(timeoutIdx, true)
+	deadline, ok := listTimeout(c, timeoutIdx)
 	if !ok {
 		return
 	}
