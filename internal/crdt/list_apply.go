@@ -475,3 +475,13 @@ func (listType) Apply(obj Object, e *effect.Effect, c Ctx) Object {
 	}
 	return l
 }
+
+// ListFromValues builds a list of vals pushed at the tail in turn (tests,
+// tools); ids gives the elements identities (effect zero, ordinals 0..).
+func ListFromValues(vals [][]byte, ids bool) *List {
+	l := NewList(ids)
+	for i, v := range vals {
+		l.pushTail(v, ElemID{N: uint32(i)})
+	}
+	return l
+}

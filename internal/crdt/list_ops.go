@@ -31,8 +31,11 @@ func (l *List) allowInsert(nd *qlNode, sz int) bool {
 	return !l.exceeds(nd.size()+sz+qlEstOverhead, int(nd.n)+1)
 }
 
+// allowMerge is whether two nodes may merge. Redis 7.0 estimates the merged
+// size as the sum less 11 bytes (a ziplist header and end byte, a leftover
+// of the ziplist days: a listpack's are 7), and so do we.
 func (l *List) allowMerge(a, b *qlNode) bool {
-	return !l.exceeds(a.size()+b.size()-qlHdrEOF, int(a.n+b.n))
+	return !l.exceeds(a.size()+b.size()-11, int(a.n+b.n))
 }
 
 // capLimit is how far a node buffer grows by doubling.
