@@ -41,10 +41,34 @@ func (it *ListIter) Next(buf []byte) (v []byte, ok bool) {
 		return nil, false
 	}
 	nd := it.l.node(it.ni)
-	v = qlValue(nd.b, it.p, buf)
+	s, iv, isInt, n := qlDecodeN(nd.b, it.p)
+	if isInt {
+		v = strconv.AppendInt(buf[:0], iv, 10)
+	} else {
+		v = s
+	}
 	it.lastNode, it.lastK = it.ni, it.k
+	if !it.rev {
+		it.p += n
+		it.k++
+		if it.k >= int(nd.n) {
+			it.next()
+		}
+		return v, true
+	}
 	it.step(nd)
 	return v, true
+}
+
+// next moves to the first entry of the next node.
+func (it *ListIter) next() {
+	it.ni++
+	if it.ni >= it.l.nn {
+		it.ok = false
+		return
+	}
+	it.k = 0
+	it.p = int(it.l.node(it.ni).lo)
 }
 
 // NextEqual reports whether the current element equals s, and moves on.
@@ -64,13 +88,7 @@ func (it *ListIter) step(nd *qlNode) {
 		it.p += qlLenAt(nd.b, it.p)
 		it.k++
 		if it.k >= int(nd.n) {
-			it.ni++
-			if it.ni >= it.l.nn {
-				it.ok = false
-				return
-			}
-			it.k = 0
-			it.p = int(it.l.node(it.ni).lo)
+			it.next()
 		}
 		return
 	}

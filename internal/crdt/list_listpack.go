@@ -246,6 +246,20 @@ func qlDecode(b []byte, p int) (s []byte, iv int64, isInt bool) {
 	return nil, int64(binary.LittleEndian.Uint64(b[p+1:])), true
 }
 
+// qlDecodeN is qlDecode that also returns the entry's full length.
+func qlDecodeN(b []byte, p int) (s []byte, iv int64, isInt bool, n int) {
+	c := b[p]
+	switch {
+	case c < 0x80:
+		return nil, int64(c), true, 2
+	case c < 0xC0:
+		l := int(c & 0x3f)
+		return b[p+1 : p+1+l], 0, false, 1 + l + qlBacklenLen(1+l)
+	}
+	s, iv, isInt = qlDecode(b, p)
+	return s, iv, isInt, qlLenAt(b, p)
+}
+
 // qlValue returns the value of the entry at b[p]: a view into b for a
 // string, or the integer formatted into buf.
 func qlValue(b []byte, p int, buf []byte) []byte {
