@@ -170,10 +170,16 @@ func (nd *qlNode) offsetOf(k int) int {
 	return p
 }
 
-func newNodeWith(v *qlVal, id ElemID, ids bool, front bool) qlNode {
+// newNodeWith makes a node holding v. A node opened because its neighbour
+// is full (big is true) will likely fill too: it gets its full size at once
+// rather than growing by doubling, which would leave garbage behind.
+func newNodeWith(v *qlVal, id ElemID, ids bool, front bool, big int) qlNode {
 	c := v.tot
 	if c < 16 {
 		c = 16
+	}
+	if big > c {
+		c = big
 	}
 	nd := qlNode{b: make([]byte, c), n: 1}
 	if front {
@@ -262,9 +268,35 @@ func (l *List) pushHead(s []byte, id ElemID) {
 			nd.ids[0] = id
 		}
 	} else {
-		l.insertNodes(0, 1)[0] = newNodeWith(&v, id, l.ids, true)
+		big := l.bigNode(l.edge(true))
+		l.insertNodes(0, 1)[0] = newNodeWith(&v, id, l.ids, true, big)
 	}
 	l.n++
+}
+
+// bigNode is the buffer size for a node a push opens next to the full
+// node nd: for a size limit, the full size; for a count limit, about what
+// the full node holds. A new list (nd nil) starts small.
+func (l *List) bigNode(nd *qlNode) int {
+	if nd == nil {
+		return 0
+	}
+	if l.fill < 0 {
+		return l.capLimit()
+	}
+	used := int(nd.hi - nd.lo)
+	return min(l.capLimit(), used+used/4+16)
+}
+
+// edge is the head (or tail) node, nil for an empty list.
+func (l *List) edge(head bool) *qlNode {
+	switch {
+	case l.nn == 0:
+		return nil
+	case head:
+		return l.node(0)
+	}
+	return l.node(l.nn - 1)
 }
 
 // pushTail pushes s at the tail.
@@ -280,7 +312,8 @@ func (l *List) pushTail(s []byte, id ElemID) {
 			nd.ids = append(nd.ids, id)
 		}
 	} else {
-		l.insertNodes(l.nn, 1)[0] = newNodeWith(&v, id, l.ids, false)
+		big := l.bigNode(l.edge(false))
+		l.insertNodes(l.nn, 1)[0] = newNodeWith(&v, id, l.ids, false, big)
 	}
 	l.n++
 }
@@ -301,6 +334,9 @@ func (l *List) appendEntry(ent []byte, sz int, id ElemID) {
 		c := len(ent)
 		if c < 16 {
 			c = 16
+		}
+		if big := l.bigNode(l.edge(false)); big > c {
+			c = big
 		}
 		nd := qlNode{b: make([]byte, c), hi: int32(len(ent)), n: 1}
 		copy(nd.b, ent)
@@ -498,9 +534,9 @@ func (l *List) insertAt(i int, after bool, s []byte, id ElemID) {
 	case atHead && availPrev:
 		l.nodeInsert(ni-1, int(l.node(ni-1).n), &v, id)
 	case atTail:
-		l.insertNodes(ni+1, 1)[0] = newNodeWith(&v, id, l.ids, false)
+		l.insertNodes(ni+1, 1)[0] = newNodeWith(&v, id, l.ids, false, 0)
 	case atHead:
-		l.insertNodes(ni, 1)[0] = newNodeWith(&v, id, l.ids, true)
+		l.insertNodes(ni, 1)[0] = newNodeWith(&v, id, l.ids, true, 0)
 	case after:
 		// the node keeps [0..k]; a new node after it takes the rest, v at
 		// its head
