@@ -320,8 +320,9 @@ func listPopCount(d *Dec, op byte) int {
 
 // listCheck walks a payload without changing anything: it must be well
 // formed, and every positional reference must fit a list that has n
-// elements when the payload starts.
-func listCheck(b []byte, n int) bool {
+// elements when the payload starts — except, with hints, the indexes that
+// come with identities (Apply then checks them against the identities).
+func listCheck(b []byte, n int, hints bool) bool {
 	d := NewDec(b)
 	for !d.Done() {
 		op := d.Byte()
@@ -354,10 +355,10 @@ func listCheck(b []byte, n int) bool {
 					d.ID()
 				}
 			}
-			if c > n {
+			if c > n && !(hints && (op == lopPopHeadID || op == lopPopTailID)) {
 				return false
 			}
-			n -= c
+			n = max(n-c, 0)
 		case lopRemAt, lopRemAtID:
 			c := d.Count()
 			last := -1
@@ -366,12 +367,12 @@ func listCheck(b []byte, n int) bool {
 				if op == lopRemAtID {
 					d.ID()
 				}
-				if x >= uint64(n) || int(x) <= last {
+				if x > 1<<40 || int(x) <= last || x >= uint64(n) && !(hints && op == lopRemAtID) {
 					return false
 				}
 				last = int(x)
 			}
-			n -= c
+			n = max(n-c, 0)
 		case lopInsert, lopInsertID:
 			d.Byte()
 			x := d.Uvarint()
@@ -379,7 +380,7 @@ func listCheck(b []byte, n int) bool {
 				d.ID()
 			}
 			d.Bytes()
-			if x >= uint64(n) {
+			if x >= uint64(n) && !(hints && op == lopInsertID) {
 				return false
 			}
 			n++
@@ -389,7 +390,7 @@ func listCheck(b []byte, n int) bool {
 				d.ID()
 			}
 			d.Bytes()
-			if x >= uint64(n) {
+			if x >= uint64(n) && !(hints && op == lopSetID) {
 				return false
 			}
 		default:
@@ -408,11 +409,11 @@ func (listType) Apply(obj Object, e *effect.Effect, c Ctx) Object {
 	if l != nil {
 		n = l.n
 	}
-	if !listCheck(e.Value, n) {
-		return obj
-	}
 	if l == nil {
 		l = NewList(c.IDs)
+	}
+	if !listCheck(e.Value, n, l.ids) {
+		return obj
 	}
 	var seq uint32 // ordinal of the next element this effect creates
 	newID := func() ElemID {
@@ -421,6 +422,7 @@ func (listType) Apply(obj Object, e *effect.Effect, c Ctx) Object {
 		return id
 	}
 	var idx []int
+	var ids []ElemID
 	d := NewDec(e.Value)
 	for !d.Done() {
 		switch op := d.Byte(); op {
@@ -451,47 +453,125 @@ func (listType) Apply(obj Object, e *effect.Effect, c Ctx) Object {
 				}
 				l.appendNode(en, cnt, ids)
 			}
-		case lopPopHead, lopPopTail, lopPopHeadID, lopPopTailID:
-			k := listPopCount(&d, op)
-			if op == lopPopHeadID || op == lopPopTailID {
-				for i := 0; i < k; i++ {
-					d.ID()
-				}
+		case lopPopHead, lopPopTail:
+			if k := listPopCount(&d, op); op == lopPopHead {
+				l.popHead(k)
+			} else {
+				l.popTail(k)
 			}
-			if op == lopPopHead || op == lopPopHeadID {
+		case lopPopHeadID, lopPopTailID:
+			k := listPopCount(&d, op)
+			idx, ids = idx[:0], ids[:0]
+			first := 0
+			if op == lopPopTailID {
+				first = l.n - k
+			}
+			for i := 0; i < k; i++ {
+				idx = append(idx, first+i)
+				ids = append(ids, d.ID())
+			}
+			if l.ids && !l.idsAt(idx, ids) {
+				l.removeIDs(ids)
+			} else if op == lopPopHeadID {
 				l.popHead(k)
 			} else {
 				l.popTail(k)
 			}
 		case lopRemAt, lopRemAtID:
 			k := d.Count()
-			idx = idx[:0]
+			idx, ids = idx[:0], ids[:0]
 			for i := 0; i < k; i++ {
 				idx = append(idx, int(d.Uvarint()))
 				if op == lopRemAtID {
-					d.ID()
+					ids = append(ids, d.ID())
 				}
 			}
-			l.removeAt(idx)
+			if op == lopRemAtID && l.ids && !l.idsAt(idx, ids) {
+				l.removeIDs(ids)
+			} else {
+				l.removeAt(idx)
+			}
 		case lopInsert, lopInsertID:
 			after := d.Byte() == 1
 			i := int(d.Uvarint())
 			if op == lopInsertID {
-				d.ID()
+				if id := d.ID(); l.ids && (i >= l.n || l.ID(i) != id) {
+					i = l.findID(id)
+				}
 			}
-			l.insertAt(i, after, d.Bytes(), newID())
+			v := d.Bytes()
+			if i < 0 {
+				l.pushTail(v, newID()) // the anchor is gone: as the Merger does
+			} else {
+				l.insertAt(i, after, v, newID())
+			}
 		case lopSet, lopSetID:
 			i := int(d.Uvarint())
 			if op == lopSetID {
-				d.ID()
+				if id := d.ID(); l.ids && (i >= l.n || l.ID(i) != id) {
+					i = l.findID(id)
+				}
 			}
-			l.setAt(i, d.Bytes())
+			if v := d.Bytes(); i >= 0 {
+				l.setAt(i, v)
+			}
 		}
 	}
 	if l.n == 0 {
 		return nil
 	}
 	return l
+}
+
+// The effect that Apply gets observed everything the list reflects, so the
+// indexes it carries are right; with identities at hand they are checked
+// all the same, and an effect whose elements are not where it says (history
+// folded differently) falls back to finding them by identity, as the Merger
+// does.
+
+// idsAt reports whether the elements at idx have the identities ids.
+func (l *List) idsAt(idx []int, ids []ElemID) bool {
+	for j, i := range idx {
+		if i < 0 || i >= l.n || l.ID(i) != ids[j] {
+			return false
+		}
+	}
+	return true
+}
+
+// findID returns the index of the element with identity id, -1 if none.
+func (l *List) findID(id ElemID) int {
+	base := 0
+	for ni := 0; ni < l.nn; ni++ {
+		nd := l.node(ni)
+		for k, x := range nd.ids {
+			if x == id {
+				return base + k
+			}
+		}
+		base += int(nd.n)
+	}
+	return -1
+}
+
+// removeIDs removes the elements with the given identities (those present).
+func (l *List) removeIDs(ids []ElemID) {
+	want := make(map[ElemID]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	var idx []int
+	base := 0
+	for ni := 0; ni < l.nn; ni++ {
+		nd := l.node(ni)
+		for k, x := range nd.ids {
+			if want[x] {
+				idx = append(idx, base+k)
+			}
+		}
+		base += int(nd.n)
+	}
+	l.removeAt(idx)
 }
 
 // ListFromValues builds a list of vals pushed at the tail in turn (tests,

@@ -108,12 +108,8 @@ func (m *listMerger) visible(i int) int32 {
 }
 
 func (m *listMerger) Step(e *effect.Effect) {
-	if !listCheck(e.Value, m.live) {
-		// positional references are checked against the live count; a
-		// payload with identities only needs to be well formed
-		if !listWellFormed(e.Value) {
-			return
-		}
+	if !listWellFormed(e.Value) {
+		return // positional references are checked as they are used
 	}
 	if e.Flags&effect.FlagReplace != 0 {
 		for x := m.items[0].next; x != 1; x = m.items[x].next {
@@ -224,7 +220,7 @@ func (m *listMerger) Step(e *effect.Effect) {
 }
 
 // listWellFormed checks a payload's structure only.
-func listWellFormed(b []byte) bool { return listCheck(b, 1<<62) }
+func listWellFormed(b []byte) bool { return listCheck(b, 1<<40, true) }
 
 func (m *listMerger) Exists() bool { return m.live > 0 }
 

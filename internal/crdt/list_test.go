@@ -519,3 +519,82 @@ func TestListMergerConcurrentEnds(t *testing.T) {
 		t.Fatal("merger changed its base")
 	}
 }
+
+// TestListApplyFindsMovedElements: an identity payload whose indexes do
+// not match the list (history folded differently) acts on the named
+// elements wherever they are.
+func TestListApplyFindsMovedElements(t *testing.T) {
+	var p Enc
+	EncodeListPush(&p, false, [][]byte{[]byte("a"), []byte("b"), []byte("c"), []byte("d")})
+	o := applyPayload(t, nil, &p, 1, false, true)
+	l := o.(*List)
+	snap := l.Clone().(*List) // the writer's view
+	// the local list loses "a" meanwhile
+	p.Reset()
+	EncodeListPop(&p, l, true, 1)
+	o = applyPayload(t, o, &p, 2, false, true)
+	// the writer pops "a", "b" (by identity), sets "c", inserts after "d"
+	for _, c := range []struct {
+		enc  func(p *Enc)
+		want string
+	}{
+		{func(p *Enc) { EncodeListPop(p, snap, true, 2) }, `["c" "d"]`},
+		{func(p *Enc) { EncodeListSet(p, snap, 2, []byte("C")) }, `["C" "d"]`},
+		{func(p *Enc) { EncodeListInsert(p, snap, 3, true, []byte("e")) }, `["C" "d" "e"]`},
+		{func(p *Enc) { EncodeListRemove(p, snap, []int{0, 3}, []ElemID{snap.ID(0), snap.ID(3)}) }, `["C" "e"]`},
+		{func(p *Enc) { EncodeListInsert(p, snap, 0, false, []byte("z")) }, `["C" "e" "z"]`},
+	} {
+		p.Reset()
+		c.enc(&p)
+		o = applyPayload(t, o, &p, 3, false, true)
+		if got := o.(*List).String(); got != c.want {
+			t.Fatalf("got %s, want %s", got, c.want)
+		}
+		checkList(t, o.(*List))
+	}
+}
+
+// TestListHostilePayloads: mutated payloads never panic Apply or the
+// Merger, and whatever Apply keeps is a well-formed list.
+func TestListHostilePayloads(t *testing.T) {
+	r := rand.New(rand.NewSource(5))
+	var seeds [][]byte
+	l := ListFromValues([][]byte{[]byte("a"), []byte("1"), []byte("bb"), []byte("300")}, true)
+	for _, f := range []func(p *Enc){
+		func(p *Enc) { EncodeListPush(p, true, [][]byte{[]byte("x"), []byte("12")}) },
+		func(p *Enc) { EncodeListPop(p, l, false, 2) },
+		func(p *Enc) { EncodeListInsert(p, l, 1, true, []byte("y")) },
+		func(p *Enc) { EncodeListSet(p, l, 2, []byte("z")) },
+		func(p *Enc) { EncodeListRemove(p, l, []int{0, 2}, []ElemID{l.ID(0), l.ID(2)}) },
+		func(p *Enc) { l.Snapshot(p) },
+	} {
+		var p Enc
+		f(&p)
+		seeds = append(seeds, p.B)
+	}
+	for i := 0; i < 20000; i++ {
+		b := append([]byte(nil), seeds[r.Intn(len(seeds))]...)
+		for k := r.Intn(4); k >= 0 && len(b) > 0; k-- {
+			switch r.Intn(3) {
+			case 0:
+				b[r.Intn(len(b))] = byte(r.Intn(256))
+			case 1:
+				b = b[:r.Intn(len(b))]
+			default:
+				b = append(b, seeds[r.Intn(len(seeds))]...)
+			}
+		}
+		for _, ids := range []bool{false, true} {
+			base := ListFromValues([][]byte{[]byte("a"), []byte("1"), []byte("bb"), []byte("300")}, ids)
+			e := &effect.Effect{ID: effect.ID{Node: 9, Seq: uint64(i + 1)}, Op: effect.OpList, Value: b}
+			if o := (listType{}).Apply(base, e, Ctx{IDs: ids}); o != nil {
+				checkList(t, o.(*List))
+			}
+			m := listType{}.Merger(ListFromValues([][]byte{[]byte("q")}, true), Ctx{IDs: true})
+			m.Step(e)
+			if o := m.Result(); o != nil {
+				checkList(t, o.(*List))
+			}
+		}
+	}
+}
