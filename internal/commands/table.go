@@ -51,6 +51,7 @@ type CommandStats struct {
 	Usec          atomic.Int64
 	RejectedCalls atomic.Int64
 	FailedCalls   atomic.Int64
+	Latency       Histogram // INFO latencystats (when latency-tracking is on)
 }
 
 // HasFlag reports whether the command has flag f.

@@ -24,7 +24,7 @@ type Tx struct {
 	// Event, when set, is the keyspace event the next write raises (a code
 	// of internal/notify); it is reset by every write.
 	Event uint8
-	pay crdt.Enc      // collection payload being built (see Payload)
+	pay   crdt.Enc // collection payload being built (see Payload)
 	// the last key looked up, so a write right after a read skips a lookup
 	lastKey   []byte
 	lastDB    int

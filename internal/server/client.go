@@ -66,9 +66,11 @@ type client struct {
 	multiQueue []queued
 	watched    []watchedKey
 	watchDirty atomic.Bool
-	pkeys      [keyspace.MaxPrefetch][]byte
-	side       []byte // goroutine clients: input read while parked
-	sideErr    error  // and how that reading ended (EOF: the client left)
+
+	acl     atomic.Pointer[aclUser] // the authenticated user's rules (nil: none yet)
+	pkeys   [keyspace.MaxPrefetch][]byte
+	side    []byte // goroutine clients: input read while parked
+	sideErr error  // and how that reading ended (EOF: the client left)
 
 	// event-loop clients (fd >= 0): the socket, its loop, unsent output
 	fd         int
@@ -96,7 +98,10 @@ func (s *Server) newClient(conn net.Conn, fd int) *client {
 		c.unix = true
 		c.addr = conn.LocalAddr().String() + ":0"
 	}
-	c.authed = s.Settings.Get("requirepass") == ""
+	c.authed = s.defaultOpen()
+	if c.authed {
+		c.acl.Store(s.aclUser("default"))
+	}
 	var rd io.Reader = connReader{c}
 	var wr io.Writer = connWriter{c}
 	if fd >= 0 {
@@ -248,6 +253,17 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		s.finishReject(c, ctx, cmd, mark)
 		return
 	}
+	if u := c.acl.Load(); u != nil && !u.unrestricted() && !cmd.HasFlag("no_auth") {
+		if msg := s.aclCheck(c, u, cmd, args, "toplevel"); msg != "" {
+			ctx.Error(msg)
+			s.finishReject(c, ctx, cmd, mark)
+			return
+		}
+	}
+	if s.pausing.Load() && s.pausedFor(c, cmd) {
+		s.postpone(c, ctx, cmd)
+		return
+	}
 	if c.inMulti {
 		if cmd.HasFlag("no_multi") {
 			ctx.Error("ERR Command not allowed inside a transaction")
@@ -265,6 +281,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 	dur := s.clock.nanos() - startNs
 	cmd.Stats.Calls.Add(1)
 	cmd.Stats.Usec.Add(dur / 1000)
+	s.observe(c, cmd, args, dur)
 	if ctx.Failed {
 		cmd.Stats.FailedCalls.Add(1)
 		s.recordError(ctx.ErrorTag)

@@ -210,6 +210,7 @@ var infoSections = []struct {
 	{"modules", true, func(*Server, *infoBuf) {}},
 	{"commandstats", false, infoCommandStats},
 	{"errorstats", true, infoErrorStats},
+	{"latencystats", false, infoLatencyStats},
 	{"cluster", true, infoCluster},
 	{"keyspace", true, infoKeyspace},
 }
@@ -279,6 +280,8 @@ func (s *Server) infoString(args [][]byte) string {
 			title = "CPU"
 		case "commandstats":
 			title = "Commandstats"
+		case "latencystats":
+			title = "Latencystats"
 		}
 		b.WriteString("# " + title + "\r\n")
 		sec.gen(s, &b)
@@ -668,6 +671,7 @@ func (s *Server) resetStats() {
 		c.Stats.Usec.Store(0)
 		c.Stats.RejectedCalls.Store(0)
 		c.Stats.FailedCalls.Store(0)
+		c.Stats.Latency.Reset()
 	}
 }
 

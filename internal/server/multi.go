@@ -185,10 +185,18 @@ func cmdExec(c *commands.Ctx) {
 		ctx.Args, ctx.Cmd, ctx.DB = q.args, q.cmd, cl.db
 		ctx.Failed, ctx.ErrorTag = false, ""
 		ctx.Blocker = nil // blocking commands answer at once inside a transaction
+		if u := cl.acl.Load(); u != nil && !u.unrestricted() && !q.cmd.HasFlag("no_auth") {
+			if msg := s.aclCheck(cl, u, q.cmd, q.args, "multi"); msg != "" {
+				ctx.Error(msg) // permissions changed since it was queued
+				continue
+			}
+		}
 		start := s.clock.nanos()
 		q.cmd.Handler(&ctx)
+		dur := s.clock.nanos() - start
 		q.cmd.Stats.Calls.Add(1)
-		q.cmd.Stats.Usec.Add((s.clock.nanos() - start) / 1000)
+		q.cmd.Stats.Usec.Add(dur / 1000)
+		s.observe(cl, q.cmd, q.args, dur)
 		if ctx.Failed {
 			q.cmd.Stats.FailedCalls.Add(1)
 			s.recordError(ctx.ErrorTag)

@@ -68,4 +68,3 @@ func TestWatchOtherClient(t *testing.T) {
 		}
 	})
 }
-

@@ -63,6 +63,11 @@ type Server struct {
 	blocks  blockRegistry
 	gate    gate
 	watches watchRegistry
+	slow    slowLog
+	lat     latencyMonitor
+	pause   pauseState
+	acl     aclState
+	pausing atomic.Bool // a CLIENT PAUSE may be in force (fast path)
 }
 
 // Stats are INFO's counters.
@@ -114,6 +119,7 @@ func New(set *Settings, log *slog.Logger) (*Server, error) {
 	s.noLoops = os.Getenv("LIGHTCONE_NO_EVENT_LOOP") != ""
 	s.Eng = engine.New(engine.Config{Node: node, Databases: int(set.Int("databases"))})
 	s.blocks.init()
+	s.initObservability()
 	s.watches.keys = map[blockKey][]*client{}
 	s.gate.init(0) // resized by startLoops before any client exists
 	s.Eng.SetHook(func(db int, key []byte, e *effect.Effect) {
@@ -124,6 +130,9 @@ func New(set *Settings, log *slog.Logger) (*Server, error) {
 	commands.RegisterAll(s.Table)
 	commands.SetProtoMaxBulkLen(set.Int("proto-max-bulk-len"))
 	s.registerServerCommands()
+	if err := s.initACL(); err != nil {
+		return nil, fmt.Errorf("ACL: %w", err)
+	}
 	return s, nil
 }
 

@@ -165,4 +165,3 @@ func (t *txTracker) follow(name string, op Op, rv resp.Value) {
 		t.queued = append(t.queued, op)
 	}
 }
-
