@@ -2,6 +2,7 @@ package commands
 
 import (
 	"math"
+	"strconv"
 
 	"github.com/lightconedb/lightcone/internal/crdt"
 	"github.com/lightconedb/lightcone/internal/effect"
@@ -225,12 +226,11 @@ func cmdPop(c *Ctx, head bool) {
 		return
 	}
 	if !hasCount {
-		var buf [20]byte
 		i := 0
 		if !head {
 			i = l.Len() - 1
 		}
-		c.W.Bulk(l.Index(i, buf[:]))
+		bulkIndex(c, l, i)
 		p := tx.Payload()
 		crdt.EncodeListPop(p, l, head, 1)
 		tx.Coll(c.DB, key, effect.OpList, p)
@@ -252,11 +252,27 @@ func popRangeReply(c *Ctx, l *crdt.List, head bool, count int64) {
 		start = l.Len() - 1
 	}
 	it := l.Iter(start, !head)
-	var buf [20]byte
 	for i := 0; i < n; i++ {
-		v, _ := it.Next(buf[:])
-		c.W.Bulk(v)
+		s, iv, isInt, _ := it.NextRaw()
+		bulkElem(c, s, iv, isInt)
 	}
+}
+
+// bulkIndex replies element i.
+func bulkIndex(c *Ctx, l *crdt.List, i int) {
+	s, iv, isInt := l.IndexRaw(i)
+	bulkElem(c, s, iv, isInt)
+}
+
+// bulkElem replies one element: a string as it is, an integer-encoded one
+// formatted (the digits' buffer is only made for those).
+func bulkElem(c *Ctx, s []byte, iv int64, isInt bool) {
+	if !isInt {
+		c.W.Bulk(s)
+		return
+	}
+	var buf [20]byte
+	c.W.Bulk(strconv.AppendInt(buf[:0], iv, 10))
 }
 
 func cmdLlen(c *Ctx) {
@@ -321,11 +337,10 @@ func cmdLrange(c *Ctx) {
 	}
 	n := hi - lo + 1
 	c.W.ArrayLen(n)
-	var buf [20]byte
 	it := l.Iter(lo, false)
 	for i := 0; i < n; i++ {
-		v, _ := it.Next(buf[:])
-		c.W.Bulk(v)
+		s, iv, isInt, _ := it.NextRaw()
+		bulkElem(c, s, iv, isInt)
 	}
 }
 
@@ -361,8 +376,7 @@ func cmdLindex(c *Ctx) {
 		c.W.Null()
 		return
 	}
-	var buf [20]byte
-	c.W.Bulk(l.Index(idx, buf[:]))
+	bulkIndex(c, l, idx)
 }
 
 func cmdLset(c *Ctx) {
@@ -668,10 +682,14 @@ func tryMove(c *Ctx, src, dst []byte, fromHead, toHead, retry bool) moveResult {
 	if !fromHead {
 		i = l.Len() - 1
 	}
-	var buf [20]byte
-	v := l.Index(i, buf[:])
-	c.W.Bulk(v) // the reply holds its own copy of the element
-	val := append([]byte(nil), v...)
+	es, iv, isInt := l.IndexRaw(i)
+	bulkElem(c, es, iv, isInt)
+	// the element, for the push: the pop changes the list before it
+	var tmp [64]byte
+	val := append(tmp[:0], es...)
+	if isInt {
+		val = strconv.AppendInt(tmp[:0], iv, 10)
+	}
 	p := tx.Payload()
 	crdt.EncodeListPop(p, l, fromHead, 1)
 	if string(src) == string(dst) {
@@ -774,12 +792,11 @@ func tryPopKeys(c *Ctx, keys [][]byte, head bool, count int64, skipWrong bool) p
 		c.W.Bulk(k)
 		n := 1
 		if count < 0 {
-			var buf [20]byte
 			i := 0
 			if !head {
 				i = l.Len() - 1
 			}
-			c.W.Bulk(l.Index(i, buf[:]))
+			bulkIndex(c, l, i)
 		} else {
 			popRangeReply(c, l, head, count)
 			n = int(min(count, int64(l.Len())))

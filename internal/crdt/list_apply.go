@@ -60,6 +60,27 @@ func (it *ListIter) Next(buf []byte) (v []byte, ok bool) {
 	return v, true
 }
 
+// NextRaw is Next without formatting: an integer element comes back as
+// its value (isInt), a string as a view valid until the list changes.
+func (it *ListIter) NextRaw() (s []byte, iv int64, isInt, ok bool) {
+	if !it.ok {
+		return nil, 0, false, false
+	}
+	nd := it.l.node(it.ni)
+	s, iv, isInt, n := qlDecodeN(nd.b, it.p)
+	it.lastNode, it.lastK = it.ni, it.k
+	if !it.rev {
+		it.p += n
+		it.k++
+		if it.k >= int(nd.n) {
+			it.next()
+		}
+		return s, iv, isInt, true
+	}
+	it.step(nd)
+	return s, iv, isInt, true
+}
+
 // next moves to the first entry of the next node.
 func (it *ListIter) next() {
 	it.ni++
@@ -122,6 +143,13 @@ func (l *List) Index(i int, buf []byte) []byte {
 	ni, k := l.locate(i)
 	nd := l.node(ni)
 	return qlValue(nd.b, nd.offsetOf(k), buf)
+}
+
+// IndexRaw is Index without formatting (see NextRaw).
+func (l *List) IndexRaw(i int) (s []byte, iv int64, isInt bool) {
+	ni, k := l.locate(i)
+	nd := l.node(ni)
+	return qlDecode(nd.b, nd.offsetOf(k))
 }
 
 // ID returns element i's identity (zero when the list keeps none).
