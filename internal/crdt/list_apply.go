@@ -248,11 +248,77 @@ func EncodeListPop(p *Enc, l *List, head bool, n int) {
 	case head:
 		p.Byte(lopPopHeadID)
 		p.Uvarint(uint64(n))
-		l.eachID(0, n, p.ID)
+		w := idRunWriter{p: p}
+		l.eachID(0, n, w.add)
+		w.flush()
 	default:
 		p.Byte(lopPopTailID)
 		p.Uvarint(uint64(n))
-		l.eachID(l.n-n, n, p.ID)
+		w := idRunWriter{p: p}
+		l.eachID(l.n-n, n, w.add)
+		w.flush()
+	}
+}
+
+// A pop names its elements as runs: identities of one effect whose
+// ordinals step by one, up or down (what RPUSH a b c, or LPUSH's reversed
+// order, leaves side by side), each written as the first identity and a
+// signed length. An LTRIM of a million pushed elements names them in a
+// few bytes.
+type idRunWriter struct {
+	p     *Enc
+	have  bool
+	start ElemID
+	k     int64 // elements in the run
+	dir   int64 // +1 or -1
+}
+
+func (w *idRunWriter) add(id ElemID) {
+	if w.have && id.Node == w.start.Node && id.Seq == w.start.Seq {
+		last := int64(w.start.N) + w.dir*(w.k-1)
+		switch {
+		case w.k == 1 && (int64(id.N) == last+1 || int64(id.N) == last-1):
+			w.dir = int64(id.N) - last
+			w.k++
+			return
+		case w.k > 1 && int64(id.N) == last+w.dir:
+			w.k++
+			return
+		}
+	}
+	w.flush()
+	w.have, w.start, w.k, w.dir = true, id, 1, 1
+}
+
+func (w *idRunWriter) flush() {
+	if w.have {
+		w.p.ID(w.start)
+		w.p.Varint(w.k * w.dir)
+		w.have = false
+	}
+}
+
+// readIDRuns reads runs naming n identities, calling fn (when not nil) with
+// each; a malformed or short list of runs sets d.Err.
+func readIDRuns(d *Dec, n int, fn func(ElemID)) {
+	for got := 0; got < n && !d.Err; {
+		id := d.ID()
+		k := d.Varint()
+		step := int64(1)
+		if k < 0 {
+			k, step = -k, -1
+		}
+		end := int64(id.N) + step*(k-1)
+		if d.Err || k <= 0 || k > int64(n-got) || end < 0 || end > 1<<32-1 {
+			d.Err = true
+			return
+		}
+		if fn != nil {
+			for i := int64(0); i < k; i++ {
+				fn(ElemID{Node: id.Node, Seq: id.Seq, N: uint32(int64(id.N) + step*i)})
+			}
+		}
+		got += int(k)
 	}
 }
 
@@ -331,13 +397,9 @@ func EncodeListNodes(p *Enc, fill int, nodes []ListNode) {
 
 // ---- Apply ----
 
-// listPopCount reads a pop's count: bounded by the payload when the
-// elements are named, else by a sane maximum (the list's length is checked
-// by the caller).
+// listPopCount reads a pop's count, bounded by a sane maximum (the list's
+// length, or the runs naming the elements, are checked by the caller).
 func listPopCount(d *Dec, op byte) int {
-	if op == lopPopHeadID || op == lopPopTailID {
-		return d.Count()
-	}
 	v := d.Uvarint()
 	if v > 1<<40 {
 		d.Err = true
@@ -379,9 +441,7 @@ func listCheck(b []byte, n int, hints bool) bool {
 		case lopPopHead, lopPopTail, lopPopHeadID, lopPopTailID:
 			c := listPopCount(&d, op)
 			if op == lopPopHeadID || op == lopPopTailID {
-				for i := 0; i < c; i++ {
-					d.ID()
-				}
+				readIDRuns(&d, c, nil)
 			}
 			if c > n && !(hints && (op == lopPopHeadID || op == lopPopTailID)) {
 				return false
@@ -496,8 +556,8 @@ func (listType) Apply(obj Object, e *effect.Effect, c Ctx) Object {
 			}
 			for i := 0; i < k; i++ {
 				idx = append(idx, first+i)
-				ids = append(ids, d.ID())
 			}
+			readIDRuns(&d, k, func(id ElemID) { ids = append(ids, id) })
 			if l.ids && !l.idsAt(idx, ids) {
 				l.removeIDs(ids)
 			} else if op == lopPopHeadID {

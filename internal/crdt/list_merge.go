@@ -22,7 +22,7 @@ import (
 // node writes) are applied to the visible sequence.
 type listMerger struct {
 	items []mItem
-	index map[ElemID]int32
+	index map[ElemID]int32 // built on the first lookup: most merges need none
 	live  int
 	fill  int16
 }
@@ -37,7 +37,7 @@ type mItem struct {
 }
 
 func (listType) Merger(base Object, c Ctx) Merger {
-	m := &listMerger{index: map[ElemID]int32{}, fill: clampFill(ListMaxListpackSize)}
+	m := &listMerger{fill: clampFill(ListMaxListpackSize)}
 	m.items = append(m.items, mItem{prev: -1, next: 1}, mItem{prev: 0, next: -1})
 	if b, ok := base.(*List); ok && b != nil {
 		m.fill = b.fill
@@ -70,7 +70,7 @@ func (m *listMerger) add(it mItem, at int32, after bool) int32 {
 	m.items = append(m.items, it)
 	m.items[it.prev].next = i
 	m.items[it.next].prev = i
-	if !it.id.IsZero() {
+	if m.index != nil && !it.id.IsZero() {
 		m.index[it.id] = i
 	}
 	if !it.dead {
@@ -87,6 +87,14 @@ func (m *listMerger) kill(i int32) {
 }
 
 func (m *listMerger) find(id ElemID) int32 {
+	if m.index == nil {
+		m.index = make(map[ElemID]int32, len(m.items))
+		for i := 2; i < len(m.items); i++ {
+			if x := m.items[i].id; !x.IsZero() {
+				m.index[x] = int32(i)
+			}
+		}
+	}
 	if i, ok := m.index[id]; ok {
 		return i
 	}
@@ -163,12 +171,11 @@ func (m *listMerger) Step(e *effect.Effect) {
 				}
 			}
 		case lopPopHeadID, lopPopTailID:
-			k := d.Count()
-			for i := 0; i < k; i++ {
-				if x := m.find(d.ID()); x >= 0 {
+			readIDRuns(&d, listPopCount(&d, op), func(id ElemID) {
+				if x := m.find(id); x >= 0 {
 					m.kill(x)
 				}
-			}
+			})
 		case lopRemAt:
 			k := d.Count()
 			var xs []int32

@@ -598,3 +598,41 @@ func TestListHostilePayloads(t *testing.T) {
 		}
 	}
 }
+
+// TestListPopNamesRuns: a pop names pushed runs compactly, in both
+// directions, and the merger and Apply read them back.
+func TestListPopNamesRuns(t *testing.T) {
+	var vals [][]byte
+	for i := 0; i < 1000; i++ {
+		vals = append(vals, []byte(strconv.Itoa(i)))
+	}
+	var p Enc
+	EncodeListPush(&p, false, vals)
+	EncodeListPush(&p, true, vals) // 999 ... 0 at the head: descending ordinals
+	o := applyPayload(t, nil, &p, 1, false, true)
+	l := o.(*List)
+	p.Reset()
+	EncodeListPop(&p, l, true, 1500)
+	if len(p.B) > 40 {
+		t.Fatalf("a pop of 1500 pushed elements takes %d bytes", len(p.B))
+	}
+	m := listType{}.Merger(l.Clone(), Ctx{IDs: true})
+	e := &effect.Effect{ID: effect.ID{Node: 7, Seq: 2}, Op: effect.OpList, Value: append([]byte(nil), p.B...)}
+	m.Step(e)
+	merged := m.Result().(*List)
+	o = listType{}.Apply(o, e, Ctx{IDs: true})
+	if merged.String() != o.(*List).String() || merged.Len() != 500 {
+		t.Fatalf("merged %d, applied %d", merged.Len(), o.(*List).Len())
+	}
+	// runs that name more than the count, or run past ordinal 0, are refused
+	for _, bad := range [][]byte{
+		{lopPopHeadID, 2, 7, 1, 0, 6}, // a run of 3 for a count of 2
+		{lopPopHeadID, 2, 7, 1, 0, 3}, // descending from ordinal 0
+		{lopPopHeadID, 2, 7, 1, 5, 0}, // an empty run
+		{lopPopHeadID, 3, 7, 1, 5, 2}, // runs short of the count
+	} {
+		if listCheck(bad, 10, true) {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
