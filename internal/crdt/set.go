@@ -2,9 +2,12 @@ package crdt
 
 import (
 	"encoding/binary"
+	"hash/maphash"
 	"io"
+	"math/bits"
 	"sort"
 	"strconv"
+	"unsafe"
 
 	"github.com/lightconedb/lightcone/internal/effect"
 	"github.com/lightconedb/lightcone/internal/keyspace"
@@ -14,19 +17,34 @@ import (
 //
 // Payload: one sub-op byte, then a count and that many members.
 //
-//	'a' n member*   SADD (with effect.FlagReplace: the whole new value)
-//	'r' n member*   SREM, SPOP, SMOVE's source
+//	'a' n member*   SADD, SMOVE's destination; with effect.FlagReplace the
+//	                whole new value (SINTERSTORE, SUNIONSTORE, SDIFFSTORE)
+//	'r' n member*   SREM, SPOP, SMOVE's source: exactly the members that go
+//	'c' n member*   SPOP of most of a set: the members that go, after which
+//	                the set is encoded afresh from what is left (Redis
+//	                rebuilds the set in that case, so a hashtable of few
+//	                integers becomes an intset again)
+//	's' h n member* with FlagReplace: a copy (RENAME, COPY, RESTORE); h=1
+//	                keeps the hashtable encoding, h=2, 4 or 8 an intset's
+//	                element width
+//
+// Commands record the outcome of their decision, never the decision itself:
+// SADD lists only the members it added, SPOP the members it picked.
 //
 // Layout mirrors Redis 7.0's two encodings: "intset" (sorted int64s) while
 // every member is a canonical integer and there are at most
-// SetMaxIntsetEntries of them, then "hashtable" for good (Redis never
-// converts back). The hashtable is a slice plus an index, so a random member
-// is O(1) and SSCAN has a cursor that survives concurrent changes (see Scan).
+// SetMaxIntsetEntries of them, then "hashtable", which stays even when the
+// members would fit an intset again (Redis never converts back, except for
+// the rebuild of 'c'). The hashtable is a slice of members plus an
+// open-addressing index of slot numbers: a random member is O(1), SSCAN has
+// a cursor that survives concurrent changes (see Scan), and a member costs
+// its string, a 16-byte header and 4-8 bytes of index.
 type Set struct {
 	ints  []int64 // intset: ascending
+	iw    uint8   // intset: Redis' element width (0 = 2, 4, 8), which only grows
 	ht    bool
-	elems []string       // hashtable: members in slot order
-	index map[string]int // hashtable: member -> slot
+	elems []string // hashtable: members in slot order
+	index []uint32 // hashtable: open addressing (linear probing), slot+1 or 0 when free; len is a power of two
 }
 
 // SetMaxIntsetEntries is Redis' set-max-intset-entries (CONFIG SET changes it).
@@ -34,9 +52,10 @@ var SetMaxIntsetEntries = 512
 
 // Set payload sub-ops.
 const (
-	SetAdd  byte = 'a'
-	SetRem  byte = 'r'
-	SetSnap byte = 's' // with FlagReplace: 0|1 (hashtable), then as SetAdd
+	SetAdd     byte = 'a'
+	SetRem     byte = 'r'
+	SetRebuild byte = 'c'
+	SetSnap    byte = 's' // with FlagReplace: 1 (hashtable) or the intset width, then as SetAdd
 )
 
 type setType struct{}
@@ -56,6 +75,20 @@ func EncodeSet(p *Enc, op byte, members [][]byte) {
 	for _, m := range members {
 		p.Bytes(m)
 	}
+}
+
+// EncodeSetStrings is EncodeSet for members held as strings.
+func EncodeSetStrings(p *Enc, op byte, members []string) {
+	p.Byte(op)
+	p.Uvarint(uint64(len(members)))
+	for _, m := range members {
+		encString(p, m)
+	}
+}
+
+func encString(p *Enc, s string) {
+	p.Uvarint(uint64(len(s)))
+	p.B = append(p.B, s...)
 }
 
 // Kind is KindSet.
@@ -80,15 +113,12 @@ func (s *Set) Encoding() string {
 // IsIntset reports whether the set is intset-encoded.
 func (s *Set) IsIntset() bool { return !s.ht }
 
-// Clone is a deep copy.
+// Clone is a deep copy (member strings are immutable and shared).
 func (s *Set) Clone() Object {
-	c := &Set{ht: s.ht}
+	c := &Set{ht: s.ht, iw: s.iw}
 	if s.ht {
 		c.elems = append([]string(nil), s.elems...)
-		c.index = make(map[string]int, len(s.index))
-		for k, v := range s.index {
-			c.index[k] = v
-		}
+		c.index = append([]uint32(nil), s.index...)
 	} else {
 		c.ints = append([]int64(nil), s.ints...)
 	}
@@ -98,8 +128,8 @@ func (s *Set) Clone() Object {
 // Contains reports whether m is a member.
 func (s *Set) Contains(m []byte) bool {
 	if s.ht {
-		_, ok := s.index[string(m)]
-		return ok
+		_, found := s.find(bstr(m))
+		return found
 	}
 	v, ok := parseInt(m)
 	if !ok {
@@ -109,9 +139,26 @@ func (s *Set) Contains(m []byte) bool {
 	return found
 }
 
+// ContainsString is Contains for a string.
+func (s *Set) ContainsString(m string) bool {
+	if s.ht {
+		_, found := s.find(m)
+		return found
+	}
+	return s.Contains(sbytes(m))
+}
+
 func (s *Set) searchInt(v int64) (int, bool) {
-	i := sort.Search(len(s.ints), func(i int) bool { return s.ints[i] >= v })
-	return i, i < len(s.ints) && s.ints[i] == v
+	lo, hi := 0, len(s.ints)
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		if s.ints[h] < v {
+			lo = h + 1
+		} else {
+			hi = h
+		}
+	}
+	return lo, lo < len(s.ints) && s.ints[lo] == v
 }
 
 // Add inserts m and reports whether it was new.
@@ -125,6 +172,9 @@ func (s *Set) Add(m []byte) bool {
 			s.ints = append(s.ints, 0)
 			copy(s.ints[i+1:], s.ints[i:])
 			s.ints[i] = v
+			if w := intWidth(v); w > s.iw {
+				s.iw = w
+			}
 			if len(s.ints) > SetMaxIntsetEntries {
 				s.toHashtable()
 			}
@@ -132,25 +182,70 @@ func (s *Set) Add(m []byte) bool {
 		}
 		s.toHashtable()
 	}
-	if _, ok := s.index[string(m)]; ok {
+	pos, found := s.find(bstr(m))
+	if found {
 		return false
 	}
-	k := string(m)
-	s.index[k] = len(s.elems)
-	s.elems = append(s.elems, k)
+	s.insertAt(pos, string(m))
+	return true
+}
+
+// addString is Add for a member already held as a string (no copy).
+func (s *Set) addString(m string) bool {
+	if !s.ht {
+		return s.Add(sbytes(m))
+	}
+	pos, found := s.find(m)
+	if found {
+		return false
+	}
+	s.insertAt(pos, m)
 	return true
 }
 
 func (s *Set) toHashtable() {
 	s.ht = true
 	s.elems = make([]string, 0, len(s.ints)+1)
-	s.index = make(map[string]int, len(s.ints)+1)
+	s.index = make([]uint32, indexSize(len(s.ints)+1))
 	for _, v := range s.ints {
 		k := strconv.FormatInt(v, 10)
-		s.index[k] = len(s.elems)
+		pos, _ := s.find(k)
 		s.elems = append(s.elems, k)
+		s.index[pos] = uint32(len(s.elems))
 	}
-	s.ints = nil
+	s.ints, s.iw = nil, 0
+}
+
+// toIntset converts a hashtable whose members are all integers back to an
+// intset (the caller checked).
+func (s *Set) toIntset() {
+	ints := make([]int64, 0, len(s.elems))
+	var iw uint8
+	for _, e := range s.elems {
+		v, _ := parseInt(sbytes(e))
+		ints = append(ints, v)
+		if w := intWidth(v); w > iw {
+			iw = w
+		}
+	}
+	sort.Slice(ints, func(i, j int) bool { return ints[i] < ints[j] })
+	s.ints, s.iw, s.ht, s.elems, s.index = ints, iw, false, nil, nil
+}
+
+// fitsIntset reports whether the members would make an intset.
+func (s *Set) fitsIntset() bool {
+	if !s.ht {
+		return len(s.ints) <= SetMaxIntsetEntries
+	}
+	if len(s.elems) > SetMaxIntsetEntries {
+		return false
+	}
+	for _, e := range s.elems {
+		if _, ok := parseInt(sbytes(e)); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // Remove deletes m and reports whether it was there.
@@ -167,18 +262,11 @@ func (s *Set) Remove(m []byte) bool {
 		s.ints = append(s.ints[:i], s.ints[i+1:]...)
 		return true
 	}
-	i, ok := s.index[string(m)]
-	if !ok {
+	pos, found := s.find(bstr(m))
+	if !found {
 		return false
 	}
-	last := len(s.elems) - 1
-	if i != last {
-		s.elems[i] = s.elems[last]
-		s.index[s.elems[i]] = i
-	}
-	s.elems[last] = ""
-	s.elems = s.elems[:last]
-	delete(s.index, string(m))
+	s.removeAt(pos)
 	return true
 }
 
@@ -201,11 +289,11 @@ func (s *Set) AppendAt(dst []byte, i int) []byte {
 
 // Each calls fn for every member in Redis' order for the encoding (an
 // intset ascending) until fn returns false. The member is only valid during
-// the call.
+// the call and must not be modified.
 func (s *Set) Each(fn func(m []byte) bool) {
 	if s.ht {
 		for _, e := range s.elems {
-			if !fn([]byte(e)) {
+			if !fn(sbytes(e)) {
 				return
 			}
 		}
@@ -214,6 +302,23 @@ func (s *Set) Each(fn func(m []byte) bool) {
 	var buf [24]byte
 	for _, v := range s.ints {
 		if !fn(strconv.AppendInt(buf[:0], v, 10)) {
+			return
+		}
+	}
+}
+
+// EachString is Each with members as strings, which may be kept.
+func (s *Set) EachString(fn func(m string) bool) {
+	if s.ht {
+		for _, e := range s.elems {
+			if !fn(e) {
+				return
+			}
+		}
+		return
+	}
+	for _, v := range s.ints {
+		if !fn(strconv.FormatInt(v, 10)) {
 			return
 		}
 	}
@@ -235,11 +340,11 @@ func (s *Set) Scan(cursor uint64, count int, fn func(m []byte)) uint64 {
 		hi = int(cursor)
 	}
 	lo := hi - count
-	if lo < 0 {
+	if lo < 0 || count <= 0 {
 		lo = 0
 	}
 	for i := hi - 1; i >= lo; i-- {
-		fn([]byte(s.elems[i]))
+		fn(sbytes(s.elems[i]))
 	}
 	return uint64(lo)
 }
@@ -250,35 +355,65 @@ func (s *Set) Snapshot(p *Enc) {
 	if s.ht {
 		p.Byte(1)
 	} else {
-		p.Byte(0)
+		p.Byte(s.IntsetWidth())
 	}
 	p.Uvarint(uint64(s.Len()))
-	for i := 0; i < s.Len(); i++ {
-		if s.ht {
-			p.Bytes([]byte(s.elems[i]))
-		} else {
-			var b [24]byte
-			p.Bytes(strconv.AppendInt(b[:0], s.ints[i], 10))
+	if s.ht {
+		for _, e := range s.elems {
+			encString(p, e)
 		}
+		return
+	}
+	var b [24]byte
+	for _, v := range s.ints {
+		p.Bytes(strconv.AppendInt(b[:0], v, 10))
 	}
 }
 
 // setHeader reads a payload's sub-op (a snapshot reads as an add, with its
-// encoding flag) and member count.
-func setHeader(d *Dec) (op byte, ht bool, n int) {
+// encoding: hashtable or an intset width) and member count.
+func setHeader(d *Dec) (op byte, ht bool, iw uint8, n int) {
 	op = d.Byte()
 	if op == SetSnap {
-		ht = d.Byte() == 1
+		switch f := d.Byte(); f {
+		case 1:
+			ht = true
+		case 4, 8:
+			iw = f
+		}
 		op = SetAdd
 	}
 	n = d.Count()
-	return op, ht, n
+	return op, ht, iw, n
+}
+
+// IntsetWidth is the element width (2, 4 or 8 bytes) Redis would give the
+// intset: the widest member it ever held since it became an intset.
+func (s *Set) IntsetWidth() byte {
+	if s.iw == 0 {
+		return 2
+	}
+	return s.iw
+}
+
+// Ints returns an intset's members, ascending; the caller must not modify
+// them (nil for a hashtable).
+func (s *Set) Ints() []int64 { return s.ints }
+
+func intWidth(v int64) uint8 {
+	switch {
+	case v >= -1<<15 && v < 1<<15:
+		return 2
+	case v >= -1<<31 && v < 1<<31:
+		return 4
+	}
+	return 8
 }
 
 // Digest writes the members sorted.
 func (s *Set) Digest(w io.Writer) {
-	var ms []string
-	s.Each(func(m []byte) bool { ms = append(ms, string(m)); return true })
+	ms := make([]string, 0, s.Len())
+	s.EachString(func(m string) bool { ms = append(ms, m); return true })
 	sort.Strings(ms)
 	var n [binary.MaxVarintLen64]byte
 	for _, m := range ms {
@@ -290,18 +425,21 @@ func (s *Set) Digest(w io.Writer) {
 func (setType) Apply(obj Object, e *effect.Effect, _ Ctx) Object {
 	s, _ := obj.(*Set)
 	d := NewDec(e.Value)
-	op, ht, n := setHeader(&d)
-	if d.Err || (op != SetAdd && op != SetRem) {
+	op, ht, iw, n := setHeader(&d)
+	if d.Err || (op != SetAdd && op != SetRem && op != SetRebuild) {
 		return obj
 	}
 	if s == nil {
-		if op == SetRem {
+		if op != SetAdd {
 			return nil
 		}
 		s = NewSet()
 	}
 	if ht && !s.ht {
 		s.toHashtable()
+	}
+	if !s.ht && iw > s.iw {
+		s.iw = iw
 	}
 	for i := 0; i < n && !d.Err; i++ {
 		m := d.Bytes()
@@ -314,25 +452,43 @@ func (setType) Apply(obj Object, e *effect.Effect, _ Ctx) Object {
 			s.Remove(m)
 		}
 	}
+	if op == SetRebuild && s.fitsIntset() {
+		if s.ht {
+			s.toIntset()
+		} else {
+			s.iw = 0
+			for _, v := range s.ints {
+				if w := intWidth(v); w > s.iw {
+					s.iw = w
+				}
+			}
+		}
+	}
 	return s
 }
 
+// setMerger replays live effects over base. Only members that a live effect
+// names get a Cell; the others keep their base membership (until a replace,
+// which every live effect's base observed, drops them all). Alongside it
+// replays the encoding as Apply would have changed it step by step, so that
+// a history that happens to be linear ends with Apply's encoding.
 type setMerger struct {
-	cells   map[string]*Cell[struct{}]
-	order   []string // first-seen order
-	present int
-	ht      bool
+	base     *Set // read-only
+	baseGone bool // a replace dropped the untouched base members
+	cells    map[string]*Cell[struct{}]
+	order    []string // touched members, first-touch order
+	present  int
+	ht       bool
+	iw       uint8 // the intset width, while !ht
 }
 
 func (setType) Merger(base Object, _ Ctx) Merger {
 	m := &setMerger{cells: map[string]*Cell[struct{}]{}}
 	if b, ok := base.(*Set); ok && b != nil {
+		m.base = b
 		m.ht = b.ht
-		b.Each(func(x []byte) bool {
-			m.cell(string(x)).Base = true
-			m.present++
-			return true
-		})
+		m.iw = b.iw
+		m.present = b.Len()
 	}
 	return m
 }
@@ -341,6 +497,9 @@ func (m *setMerger) cell(x string) *Cell[struct{}] {
 	c := m.cells[x]
 	if c == nil {
 		c = &Cell[struct{}]{}
+		if m.base != nil && !m.baseGone && m.base.ContainsString(x) {
+			c.Base = true
+		}
 		m.cells[x] = c
 		m.order = append(m.order, x)
 	}
@@ -349,21 +508,29 @@ func (m *setMerger) cell(x string) *Cell[struct{}] {
 
 func (m *setMerger) Step(e *effect.Effect) {
 	d := NewDec(e.Value)
-	op, ht, n := setHeader(&d)
-	if d.Err || (op != SetAdd && op != SetRem) {
+	op, ht, iw, n := setHeader(&d)
+	if d.Err || (op != SetAdd && op != SetRem && op != SetRebuild) {
 		return
+	}
+	if e.Flags&effect.FlagReplace != 0 {
+		// the new value starts empty: whatever survives it is what the
+		// replace did not observe, plus its own members
+		m.baseGone = true
+		m.present = 0
+		m.ht, m.iw = false, 0
+		for x, c := range m.cells {
+			c.Remove(e)
+			if c.Present() {
+				m.present++
+				m.noteAdded(sbytes(x))
+			}
+		}
 	}
 	if ht {
 		m.ht = true
 	}
-	if e.Flags&effect.FlagReplace != 0 {
-		m.present = 0
-		for _, c := range m.cells {
-			c.Remove(e)
-			if c.Present() {
-				m.present++
-			}
-		}
+	if iw > m.iw {
+		m.iw = iw
 	}
 	for i := 0; i < n; i++ {
 		x := d.Bytes()
@@ -380,24 +547,128 @@ func (m *setMerger) Step(e *effect.Effect) {
 		if now := c.Present(); now != was {
 			if now {
 				m.present++
+				m.noteAdded(x)
 			} else {
 				m.present--
 			}
 		}
 	}
+	if m.present > SetMaxIntsetEntries {
+		m.ht = true
+	}
+	if op == SetRebuild {
+		m.ht = !m.fitsIntset()
+		if !m.ht {
+			m.iw = m.widthNeeded()
+		}
+	}
+	if m.ht {
+		m.iw = 0
+	}
+}
+
+// noteAdded follows the encoding as Apply changes it when x joins the set:
+// a non-integer turns it into a hashtable, an integer may widen the intset.
+func (m *setMerger) noteAdded(x []byte) {
+	if m.ht {
+		return
+	}
+	v, ok := parseInt(x)
+	if !ok {
+		m.ht = true
+		return
+	}
+	if w := intWidth(v); w > m.iw {
+		m.iw = w
+	}
+}
+
+// widthNeeded is the narrowest intset width for the members present (all
+// integers: the caller checked).
+func (m *setMerger) widthNeeded() uint8 {
+	var iw uint8
+	note := func(x []byte) {
+		v, _ := parseInt(x)
+		if w := intWidth(v); w > iw {
+			iw = w
+		}
+	}
+	for x, c := range m.cells {
+		if c.Present() {
+			note(sbytes(x))
+		}
+	}
+	if m.base != nil && !m.baseGone {
+		m.base.Each(func(x []byte) bool {
+			if _, touched := m.cells[string(x)]; !touched {
+				note(x)
+			}
+			return true
+		})
+	}
+	return iw
+}
+
+// fitsIntset reports whether the members present now would make an intset.
+func (m *setMerger) fitsIntset() bool {
+	if m.present > SetMaxIntsetEntries {
+		return false
+	}
+	for x, c := range m.cells {
+		if c.Present() {
+			if _, ok := parseInt(sbytes(x)); !ok {
+				return false
+			}
+		}
+	}
+	if m.base == nil || m.baseGone || !m.base.ht {
+		return true
+	}
+	for _, x := range m.base.elems {
+		if _, touched := m.cells[x]; touched {
+			continue
+		}
+		if _, ok := parseInt(sbytes(x)); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func (m *setMerger) Exists() bool { return m.present > 0 }
 
 func (m *setMerger) Result() Object {
-	sort.Strings(m.order)
-	s := NewSet()
-	if m.ht {
+	if m.present == 0 {
+		return nil
+	}
+	var s *Set
+	if m.base != nil && !m.baseGone {
+		s = m.base.Clone().(*Set)
+	} else {
+		s = NewSet()
+	}
+	if m.ht && !s.ht {
 		s.toHashtable()
 	}
+	sort.Strings(m.order) // a deterministic slot order for the hashtable
 	for _, x := range m.order {
 		if m.cells[x].Present() {
-			s.Add([]byte(x))
+			s.addString(x)
+		} else {
+			s.Remove(sbytes(x))
+		}
+	}
+	if m.ht && !s.ht {
+		s.toHashtable()
+	} else if !m.ht && s.ht && s.fitsIntset() {
+		s.toIntset()
+	}
+	if !s.ht {
+		s.iw = m.iw
+		for _, v := range s.ints {
+			if w := intWidth(v); w > s.iw {
+				s.iw = w
+			}
 		}
 	}
 	if s.Len() == 0 {
@@ -405,6 +676,119 @@ func (m *setMerger) Result() Object {
 	}
 	return s
 }
+
+// The hashtable index.
+
+var setSeed = maphash.MakeSeed()
+
+// indexSize is the index length for n members: a power of two, at most 3/4
+// full.
+func indexSize(n int) int {
+	if n <= 6 {
+		return 8
+	}
+	size := 1 << bits.Len(uint(n-1)) // the smallest power of two >= n
+	if n*4 > size*3 {
+		size *= 2
+	}
+	return size
+}
+
+func (s *Set) home(m string) int {
+	return int(maphash.String(setSeed, m)) & (len(s.index) - 1)
+}
+
+// find returns m's index position, or where it would be inserted.
+func (s *Set) find(m string) (pos int, found bool) {
+	mask := len(s.index) - 1
+	pos = s.home(m)
+	for {
+		v := s.index[pos]
+		if v == 0 {
+			return pos, false
+		}
+		if s.elems[v-1] == m {
+			return pos, true
+		}
+		pos = (pos + 1) & mask
+	}
+}
+
+// insertAt appends m (not a member) in a new slot, indexed at pos as find
+// returned it.
+func (s *Set) insertAt(pos int, m string) {
+	if (len(s.elems)+1)*4 > len(s.index)*3 {
+		s.rehash(indexSize(len(s.elems) + 1))
+		pos, _ = s.find(m)
+	}
+	s.elems = append(s.elems, m)
+	s.index[pos] = uint32(len(s.elems))
+}
+
+// removeAt removes the member indexed at pos: the last slot's member moves
+// into its slot, and the index closes the gap by shifting back the entries
+// that probed past it.
+func (s *Set) removeAt(pos int) {
+	slot := int(s.index[pos]) - 1
+	s.unindex(pos)
+	last := len(s.elems) - 1
+	if slot != last {
+		moved := s.elems[last]
+		p, _ := s.find(moved)
+		s.index[p] = uint32(slot + 1)
+		s.elems[slot] = moved
+	}
+	s.elems[last] = ""
+	s.elems = s.elems[:last]
+	if len(s.index) > 8 && len(s.elems)*8 < len(s.index) {
+		s.rehash(indexSize(len(s.elems)))
+	}
+	if cap(s.elems) > 64 && len(s.elems) < cap(s.elems)/4 {
+		s.elems = append(make([]string, 0, len(s.elems)*2), s.elems...)
+	}
+}
+
+func (s *Set) unindex(pos int) {
+	mask := len(s.index) - 1
+	i, j := pos, pos
+	for {
+		j = (j + 1) & mask
+		v := s.index[j]
+		if v == 0 {
+			break
+		}
+		k := s.home(s.elems[v-1])
+		// the entry at j stays when its home lies cyclically in (i, j]
+		if i <= j {
+			if i < k && k <= j {
+				continue
+			}
+		} else if i < k || k <= j {
+			continue
+		}
+		s.index[i] = v
+		i = j
+	}
+	s.index[i] = 0
+}
+
+func (s *Set) rehash(size int) {
+	s.index = make([]uint32, size)
+	mask := size - 1
+	for i, e := range s.elems {
+		pos := s.home(e)
+		for s.index[pos] != 0 {
+			pos = (pos + 1) & mask
+		}
+		s.index[pos] = uint32(i + 1)
+	}
+}
+
+// bstr views b as a string without copying (only for lookups).
+func bstr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// sbytes views s as bytes without copying; they must not be modified.
+func sbytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // parseInt parses a canonical base-10 int64 as Redis' string2ll does (no
 // sign other than a leading '-', no leading zeros, no spaces, "-0" refused).
