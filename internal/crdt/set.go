@@ -562,7 +562,11 @@ func (m *setMerger) Step(e *effect.Effect) {
 			m.iw = m.widthNeeded()
 		}
 	}
-	if m.ht {
+	if m.present == 0 {
+		// the key no longer exists: a later add creates a new set
+		m.ht = false
+	}
+	if m.ht || m.present == 0 {
 		m.iw = 0
 	}
 }
