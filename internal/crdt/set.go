@@ -35,16 +35,12 @@ import (
 // every member is a canonical integer and there are at most
 // SetMaxIntsetEntries of them, then "hashtable", which stays even when the
 // members would fit an intset again (Redis never converts back, except for
-// the rebuild of 'c'). The hashtable is a slice of members plus an
-// open-addressing index of slot numbers: a random member is O(1), SSCAN has
-// a cursor that survives concurrent changes (see Scan), and a member costs
-// its string, a 16-byte header and 4-8 bytes of index.
+// the rebuild of 'c'). The hashtable is a memberTable.
 type Set struct {
-	ints  []int64 // intset: ascending
-	iw    uint8   // intset: Redis' element width (0 = 2, 4, 8), which only grows
-	ht    bool
-	elems []string // hashtable: members in slot order
-	index []uint32 // hashtable: open addressing (linear probing), slot+1 or 0 when free; len is a power of two
+	ints []int64 // intset: ascending
+	iw   uint8   // intset: Redis' element width (0 = 2, 4, 8), which only grows
+	ht   bool
+	tab  memberTable // hashtable
 }
 
 // SetMaxIntsetEntries is Redis' set-max-intset-entries (CONFIG SET changes it).
@@ -82,13 +78,9 @@ func EncodeSetStrings(p *Enc, op byte, members []string) {
 	p.Byte(op)
 	p.Uvarint(uint64(len(members)))
 	for _, m := range members {
-		encString(p, m)
+		p.Uvarint(uint64(len(m)))
+		p.B = append(p.B, m...)
 	}
-}
-
-func encString(p *Enc, s string) {
-	p.Uvarint(uint64(len(s)))
-	p.B = append(p.B, s...)
 }
 
 // Kind is KindSet.
@@ -97,7 +89,7 @@ func (s *Set) Kind() keyspace.Kind { return keyspace.KindSet }
 // Len is the number of members.
 func (s *Set) Len() int {
 	if s.ht {
-		return len(s.elems)
+		return len(s.tab.refs)
 	}
 	return len(s.ints)
 }
@@ -113,12 +105,11 @@ func (s *Set) Encoding() string {
 // IsIntset reports whether the set is intset-encoded.
 func (s *Set) IsIntset() bool { return !s.ht }
 
-// Clone is a deep copy (member strings are immutable and shared).
+// Clone is a deep copy.
 func (s *Set) Clone() Object {
 	c := &Set{ht: s.ht, iw: s.iw}
 	if s.ht {
-		c.elems = append([]string(nil), s.elems...)
-		c.index = append([]uint32(nil), s.index...)
+		c.tab = s.tab.clone()
 	} else {
 		c.ints = append([]int64(nil), s.ints...)
 	}
@@ -128,7 +119,7 @@ func (s *Set) Clone() Object {
 // Contains reports whether m is a member.
 func (s *Set) Contains(m []byte) bool {
 	if s.ht {
-		_, found := s.find(bstr(m))
+		_, found := s.tab.find(m, s.tab.hash(m))
 		return found
 	}
 	v, ok := parseInt(m)
@@ -140,13 +131,7 @@ func (s *Set) Contains(m []byte) bool {
 }
 
 // ContainsString is Contains for a string.
-func (s *Set) ContainsString(m string) bool {
-	if s.ht {
-		_, found := s.find(m)
-		return found
-	}
-	return s.Contains(sbytes(m))
-}
+func (s *Set) ContainsString(m string) bool { return s.Contains(sbytes(m)) }
 
 func (s *Set) searchInt(v int64) (int, bool) {
 	lo, hi := 0, len(s.ints)
@@ -182,36 +167,17 @@ func (s *Set) Add(m []byte) bool {
 		}
 		s.toHashtable()
 	}
-	pos, found := s.find(bstr(m))
-	if found {
-		return false
-	}
-	s.insertAt(pos, string(m))
-	return true
-}
-
-// addString is Add for a member already held as a string (no copy).
-func (s *Set) addString(m string) bool {
-	if !s.ht {
-		return s.Add(sbytes(m))
-	}
-	pos, found := s.find(m)
-	if found {
-		return false
-	}
-	s.insertAt(pos, m)
-	return true
+	return s.tab.add(m)
 }
 
 func (s *Set) toHashtable() {
 	s.ht = true
-	s.elems = make([]string, 0, len(s.ints)+1)
-	s.index = make([]uint32, indexSize(len(s.ints)+1))
+	s.tab = memberTable{fill: -1}
+	s.tab.rehash(indexSize(len(s.ints) + 1))
+	s.tab.refs = make([]uint64, 0, len(s.ints)+1)
+	var buf [24]byte
 	for _, v := range s.ints {
-		k := strconv.FormatInt(v, 10)
-		pos, _ := s.find(k)
-		s.elems = append(s.elems, k)
-		s.index[pos] = uint32(len(s.elems))
+		s.tab.add(strconv.AppendInt(buf[:0], v, 10))
 	}
 	s.ints, s.iw = nil, 0
 }
@@ -219,17 +185,17 @@ func (s *Set) toHashtable() {
 // toIntset converts a hashtable whose members are all integers back to an
 // intset (the caller checked).
 func (s *Set) toIntset() {
-	ints := make([]int64, 0, len(s.elems))
+	ints := make([]int64, 0, s.Len())
 	var iw uint8
-	for _, e := range s.elems {
-		v, _ := parseInt(sbytes(e))
+	for _, ref := range s.tab.refs {
+		v, _ := parseInt(s.tab.member(ref))
 		ints = append(ints, v)
 		if w := intWidth(v); w > iw {
 			iw = w
 		}
 	}
 	sort.Slice(ints, func(i, j int) bool { return ints[i] < ints[j] })
-	s.ints, s.iw, s.ht, s.elems, s.index = ints, iw, false, nil, nil
+	s.ints, s.iw, s.ht, s.tab = ints, iw, false, memberTable{}
 }
 
 // fitsIntset reports whether the members would make an intset.
@@ -237,11 +203,11 @@ func (s *Set) fitsIntset() bool {
 	if !s.ht {
 		return len(s.ints) <= SetMaxIntsetEntries
 	}
-	if len(s.elems) > SetMaxIntsetEntries {
+	if s.Len() > SetMaxIntsetEntries {
 		return false
 	}
-	for _, e := range s.elems {
-		if _, ok := parseInt(sbytes(e)); !ok {
+	for _, ref := range s.tab.refs {
+		if _, ok := parseInt(s.tab.member(ref)); !ok {
 			return false
 		}
 	}
@@ -262,19 +228,14 @@ func (s *Set) Remove(m []byte) bool {
 		s.ints = append(s.ints[:i], s.ints[i+1:]...)
 		return true
 	}
-	pos, found := s.find(bstr(m))
-	if !found {
-		return false
-	}
-	s.removeAt(pos)
-	return true
+	return s.tab.remove(m)
 }
 
 // At returns the member in slot i (0 <= i < Len): for an intset the i-th
 // smallest. Random picks use it.
 func (s *Set) At(i int) string {
 	if s.ht {
-		return s.elems[i]
+		return bstr(s.tab.member(s.tab.refs[i]))
 	}
 	return strconv.FormatInt(s.ints[i], 10)
 }
@@ -282,7 +243,7 @@ func (s *Set) At(i int) string {
 // AppendAt appends the member in slot i to dst without allocating a string.
 func (s *Set) AppendAt(dst []byte, i int) []byte {
 	if s.ht {
-		return append(dst, s.elems[i]...)
+		return append(dst, s.tab.member(s.tab.refs[i])...)
 	}
 	return strconv.AppendInt(dst, s.ints[i], 10)
 }
@@ -292,8 +253,8 @@ func (s *Set) AppendAt(dst []byte, i int) []byte {
 // the call and must not be modified.
 func (s *Set) Each(fn func(m []byte) bool) {
 	if s.ht {
-		for _, e := range s.elems {
-			if !fn(sbytes(e)) {
+		for _, ref := range s.tab.refs {
+			if !fn(s.tab.member(ref)) {
 				return
 			}
 		}
@@ -310,8 +271,9 @@ func (s *Set) Each(fn func(m []byte) bool) {
 // EachString is Each with members as strings, which may be kept.
 func (s *Set) EachString(fn func(m string) bool) {
 	if s.ht {
-		for _, e := range s.elems {
-			if !fn(e) {
+		for _, ref := range s.tab.refs {
+			// page bytes never change once written: the view is immutable
+			if !fn(bstr(s.tab.member(ref))) {
 				return
 			}
 		}
@@ -335,7 +297,7 @@ func (s *Set) Scan(cursor uint64, count int, fn func(m []byte)) uint64 {
 		s.Each(func(m []byte) bool { fn(m); return true })
 		return 0
 	}
-	hi := len(s.elems)
+	hi := s.Len()
 	if cursor != 0 && cursor < uint64(hi) {
 		hi = int(cursor)
 	}
@@ -344,7 +306,7 @@ func (s *Set) Scan(cursor uint64, count int, fn func(m []byte)) uint64 {
 		lo = 0
 	}
 	for i := hi - 1; i >= lo; i-- {
-		fn(sbytes(s.elems[i]))
+		fn(s.tab.member(s.tab.refs[i]))
 	}
 	return uint64(lo)
 }
@@ -359,8 +321,8 @@ func (s *Set) Snapshot(p *Enc) {
 	}
 	p.Uvarint(uint64(s.Len()))
 	if s.ht {
-		for _, e := range s.elems {
-			encString(p, e)
+		for _, ref := range s.tab.refs {
+			p.Bytes(s.tab.member(ref))
 		}
 		return
 	}
@@ -628,15 +590,15 @@ func (m *setMerger) fitsIntset() bool {
 	if m.base == nil || m.baseGone || !m.base.ht {
 		return true
 	}
-	for _, x := range m.base.elems {
-		if _, touched := m.cells[x]; touched {
-			continue
+	ok := true
+	m.base.Each(func(x []byte) bool {
+		if _, touched := m.cells[string(x)]; touched {
+			return true
 		}
-		if _, ok := parseInt(sbytes(x)); !ok {
-			return false
-		}
-	}
-	return true
+		_, ok = parseInt(x)
+		return ok
+	})
+	return ok
 }
 
 func (m *setMerger) Exists() bool { return m.present > 0 }
@@ -657,7 +619,7 @@ func (m *setMerger) Result() Object {
 	sort.Strings(m.order) // a deterministic slot order for the hashtable
 	for _, x := range m.order {
 		if m.cells[x].Present() {
-			s.addString(x)
+			s.Add(sbytes(x))
 		} else {
 			s.Remove(sbytes(x))
 		}
@@ -681,7 +643,29 @@ func (m *setMerger) Result() Object {
 	return s
 }
 
-// The hashtable index.
+// memberTable is the hashtable encoding: members in slots (a slice of
+// references, so a random member is O(1) and SSCAN has a cursor that
+// survives changes), found through an open-addressing index with linear
+// probing. Member bytes live in pages, each a length then the bytes, written
+// once and never changed, so a member costs its bytes, a byte of length, an
+// 8-byte reference and 5-10 bytes of index, with nothing for the garbage
+// collector to trace. Removed members' bytes are reclaimed by compacting the
+// pages when they are mostly dead.
+type memberTable struct {
+	refs  []uint64 // slot -> page<<32 | offset
+	index []uint32 // position -> slot+1, 0 when free; len is a power of two
+	tags  []uint8  // position -> top byte of the member's hash
+	pages [][]byte
+	fill  int // the page being appended to; -1 for none
+	used  int // page bytes of present members
+	dead  int // page bytes of removed members
+}
+
+const (
+	pageMin   = 256
+	pageMax   = 64 << 10
+	bigMember = 4 << 10 // members at least this long get a page of their own
+)
 
 var setSeed = maphash.MakeSeed()
 
@@ -698,70 +682,135 @@ func indexSize(n int) int {
 	return size
 }
 
-func (s *Set) home(m string) int {
-	return int(maphash.String(setSeed, m)) & (len(s.index) - 1)
+func (t *memberTable) hash(m []byte) uint64 { return maphash.Bytes(setSeed, m) }
+
+// member returns the bytes a reference points to.
+func (t *memberTable) member(ref uint64) []byte {
+	p := t.pages[ref>>32][uint32(ref):]
+	n, k := uint64(p[0]), 1
+	if n >= 0x80 {
+		n, k = binary.Uvarint(p)
+	}
+	return p[k : k+int(n) : k+int(n)]
 }
 
 // find returns m's index position, or where it would be inserted.
-func (s *Set) find(m string) (pos int, found bool) {
-	mask := len(s.index) - 1
-	pos = s.home(m)
+func (t *memberTable) find(m []byte, h uint64) (pos int, found bool) {
+	mask := len(t.index) - 1
+	tag := uint8(h >> 56)
+	pos = int(h) & mask
 	for {
-		v := s.index[pos]
+		v := t.index[pos]
 		if v == 0 {
 			return pos, false
 		}
-		if s.elems[v-1] == m {
+		if t.tags[pos] == tag && string(t.member(t.refs[v-1])) == string(m) {
 			return pos, true
 		}
 		pos = (pos + 1) & mask
 	}
 }
 
-// insertAt appends m (not a member) in a new slot, indexed at pos as find
-// returned it.
-func (s *Set) insertAt(pos int, m string) {
-	if (len(s.elems)+1)*4 > len(s.index)*3 {
-		s.rehash(indexSize(len(s.elems) + 1))
-		pos, _ = s.find(m)
+// add inserts m and reports whether it was new.
+func (t *memberTable) add(m []byte) bool {
+	h := t.hash(m)
+	pos, found := t.find(m, h)
+	if found {
+		return false
 	}
-	s.elems = append(s.elems, m)
-	s.index[pos] = uint32(len(s.elems))
+	if (len(t.refs)+1)*4 > len(t.index)*3 {
+		t.rehash(indexSize(len(t.refs) + 1))
+		pos, _ = t.find(m, h)
+	}
+	t.refs = append(t.refs, t.store(m))
+	t.index[pos] = uint32(len(t.refs))
+	t.tags[pos] = uint8(h >> 56)
+	return true
 }
 
-// removeAt removes the member indexed at pos: the last slot's member moves
-// into its slot, and the index closes the gap by shifting back the entries
-// that probed past it.
-func (s *Set) removeAt(pos int) {
-	slot := int(s.index[pos]) - 1
-	s.unindex(pos)
-	last := len(s.elems) - 1
+// store writes m into a page and returns its reference.
+func (t *memberTable) store(m []byte) uint64 {
+	need := len(m) + 1
+	if len(m) >= 0x80 {
+		need = len(m) + uvarintLen(uint64(len(m)))
+	}
+	t.used += need
+	if need >= bigMember {
+		p := make([]byte, 0, need)
+		p = binary.AppendUvarint(p, uint64(len(m)))
+		t.pages = append(t.pages, append(p, m...))
+		return uint64(len(t.pages)-1) << 32
+	}
+	if t.fill < 0 || cap(t.pages[t.fill])-len(t.pages[t.fill]) < need {
+		size := t.used / 2
+		if size < pageMin {
+			size = pageMin
+		}
+		if size > pageMax {
+			size = pageMax
+		}
+		t.pages = append(t.pages, make([]byte, 0, size))
+		t.fill = len(t.pages) - 1
+	}
+	p := t.pages[t.fill]
+	off := len(p)
+	p = binary.AppendUvarint(p, uint64(len(m)))
+	t.pages[t.fill] = append(p, m...)
+	return uint64(t.fill)<<32 | uint64(off)
+}
+
+func uvarintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}
+
+// remove deletes m and reports whether it was there: the last slot's member
+// moves into its slot, and the index closes the gap by shifting back the
+// entries that probed past it.
+func (t *memberTable) remove(m []byte) bool {
+	pos, found := t.find(m, t.hash(m))
+	if !found {
+		return false
+	}
+	slot := int(t.index[pos]) - 1
+	size := len(m) + uvarintLen(uint64(len(m)))
+	t.used -= size
+	t.dead += size
+	t.unindex(pos)
+	last := len(t.refs) - 1
 	if slot != last {
-		moved := s.elems[last]
-		p, _ := s.find(moved)
-		s.index[p] = uint32(slot + 1)
-		s.elems[slot] = moved
+		moved := t.member(t.refs[last])
+		p, _ := t.find(moved, t.hash(moved))
+		t.index[p] = uint32(slot + 1)
+		t.refs[slot] = t.refs[last]
 	}
-	s.elems[last] = ""
-	s.elems = s.elems[:last]
-	if len(s.index) > 8 && len(s.elems)*8 < len(s.index) {
-		s.rehash(indexSize(len(s.elems)))
+	t.refs = t.refs[:last]
+	if len(t.index) > 8 && len(t.refs)*8 < len(t.index) {
+		t.rehash(indexSize(len(t.refs)))
 	}
-	if cap(s.elems) > 64 && len(s.elems) < cap(s.elems)/4 {
-		s.elems = append(make([]string, 0, len(s.elems)*2), s.elems...)
+	if cap(t.refs) > 64 && len(t.refs) < cap(t.refs)/4 {
+		t.refs = append(make([]uint64, 0, len(t.refs)*2), t.refs...)
 	}
+	if t.dead > t.used && t.dead > pageMin {
+		t.compact()
+	}
+	return true
 }
 
-func (s *Set) unindex(pos int) {
-	mask := len(s.index) - 1
+func (t *memberTable) unindex(pos int) {
+	mask := len(t.index) - 1
 	i, j := pos, pos
 	for {
 		j = (j + 1) & mask
-		v := s.index[j]
+		v := t.index[j]
 		if v == 0 {
 			break
 		}
-		k := s.home(s.elems[v-1])
+		k := int(t.hash(t.member(t.refs[v-1]))) & mask
 		// the entry at j stays when its home lies cyclically in (i, j]
 		if i <= j {
 			if i < k && k <= j {
@@ -770,22 +819,53 @@ func (s *Set) unindex(pos int) {
 		} else if i < k || k <= j {
 			continue
 		}
-		s.index[i] = v
+		t.index[i], t.tags[i] = v, t.tags[j]
 		i = j
 	}
-	s.index[i] = 0
+	t.index[i] = 0
 }
 
-func (s *Set) rehash(size int) {
-	s.index = make([]uint32, size)
+func (t *memberTable) rehash(size int) {
+	t.index = make([]uint32, size)
+	t.tags = make([]uint8, size)
 	mask := size - 1
-	for i, e := range s.elems {
-		pos := s.home(e)
-		for s.index[pos] != 0 {
+	for i, ref := range t.refs {
+		h := t.hash(t.member(ref))
+		pos := int(h) & mask
+		for t.index[pos] != 0 {
 			pos = (pos + 1) & mask
 		}
-		s.index[pos] = uint32(i + 1)
+		t.index[pos] = uint32(i + 1)
+		t.tags[pos] = uint8(h >> 56)
 	}
+}
+
+// compact rewrites the present members into fresh pages.
+func (t *memberTable) compact() {
+	old := t.pages
+	src := memberTable{pages: old}
+	t.pages, t.fill, t.used, t.dead = nil, -1, 0, 0
+	for i, ref := range t.refs {
+		t.refs[i] = t.store(src.member(ref))
+	}
+}
+
+// clone is a deep copy. Pages are shared: their written bytes never change,
+// and the copy appends to pages of its own.
+func (t *memberTable) clone() memberTable {
+	c := memberTable{
+		refs:  append([]uint64(nil), t.refs...),
+		index: append([]uint32(nil), t.index...),
+		tags:  append([]uint8(nil), t.tags...),
+		pages: make([][]byte, len(t.pages)),
+		fill:  -1,
+		used:  t.used,
+		dead:  t.dead,
+	}
+	for i, p := range t.pages {
+		c.pages[i] = p[:len(p):len(p)]
+	}
+	return c
 }
 
 // bstr views b as a string without copying (only for lookups).

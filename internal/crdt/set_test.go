@@ -45,23 +45,33 @@ func checkSetInvariants(t *testing.T, s *Set) {
 		}
 		return
 	}
+	tab := &s.tab
 	used := 0
-	for _, v := range s.index {
+	for _, v := range tab.index {
 		if v != 0 {
 			used++
 		}
 	}
-	if used != len(s.elems) {
-		t.Fatalf("index holds %d entries for %d members", used, len(s.elems))
+	if used != len(tab.refs) || len(tab.tags) != len(tab.index) {
+		t.Fatalf("index holds %d entries for %d members", used, len(tab.refs))
 	}
-	if len(s.elems)*4 > len(s.index)*3 {
-		t.Fatalf("index too full: %d members, %d positions", len(s.elems), len(s.index))
+	if len(tab.refs)*4 > len(tab.index)*3 {
+		t.Fatalf("index too full: %d members, %d positions", len(tab.refs), len(tab.index))
 	}
-	for i, e := range s.elems {
-		pos, found := s.find(e)
-		if !found || int(s.index[pos]) != i+1 {
-			t.Fatalf("member %q in slot %d not found by the index", e, i)
+	bytes := 0
+	for i, ref := range tab.refs {
+		m := tab.member(ref)
+		bytes += len(m) + uvarintLen(uint64(len(m)))
+		pos, found := tab.find(m, tab.hash(m))
+		if !found || int(tab.index[pos]) != i+1 {
+			t.Fatalf("member %q in slot %d not found by the index", m, i)
 		}
+	}
+	if bytes != tab.used {
+		t.Fatalf("page bytes in use %d, members hold %d", tab.used, bytes)
+	}
+	if tab.dead > tab.used && tab.dead > pageMin {
+		t.Fatalf("pages not compacted: %d dead bytes for %d used", tab.dead, tab.used)
 	}
 }
 
@@ -106,8 +116,64 @@ func TestSetHashtableModel(t *testing.T) {
 		}
 	}
 	checkSetInvariants(t, s)
-	if len(model) < 100 && len(s.index) > 1024 {
-		t.Fatalf("index did not shrink: %d positions for %d members", len(s.index), len(model))
+	if len(model) < 100 && len(s.tab.index) > 1024 {
+		t.Fatalf("index did not shrink: %d positions for %d members", len(s.tab.index), len(model))
+	}
+}
+
+func TestSetHashtableLongMembersAndClones(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	member := func(i int) []byte {
+		n := []int{0, 1, 5, 127, 128, 300, 4095, 4096, 9000}[i%9]
+		b := bytes.Repeat([]byte{byte('a' + i%26)}, n)
+		return append(b, strconv.Itoa(i)...)
+	}
+	s := NewSet()
+	model := map[string]bool{}
+	var clones []*Set
+	var models []map[string]bool
+	for step := 0; step < 20000; step++ {
+		m := member(r.Intn(400))
+		if r.Intn(2) == 0 {
+			s.Add(m)
+			model[string(m)] = true
+		} else {
+			s.Remove(m)
+			delete(model, string(m))
+		}
+		if step%2000 == 0 {
+			c := s.Clone().(*Set)
+			cm := map[string]bool{}
+			for k := range model {
+				cm[k] = true
+			}
+			clones = append(clones, c)
+			models = append(models, cm)
+			// the clone changes on its own, without touching s
+			c.Add([]byte("clone-only"))
+			cm["clone-only"] = true
+		}
+	}
+	checkSetInvariants(t, s)
+	if got := setMembers(s); len(got) != len(model) {
+		t.Fatalf("%d members, model %d", len(got), len(model))
+	}
+	for _, m := range setMembers(s) {
+		if !model[m] {
+			t.Fatalf("unexpected member %.20q", m)
+		}
+	}
+	for i, c := range clones {
+		checkSetInvariants(t, c)
+		got := setMembers(c)
+		if len(got) != len(models[i]) {
+			t.Fatalf("clone %d: %d members, want %d", i, len(got), len(models[i]))
+		}
+		for _, m := range got {
+			if !models[i][m] {
+				t.Fatalf("clone %d: unexpected member %.20q", i, m)
+			}
+		}
 	}
 }
 
