@@ -35,6 +35,9 @@ import (
 //	                          registers as they are where it applies
 //	'd'                       PFDEBUG TODENSE / GETREG: convert to dense
 //
+// Like every string patch, an effect that lands on a missing key (a DEL
+// concurrent with it took the key) starts from an empty HLL.
+//
 // Registers only rise, so whatever order a set of effects is applied in the
 // registers are the same; in stamp order the bytes are too.
 
@@ -791,7 +794,9 @@ func hllApply(cur []byte, payload []byte) ([]byte, bool) {
 		return b, true
 	case HLLCache:
 		if cur == nil {
-			return nil, false
+			// only when a concurrent DEL took the key: like every string
+			// patch, it starts from an empty value
+			cur = HLLNew()
 		}
 		card, invalid := HLLCount(cur)
 		if invalid {
@@ -801,7 +806,7 @@ func hllApply(cur []byte, payload []byte) ([]byte, bool) {
 		return cur, true
 	case HLLDense:
 		if cur == nil {
-			return nil, false
+			cur = HLLNew()
 		}
 		return toDense(cur)
 	}
