@@ -148,3 +148,23 @@ func TestSetDecodeRefusals(t *testing.T) {
 		t.Fatalf("%+v", so)
 	}
 }
+
+func FuzzSetDecode(f *testing.F) {
+	f.Add(byte(TypeSetIntset), AppendString(nil, []byte{2, 0, 0, 0, 1, 0, 0, 0, 5, 0}))
+	f.Add(byte(TypeSet), []byte{2, 1, 'a', 0xc0, 5})
+	f.Fuzz(func(t *testing.T, typ byte, body []byte) {
+		obj, err := Decode(appendFooter(append([]byte{typ}, body...)))
+		if err != nil || (obj.Type != TypeSet && obj.Type != TypeSetIntset) {
+			return
+		}
+		so := obj.Value.(*SetObject)
+		again, err := Decode(DumpSet(len(so.Members), func(fn func(m []byte)) {
+			for _, m := range so.Members {
+				fn(m)
+			}
+		}))
+		if err != nil || len(again.Value.(*SetObject).Members) != len(so.Members) {
+			t.Fatalf("re-encoding %q fails: %v", so.Members, err)
+		}
+	})
+}
