@@ -40,7 +40,7 @@ type Set struct {
 	ints []int64 // intset: ascending
 	iw   uint8   // intset: Redis' element width (0 = 2, 4, 8), which only grows
 	ht   bool
-	tab  memberTable // hashtable
+	tab  *memberTable // hashtable (nil for an intset)
 }
 
 // SetMaxIntsetEntries is Redis' set-max-intset-entries (CONFIG SET changes it).
@@ -109,7 +109,8 @@ func (s *Set) IsIntset() bool { return !s.ht }
 func (s *Set) Clone() Object {
 	c := &Set{ht: s.ht, iw: s.iw}
 	if s.ht {
-		c.tab = s.tab.clone()
+		t := s.tab.clone()
+		c.tab = &t
 	} else {
 		c.ints = append([]int64(nil), s.ints...)
 	}
@@ -172,7 +173,7 @@ func (s *Set) Add(m []byte) bool {
 
 func (s *Set) toHashtable() {
 	s.ht = true
-	s.tab = memberTable{fill: -1}
+	s.tab = &memberTable{fill: -1}
 	s.tab.rehash(indexSize(len(s.ints) + 1))
 	s.tab.refs = make([]uint64, 0, len(s.ints)+1)
 	var buf [24]byte
@@ -195,7 +196,7 @@ func (s *Set) toIntset() {
 		}
 	}
 	sort.Slice(ints, func(i, j int) bool { return ints[i] < ints[j] })
-	s.ints, s.iw, s.ht, s.tab = ints, iw, false, memberTable{}
+	s.ints, s.iw, s.ht, s.tab = ints, iw, false, nil
 }
 
 // fitsIntset reports whether the members would make an intset.

@@ -45,7 +45,7 @@ func checkSetInvariants(t *testing.T, s *Set) {
 		}
 		return
 	}
-	tab := &s.tab
+	tab := s.tab
 	used := 0
 	for _, v := range tab.index {
 		if v != 0 {
