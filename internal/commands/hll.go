@@ -109,15 +109,26 @@ func cmdPfcount(c *Ctx) {
 		c.W.Int(int64(card))
 		return
 	}
-	card, invalid := crdt.HLLCount(b)
-	if invalid {
-		c.Error(errCorruptHLL)
-		return
+	if !crdt.HLLIsDense(b) {
+		// a sparse code may be corrupt: then nothing is cached
+		if _, invalid := crdt.HLLCount(b); invalid {
+			c.Error(errCorruptHLL)
+			return
+		}
 	}
-	// the cardinality is cached in the value: a write
+	// The cardinality is cached in the value: a write, which counts the
+	// registers where it applies. Here that is at once, on these very
+	// registers, so the reply is the cache it leaves.
 	p := tx.Payload()
 	p.Byte(crdt.HLLCache)
 	tx.HLL(c.DB, key, p)
+	if ent := tx.Peek(c.DB, key); ent != nil {
+		if card, valid := crdt.HLLCached(ent.Str); valid {
+			c.W.Int(int64(card))
+			return
+		}
+	}
+	card, _ := crdt.HLLCount(b) // not reached: the write cached it
 	c.W.Int(int64(card))
 }
 

@@ -222,3 +222,61 @@ func TestHLLCacheAndPromotionKeepHeader(t *testing.T) {
 		t.Fatalf("dense header % x", d[:16])
 	}
 }
+
+func hllOfN(n int) []byte {
+	var p Enc
+	h := HLLNew()
+	for i := 0; i < n; i++ {
+		p.Reset()
+		if w, _, _ := HLLPlanAdd(&p, h, [][]byte{[]byte("e" + strconv.Itoa(i))}); w {
+			h, _ = HLLApply(h, p.B)
+		}
+	}
+	return h
+}
+
+func BenchmarkHLLCountDense(b *testing.B) {
+	h := hllOfN(20000)
+	if !HLLIsDense(h) {
+		b.Fatal("not dense")
+	}
+	for i := 0; i < b.N; i++ {
+		HLLCount(h)
+	}
+}
+
+func BenchmarkHLLCountSparse(b *testing.B) {
+	h := hllOfN(1000)
+	if HLLIsDense(h) {
+		b.Fatal("dense")
+	}
+	for i := 0; i < b.N; i++ {
+		HLLCount(h)
+	}
+}
+
+func BenchmarkHLLAddDense(b *testing.B) {
+	h := hllOfN(20000)
+	var p Enc
+	elems := [][]byte{nil}
+	for i := 0; i < b.N; i++ {
+		p.Reset()
+		elems[0] = []byte("x" + strconv.Itoa(i))
+		if w, _, _ := HLLPlanAdd(&p, h, elems); w {
+			h, _ = HLLApply(h, p.B)
+		}
+	}
+}
+
+func BenchmarkHLLEstimate(b *testing.B) {
+	h := hllOfN(20000)
+	var max [HLLRegisters]uint8
+	HLLMergeInto(&max, h)
+	var histo [64]int
+	for _, v := range max {
+		histo[v]++
+	}
+	for i := 0; i < b.N; i++ {
+		hllEstimate(&histo)
+	}
+}
