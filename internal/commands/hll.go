@@ -31,7 +31,7 @@ func registerHLL(t *Table) {
 			Categories: []string{"write", "hyperloglog", "slow"},
 			Summary:    "Merge N different HyperLogLogs into a single one.", Since: "2.8.9", Group: "hyperloglog",
 			Complexity: "O(N) to merge N HyperLogLogs, but with high constant times.",
-			Syntax:     "destkey [sourcekey [sourcekey ...]]", Handler: cmdPfmerge},
+			Syntax:     "destkey sourcekey [sourcekey ...]", Handler: cmdPfmerge},
 		&Command{Name: "pfselftest", Arity: 1, Flags: []string{"admin"},
 			Categories: []string{"hyperloglog", "admin", "slow", "dangerous"},
 			Summary:    "An internal command for testing HyperLogLog values", Since: "2.8.9", Group: "hyperloglog",
