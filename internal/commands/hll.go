@@ -66,11 +66,25 @@ func hllOf(c *Ctx, ent *keyspace.Entry) (b []byte, ok bool) {
 	return ent.Str, true
 }
 
+// hllUnshare mirrors Redis' dbUnshareStringValue, which PFADD, PFCOUNT of
+// one key and PFDEBUG apply to the key before anything else: a string that
+// is not "raw" becomes raw. Here that is an HLL effect that changes no
+// register (every HLL effect leaves the value raw).
+func hllUnshare(tx *engine.Tx, db int, key []byte, ent *keyspace.Entry) {
+	if ent != nil && ent.Enc != keyspace.EncRaw {
+		p := tx.Payload()
+		p.Byte(crdt.HLLAdd)
+		p.Uvarint(0)
+		tx.HLL(db, key, p)
+	}
+}
+
 func cmdPfadd(c *Ctx) {
 	key := c.Args[1]
 	tx := c.Eng.Begin1(c.DB, key)
 	defer tx.End()
-	cur, ok := hllOf(c, tx.Get(c.DB, key))
+	ent := tx.Get(c.DB, key)
+	cur, ok := hllOf(c, ent)
 	if !ok {
 		return
 	}
@@ -78,6 +92,8 @@ func cmdPfadd(c *Ctx) {
 	write, updated, corrupt := crdt.HLLPlanAdd(p, cur, c.Args[2:])
 	if write {
 		tx.HLL(c.DB, key, p)
+	} else {
+		hllUnshare(tx, c.DB, key, ent)
 	}
 	switch {
 	case corrupt:
@@ -97,7 +113,8 @@ func cmdPfcount(c *Ctx) {
 	key := c.Args[1]
 	tx := c.Eng.Begin1(c.DB, key)
 	defer tx.End()
-	b, ok := hllOf(c, tx.Read(c.DB, key))
+	ent := tx.Read(c.DB, key)
+	b, ok := hllOf(c, ent)
 	if !ok {
 		return
 	}
@@ -106,12 +123,14 @@ func cmdPfcount(c *Ctx) {
 		return
 	}
 	if card, valid := crdt.HLLCached(b); valid {
+		hllUnshare(tx, c.DB, key, ent)
 		c.W.Int(int64(card))
 		return
 	}
 	if !crdt.HLLIsDense(b) {
 		// a sparse code may be corrupt: then nothing is cached
 		if _, invalid := crdt.HLLCount(b); invalid {
+			hllUnshare(tx, c.DB, key, ent)
 			c.Error(errCorruptHLL)
 			return
 		}
@@ -193,10 +212,17 @@ func cmdPfdebug(c *Ctx) {
 	if !ok {
 		return
 	}
+	// GETREG and TODENSE of a sparse HLL convert it, which leaves it raw;
+	// the others only unshare it
+	converts := !crdt.HLLIsDense(b) && (c.Is(1, "getreg") || c.Is(1, "todense"))
+	if !converts {
+		hllUnshare(tx, c.DB, key, ent)
+	}
 	switch {
 	case c.Is(1, "getreg"):
 		d, ok := crdt.HLLToDense(b)
 		if !ok {
+			hllUnshare(tx, c.DB, key, ent)
 			c.Error(errCorruptHLL)
 			return
 		}
@@ -225,6 +251,7 @@ func cmdPfdebug(c *Ctx) {
 			return
 		}
 		if _, ok := crdt.HLLToDense(b); !ok {
+			hllUnshare(tx, c.DB, key, ent)
 			c.Error(errCorruptHLL)
 			return
 		}
