@@ -37,6 +37,9 @@ func genHLL(g *Gen) Op {
 	case 11, 12, 13:
 		return Op{Args: []string{"GET", g.Key()}}
 	case 14:
+		if g.Chance(0.5) {
+			return Op{Args: []string{"OBJECT", "ENCODING", g.Key()}}
+		}
 		return Op{Args: []string{"STRLEN", g.Key()}}
 	case 15:
 		return Op{Args: []string{"PFDEBUG", g.Pick("ENCODING", "DECODE", "TODENSE", "encoding", "bogus"), g.Key()}}
@@ -44,9 +47,12 @@ func genHLL(g *Gen) Op {
 		return Op{Args: []string{"PFDEBUG", "GETREG", g.Key()}}
 	case 17:
 		// other writes on the same keys: HLLs become other things and back
-		switch g.R.IntN(4) {
+		switch g.R.IntN(5) {
 		case 0:
 			return Op{Args: []string{"SET", g.Key(), g.Pick("HYLL", "x", "12")}}
+		case 4:
+			// a valid empty sparse HLL, set as a (short, embstr) string
+			return Op{Args: []string{"SET", g.Key(), "HYLL\x01\x00\x00\x00" + g.Pick("\x00", "\x03") + "\x00\x00\x00\x00\x00\x00" + g.Pick("\x00", "\x80") + "\x7f\xff"}}
 		case 1:
 			return Op{Args: []string{"APPEND", g.Key(), g.Pick("\x00", "x")}}
 		case 2:
