@@ -89,7 +89,7 @@ func (s *Set) Kind() keyspace.Kind { return keyspace.KindSet }
 // Len is the number of members.
 func (s *Set) Len() int {
 	if s.ht {
-		return len(s.tab.refs)
+		return s.tab.refs.n
 	}
 	return len(s.ints)
 }
@@ -175,7 +175,6 @@ func (s *Set) toHashtable() {
 	s.ht = true
 	s.tab = &memberTable{fill: -1}
 	s.tab.rehash(indexSize(len(s.ints) + 1))
-	s.tab.refs = make([]uint64, 0, len(s.ints)+1)
 	var buf [24]byte
 	for _, v := range s.ints {
 		s.tab.add(strconv.AppendInt(buf[:0], v, 10))
@@ -188,13 +187,14 @@ func (s *Set) toHashtable() {
 func (s *Set) toIntset() {
 	ints := make([]int64, 0, s.Len())
 	var iw uint8
-	for _, ref := range s.tab.refs {
+	s.tab.refs.each(func(ref uint64) bool {
 		v, _ := parseInt(s.tab.member(ref))
 		ints = append(ints, v)
 		if w := intWidth(v); w > iw {
 			iw = w
 		}
-	}
+		return true
+	})
 	sort.Slice(ints, func(i, j int) bool { return ints[i] < ints[j] })
 	s.ints, s.iw, s.ht, s.tab = ints, iw, false, nil
 }
@@ -207,12 +207,12 @@ func (s *Set) fitsIntset() bool {
 	if s.Len() > SetMaxIntsetEntries {
 		return false
 	}
-	for _, ref := range s.tab.refs {
-		if _, ok := parseInt(s.tab.member(ref)); !ok {
-			return false
-		}
-	}
-	return true
+	ok := true
+	s.tab.refs.each(func(ref uint64) bool {
+		_, ok = parseInt(s.tab.member(ref))
+		return ok
+	})
+	return ok
 }
 
 // Remove deletes m and reports whether it was there.
@@ -236,7 +236,7 @@ func (s *Set) Remove(m []byte) bool {
 // smallest. Random picks use it.
 func (s *Set) At(i int) string {
 	if s.ht {
-		return bstr(s.tab.member(s.tab.refs[i]))
+		return bstr(s.tab.member(s.tab.refs.get(i)))
 	}
 	return strconv.FormatInt(s.ints[i], 10)
 }
@@ -244,7 +244,7 @@ func (s *Set) At(i int) string {
 // AppendAt appends the member in slot i to dst without allocating a string.
 func (s *Set) AppendAt(dst []byte, i int) []byte {
 	if s.ht {
-		return append(dst, s.tab.member(s.tab.refs[i])...)
+		return append(dst, s.tab.member(s.tab.refs.get(i))...)
 	}
 	return strconv.AppendInt(dst, s.ints[i], 10)
 }
@@ -254,11 +254,7 @@ func (s *Set) AppendAt(dst []byte, i int) []byte {
 // the call and must not be modified.
 func (s *Set) Each(fn func(m []byte) bool) {
 	if s.ht {
-		for _, ref := range s.tab.refs {
-			if !fn(s.tab.member(ref)) {
-				return
-			}
-		}
+		s.tab.refs.each(func(ref uint64) bool { return fn(s.tab.member(ref)) })
 		return
 	}
 	var buf [24]byte
@@ -272,12 +268,8 @@ func (s *Set) Each(fn func(m []byte) bool) {
 // EachString is Each with members as strings, which may be kept.
 func (s *Set) EachString(fn func(m string) bool) {
 	if s.ht {
-		for _, ref := range s.tab.refs {
-			// page bytes never change once written: the view is immutable
-			if !fn(bstr(s.tab.member(ref))) {
-				return
-			}
-		}
+		// page bytes never change once written: the view is immutable
+		s.tab.refs.each(func(ref uint64) bool { return fn(bstr(s.tab.member(ref))) })
 		return
 	}
 	for _, v := range s.ints {
@@ -307,7 +299,7 @@ func (s *Set) Scan(cursor uint64, count int, fn func(m []byte)) uint64 {
 		lo = 0
 	}
 	for i := hi - 1; i >= lo; i-- {
-		fn(s.tab.member(s.tab.refs[i]))
+		fn(s.tab.member(s.tab.refs.get(i)))
 	}
 	return uint64(lo)
 }
@@ -322,9 +314,7 @@ func (s *Set) Snapshot(p *Enc) {
 	}
 	p.Uvarint(uint64(s.Len()))
 	if s.ht {
-		for _, ref := range s.tab.refs {
-			p.Bytes(s.tab.member(ref))
-		}
+		s.tab.refs.each(func(ref uint64) bool { p.Bytes(s.tab.member(ref)); return true })
 		return
 	}
 	var b [24]byte
@@ -653,7 +643,7 @@ func (m *setMerger) Result() Object {
 // collector to trace. Removed members' bytes are reclaimed by compacting the
 // pages when they are mostly dead.
 type memberTable struct {
-	refs  []uint64 // slot -> page<<32 | offset
+	refs  refList  // slot -> page<<32 | offset
 	index []uint32 // position -> slot+1, 0 when free; len is a power of two
 	tags  []uint8  // position -> top byte of the member's hash
 	pages [][]byte
@@ -705,7 +695,7 @@ func (t *memberTable) find(m []byte, h uint64) (pos int, found bool) {
 		if v == 0 {
 			return pos, false
 		}
-		if t.tags[pos] == tag && string(t.member(t.refs[v-1])) == string(m) {
+		if t.tags[pos] == tag && string(t.member(t.refs.get(int(v-1)))) == string(m) {
 			return pos, true
 		}
 		pos = (pos + 1) & mask
@@ -719,12 +709,12 @@ func (t *memberTable) add(m []byte) bool {
 	if found {
 		return false
 	}
-	if (len(t.refs)+1)*4 > len(t.index)*3 {
-		t.rehash(indexSize(len(t.refs) + 1))
+	if (t.refs.n+1)*4 > len(t.index)*3 {
+		t.rehash(indexSize(t.refs.n + 1))
 		pos, _ = t.find(m, h)
 	}
-	t.refs = append(t.refs, t.store(m))
-	t.index[pos] = uint32(len(t.refs))
+	t.refs.push(t.store(m))
+	t.index[pos] = uint32(t.refs.n)
 	t.tags[pos] = uint8(h >> 56)
 	return true
 }
@@ -782,19 +772,16 @@ func (t *memberTable) remove(m []byte) bool {
 	t.used -= size
 	t.dead += size
 	t.unindex(pos)
-	last := len(t.refs) - 1
+	last := t.refs.n - 1
 	if slot != last {
-		moved := t.member(t.refs[last])
+		moved := t.member(t.refs.get(last))
 		p, _ := t.find(moved, t.hash(moved))
 		t.index[p] = uint32(slot + 1)
-		t.refs[slot] = t.refs[last]
+		t.refs.set(slot, t.refs.get(last))
 	}
-	t.refs = t.refs[:last]
-	if len(t.index) > 8 && len(t.refs)*8 < len(t.index) {
-		t.rehash(indexSize(len(t.refs)))
-	}
-	if cap(t.refs) > 64 && len(t.refs) < cap(t.refs)/4 {
-		t.refs = append(make([]uint64, 0, len(t.refs)*2), t.refs...)
+	t.refs.pop()
+	if len(t.index) > 8 && t.refs.n*8 < len(t.index) {
+		t.rehash(indexSize(t.refs.n))
 	}
 	if t.dead > t.used && t.dead > pageMin {
 		t.compact()
@@ -811,7 +798,7 @@ func (t *memberTable) unindex(pos int) {
 		if v == 0 {
 			break
 		}
-		k := int(t.hash(t.member(t.refs[v-1]))) & mask
+		k := int(t.hash(t.member(t.refs.get(int(v-1))))) & mask
 		// the entry at j stays when its home lies cyclically in (i, j]
 		if i <= j {
 			if i < k && k <= j {
@@ -830,15 +817,18 @@ func (t *memberTable) rehash(size int) {
 	t.index = make([]uint32, size)
 	t.tags = make([]uint8, size)
 	mask := size - 1
-	for i, ref := range t.refs {
+	i := 0
+	t.refs.each(func(ref uint64) bool {
 		h := t.hash(t.member(ref))
 		pos := int(h) & mask
 		for t.index[pos] != 0 {
 			pos = (pos + 1) & mask
 		}
-		t.index[pos] = uint32(i + 1)
+		i++
+		t.index[pos] = uint32(i)
 		t.tags[pos] = uint8(h >> 56)
-	}
+		return true
+	})
 }
 
 // compact rewrites the present members into fresh pages.
@@ -846,8 +836,8 @@ func (t *memberTable) compact() {
 	old := t.pages
 	src := memberTable{pages: old}
 	t.pages, t.fill, t.used, t.dead = nil, -1, 0, 0
-	for i, ref := range t.refs {
-		t.refs[i] = t.store(src.member(ref))
+	for i := 0; i < t.refs.n; i++ {
+		t.refs.set(i, t.store(src.member(t.refs.get(i))))
 	}
 }
 
@@ -855,7 +845,7 @@ func (t *memberTable) compact() {
 // and the copy appends to pages of its own.
 func (t *memberTable) clone() memberTable {
 	c := memberTable{
-		refs:  append([]uint64(nil), t.refs...),
+		refs:  t.refs.clone(),
 		index: append([]uint32(nil), t.index...),
 		tags:  append([]uint8(nil), t.tags...),
 		pages: make([][]byte, len(t.pages)),
@@ -865,6 +855,66 @@ func (t *memberTable) clone() memberTable {
 	}
 	for i, p := range t.pages {
 		c.pages[i] = p[:len(p):len(p)]
+	}
+	return c
+}
+
+// refList is the slot array of a memberTable: chunks of refChunk
+// references (the first grows up to that as a slice does), so a large set
+// grows without copying its slots and leaves no old copies behind.
+type refList struct {
+	chunks [][]uint64
+	n      int
+}
+
+const (
+	refShift = 12
+	refChunk = 1 << refShift
+)
+
+func (l *refList) get(i int) uint64    { return l.chunks[i>>refShift][i&(refChunk-1)] }
+func (l *refList) set(i int, v uint64) { l.chunks[i>>refShift][i&(refChunk-1)] = v }
+
+func (l *refList) push(v uint64) {
+	c := l.n >> refShift
+	if c == len(l.chunks) {
+		size := refChunk
+		if c == 0 {
+			size = 8
+		}
+		l.chunks = append(l.chunks, make([]uint64, 0, size))
+	}
+	l.chunks[c] = append(l.chunks[c], v)
+	l.n++
+}
+
+func (l *refList) pop() {
+	l.n--
+	c := l.n >> refShift
+	l.chunks[c] = l.chunks[c][:len(l.chunks[c])-1]
+	switch {
+	case len(l.chunks[c]) == 0 && c > 0:
+		l.chunks[c] = nil
+		l.chunks = l.chunks[:c]
+	case c == 0 && cap(l.chunks[0]) > 64 && len(l.chunks[0]) < cap(l.chunks[0])/4:
+		l.chunks[0] = append(make([]uint64, 0, len(l.chunks[0])*2), l.chunks[0]...)
+	}
+}
+
+func (l *refList) each(fn func(ref uint64) bool) {
+	for _, c := range l.chunks {
+		for _, ref := range c {
+			if !fn(ref) {
+				return
+			}
+		}
+	}
+}
+
+func (l *refList) clone() refList {
+	c := refList{chunks: make([][]uint64, len(l.chunks)), n: l.n}
+	for i, ch := range l.chunks {
+		c.chunks[i] = append(make([]uint64, 0, cap(ch)), ch...)
 	}
 	return c
 }

@@ -52,14 +52,23 @@ func checkSetInvariants(t *testing.T, s *Set) {
 			used++
 		}
 	}
-	if used != len(tab.refs) || len(tab.tags) != len(tab.index) {
-		t.Fatalf("index holds %d entries for %d members", used, len(tab.refs))
+	if used != tab.refs.n || len(tab.tags) != len(tab.index) {
+		t.Fatalf("index holds %d entries for %d members", used, tab.refs.n)
 	}
-	if len(tab.refs)*4 > len(tab.index)*3 {
-		t.Fatalf("index too full: %d members, %d positions", len(tab.refs), len(tab.index))
+	if tab.refs.n*4 > len(tab.index)*3 {
+		t.Fatalf("index too full: %d members, %d positions", tab.refs.n, len(tab.index))
+	}
+	if want := (tab.refs.n + refChunk - 1) / refChunk; len(tab.refs.chunks) != want && !(tab.refs.n == 0 && len(tab.refs.chunks) == 1) {
+		t.Fatalf("%d slots in %d chunks", tab.refs.n, len(tab.refs.chunks))
+	}
+	for i, c := range tab.refs.chunks {
+		if i < len(tab.refs.chunks)-1 && len(c) != refChunk {
+			t.Fatalf("chunk %d of %d holds %d", i, len(tab.refs.chunks), len(c))
+		}
 	}
 	bytes := 0
-	for i, ref := range tab.refs {
+	for i := 0; i < tab.refs.n; i++ {
+		ref := tab.refs.get(i)
 		m := tab.member(ref)
 		bytes += len(m) + uvarintLen(uint64(len(m)))
 		pos, found := tab.find(m, tab.hash(m))
