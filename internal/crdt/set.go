@@ -750,15 +750,6 @@ func (t *memberTable) store(m []byte) uint64 {
 	return uint64(t.fill)<<32 | uint64(off)
 }
 
-func uvarintLen(v uint64) int {
-	n := 1
-	for v >= 0x80 {
-		v >>= 7
-		n++
-	}
-	return n
-}
-
 // remove deletes m and reports whether it was there: the last slot's member
 // moves into its slot, and the index closes the gap by shifting back the
 // entries that probed past it.
