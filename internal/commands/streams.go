@@ -665,10 +665,6 @@ func cmdXsetid(c *Ctx) {
 		c.Error(ErrNoSuchKey)
 		return
 	}
-	if id.Less(s.MaxDeletedID()) {
-		c.Error("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id")
-		return
-	}
 	if s.Length() > 0 {
 		if id.Less(s.LastEntryID()) {
 			c.Error("ERR The ID specified in XSETID is smaller than the target stream top item")

@@ -94,11 +94,7 @@ loop:
 			r.streamsArg = i + 1
 			n := len(c.Args) - r.streamsArg
 			if n%2 != 0 {
-				sym, name := "$", "xread"
-				if group {
-					sym, name = ">", "xreadgroup"
-				}
-				c.Error("ERR Unbalanced '" + name + "' list of streams: for each stream key an ID or '" + sym + "' must be specified.")
+				c.Error("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.")
 				return
 			}
 			r.n = n / 2
