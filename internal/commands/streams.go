@@ -483,7 +483,7 @@ func cmdXadd(c *Ctx) {
 			base = crdt.NewStream()
 		}
 		plan := base.PlanTrim(a.trim, &id, crdt.FVLen(fv))
-		if plan.Changes() {
+		if plan.Changes() || base.FirstIDStale() {
 			crdt.StreamEncTrim(p, &plan)
 		}
 	}
@@ -609,7 +609,7 @@ func cmdXtrim(c *Ctx) {
 		return
 	}
 	plan := s.PlanTrim(a.trim, nil, 0)
-	if plan.Changes() {
+	if plan.Changes() || s.FirstIDStale() {
 		p := tx.Payload()
 		crdt.StreamEncTrim(p, &plan)
 		writeStream(tx, c.DB, key, p)

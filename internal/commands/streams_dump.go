@@ -66,9 +66,11 @@ func restoreStream(tx *engine.Tx, db int, key []byte, obj rdb.Object, expireAt i
 	}
 	if v.V2 {
 		snap.MaxDeleted = cid(v.MaxDeleted)
+		snap.FirstID = cid(v.FirstID)
 		snap.EntriesAdded = v.EntriesAdded
 	} else {
 		snap.EntriesAdded = v.Length
+		snap.FirstFromEntries = true
 	}
 	for _, n := range v.Nodes {
 		snap.Nodes = append(snap.Nodes, crdt.StreamSnapNode{Master: cid(n.Master), LP: n.LP})

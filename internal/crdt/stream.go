@@ -34,6 +34,7 @@ type Stream struct {
 	length       uint64        // live entries
 	lastID       StreamID      // last generated ID
 	maxDeleted   StreamID      // largest ID removed by XDEL
+	firstID      StreamID      // Redis' recorded first ID (see FirstID)
 	entriesAdded uint64        // entries ever added
 	groups       []*StreamGroup
 }
@@ -396,8 +397,13 @@ func (s *Stream) Has(id StreamID) bool {
 	return found
 }
 
-// FirstID is the ID of the first entry (0-0 when empty).
-func (s *Stream) FirstID() StreamID {
+// FirstID is the first entry's ID as Redis records it: kept up to date by
+// XADD, XDEL and trims, 0-0 once emptied, but whatever RESTORE loaded until
+// then (a stream written by Redis 6 without entries loads as max-max).
+func (s *Stream) FirstID() StreamID { return s.firstID }
+
+// FirstEntryID is the ID of the first entry (0-0 when empty).
+func (s *Stream) FirstEntryID() StreamID {
 	var id StreamID
 	s.Range(StreamID{}, StreamIDMax, false, func(e *StreamEntry) bool { id = e.ID; return false })
 	return id

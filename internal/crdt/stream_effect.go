@@ -367,6 +367,9 @@ func (streamType) Apply(obj Object, e *effect.Effect, c Ctx) Object {
 				s.lastID = o.id
 			}
 			s.entriesAdded++
+			if s.length == 1 {
+				s.firstID = o.id
+			}
 		case StreamTrimOp:
 			if c.IDs {
 				if o.hasBound {
@@ -375,12 +378,20 @@ func (streamType) Apply(obj Object, e *effect.Effect, c Ctx) Object {
 			} else {
 				s.execTrim(&o.plan)
 			}
+			s.refreshFirst()
 		case StreamDel:
+			deleted, first := false, false
 			for _, id := range o.ids {
-				s.deleteEntry(id)
+				if s.deleteEntry(id) {
+					deleted = true
+					first = first || id == s.firstID
+				}
 				if s.maxDeleted.Less(id) {
 					s.maxDeleted = id
 				}
+			}
+			if deleted && (s.length == 0 || first) {
+				s.refreshFirst()
 			}
 		case StreamSetID:
 			s.lastID = o.id
@@ -428,7 +439,30 @@ func (streamType) Apply(obj Object, e *effect.Effect, c Ctx) Object {
 			}
 		}
 	}
+	if c.IDs {
+		s.refreshFirst()
+	}
 	return s
+}
+
+// refreshFirst sets the recorded first ID from the entries, as Redis does
+// after a trim or a deletion of the first entry.
+func (s *Stream) refreshFirst() {
+	s.firstID = StreamID{}
+	if s.length > 0 {
+		s.firstID = s.FirstEntryID()
+	}
+}
+
+// FirstIDStale reports whether the recorded first ID differs from the one
+// the entries give (only after RESTORE of odd payloads): a trim that changes
+// nothing else still fixes it in Redis.
+func (s *Stream) FirstIDStale() bool {
+	want := StreamID{}
+	if s.length > 0 {
+		want = s.FirstEntryID()
+	}
+	return want != s.firstID
 }
 
 // ---- Object ----
@@ -453,7 +487,7 @@ func (s *Stream) Encoding() string { return "stream" }
 
 // Clone is a deep copy.
 func (s *Stream) Clone() Object {
-	c := &Stream{length: s.length, lastID: s.lastID, maxDeleted: s.maxDeleted, entriesAdded: s.entriesAdded}
+	c := &Stream{length: s.length, lastID: s.lastID, maxDeleted: s.maxDeleted, firstID: s.firstID, entriesAdded: s.entriesAdded}
 	c.nodes = make([]*streamNode, len(s.nodes))
 	for i, n := range s.nodes {
 		c.nodes[i] = &streamNode{master: n.master, lp: append([]byte(nil), n.lp...)}
@@ -520,6 +554,7 @@ func (s *Stream) Snapshot(p *Enc) {
 	p.Byte(StreamSnapOp)
 	p.streamID(s.lastID)
 	p.streamID(s.maxDeleted)
+	p.streamID(s.firstID)
 	p.Uvarint(s.entriesAdded)
 	p.Uvarint(uint64(len(s.nodes)))
 	for _, n := range s.nodes {
@@ -552,17 +587,21 @@ func (s *Stream) Snapshot(p *Enc) {
 // StreamSnap is a whole stream as RESTORE builds it: nodes as listpacks in
 // Redis' format, counters and groups. EncodeStreamSnap checks it.
 type StreamSnap struct {
-	LastID       StreamID
-	MaxDeleted   StreamID
-	EntriesAdded uint64
-	Length       uint64 // must match the nodes
-	Nodes        []StreamSnapNode
-	Groups       []StreamSnapGroup
+	LastID     StreamID
+	MaxDeleted StreamID
+	FirstID    StreamID
+	// FirstFromEntries: FirstID comes from the entries and groups'
+	// EntriesRead may be StreamEstimateRead (an RDB type 15 payload)
+	FirstFromEntries bool
+	EntriesAdded     uint64
+	Length           uint64 // must match the nodes
+	Nodes            []StreamSnapNode
+	Groups           []StreamSnapGroup
 }
 
-// StreamEstimateRead as a group's EntriesRead asks EncodeStreamSnap to
-// estimate it from the entries, as Redis does when it loads a stream
-// written before 7.0 (RDB type 15).
+// StreamEstimateRead as a group's EntriesRead (with FirstFromEntries) asks
+// EncodeStreamSnap to estimate it from the entries, as Redis does when it
+// loads a stream written before 7.0 (RDB type 15).
 const StreamEstimateRead = -1 << 63
 
 // StreamSnapNode is one node: its master ID and listpack.
@@ -599,19 +638,24 @@ type StreamSnapNACK struct {
 // checking it as thoroughly as the decoder will; ok is false when it is
 // not a valid stream (nothing is written then).
 func EncodeStreamSnap(p *Enc, snap *StreamSnap) bool {
-	for i := range snap.Groups {
-		if snap.Groups[i].EntriesRead != StreamEstimateRead {
-			continue
-		}
-		// an RDB without read counters: estimate them from the entries
+	if snap.FirstFromEntries {
+		// an RDB without counters (Redis 6): the first ID from the entries
+		// (max-max when there is none, as Redis' streamGetEdgeID gives),
+		// read counters estimated
 		base := *snap
 		base.Groups = nil
+		base.FirstFromEntries = false
 		var b Enc
 		if !EncodeStreamSnap(&b, &base) {
 			return false
 		}
 		d := NewDec(b.B[1:])
 		s, _ := decodeStreamSnap(&d)
+		snap.FirstID = StreamIDMax
+		if s.length > 0 {
+			snap.FirstID = s.FirstEntryID()
+		}
+		s.firstID = snap.FirstID
 		for j := range snap.Groups {
 			g := &snap.Groups[j]
 			if g.EntriesRead == StreamEstimateRead {
@@ -621,12 +665,13 @@ func EncodeStreamSnap(p *Enc, snap *StreamSnap) bool {
 				}
 			}
 		}
-		break
+		snap.FirstFromEntries = false
 	}
 	var tmp Enc
 	tmp.Byte(StreamSnapOp)
 	tmp.streamID(snap.LastID)
 	tmp.streamID(snap.MaxDeleted)
+	tmp.streamID(snap.FirstID)
 	tmp.Uvarint(snap.EntriesAdded)
 	tmp.Uvarint(uint64(len(snap.Nodes)))
 	for _, n := range snap.Nodes {
@@ -667,6 +712,7 @@ func decodeStreamSnap(d *Dec) (*Stream, bool) {
 	s := &Stream{}
 	s.lastID = d.streamID()
 	s.maxDeleted = d.streamID()
+	s.firstID = d.streamID()
 	s.entriesAdded = d.Uvarint()
 	nn := d.Count()
 	var prevLast StreamID
@@ -1134,6 +1180,7 @@ func (m *streamMerger) Result() Object {
 			}
 		}
 	}
+	s.refreshFirst()
 	s.lastID, _ = m.lastID.Result(StreamID{}, maxID)
 	s.maxDeleted, _ = m.maxDel.Result(StreamID{}, maxID)
 	s.entriesAdded, _ = m.added.Result(0, addU64)

@@ -197,7 +197,7 @@ func (s *Stream) RangeHasTombstones(start StreamID) bool {
 	if s.length == 0 || s.maxDeleted.IsZero() {
 		return false
 	}
-	if s.maxDeleted.Less(s.FirstID()) {
+	if s.maxDeleted.Less(s.firstID) {
 		return false
 	}
 	return !s.maxDeleted.Less(start)
@@ -220,7 +220,7 @@ func (s *Stream) EstimateDistance(id StreamID) (int64, bool) {
 	case 1:
 		return 0, false
 	}
-	first := s.FirstID()
+	first := s.firstID
 	if s.maxDeleted.IsZero() || s.maxDeleted.Less(first) {
 		switch id.Cmp(first) {
 		case -1:
