@@ -142,7 +142,7 @@ loop:
 		}
 		if group && (s == nil || s.Group(groupName) == nil) {
 			tx.End()
-			c.Error("NOGROUP No such key '" + string(key) + "' or consumer group '" + string(groupName) + "' in XREADGROUP with GROUP option")
+			c.Error("NOGROUP No such key '" + string(cstr(key)) + "' or consumer group '" + string(cstr(groupName)) + "' in XREADGROUP with GROUP option")
 			return
 		}
 		switch {
