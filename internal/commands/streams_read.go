@@ -323,18 +323,7 @@ func (r *xreadReq) deliver(c *Ctx, tx *engine.Tx, key []byte, s *crdt.Stream, g 
 	var ns []crdt.StreamNACKWrite
 	s.Range(sv.start, crdt.StreamIDMax, false, func(e *crdt.StreamEntry) bool {
 		id := e.ID
-		if last.Less(id) {
-			if read != -1 && !s.RangeHasTombstones(id) {
-				read++
-			} else if s.EntriesAdded() != 0 {
-				if v, ok := s.EstimateDistance(id); ok {
-					read = v
-				} else {
-					read = -1
-				}
-			}
-			last = id
-		}
+		last, read = s.AdvanceRead(last, read, id)
 		if !r.noack {
 			ns = append(ns, crdt.StreamNACKWrite{ID: id, Count: 1})
 		}

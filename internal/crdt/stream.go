@@ -595,7 +595,9 @@ func (s *Stream) deleteEntry(id StreamID) bool {
 		p := n.parseEntry(off, nmf)
 		off = p.end
 		if p.id != id || p.deleted() {
-			if id.Less(p.id) {
+			// live entries ascend; a deleted one may not (XSETID can move
+			// the last ID back below it)
+			if !p.deleted() && id.Less(p.id) {
 				return false
 			}
 			continue

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"io"
 	"sort"
+	"strconv"
 
 	"github.com/lightconedb/lightcone/internal/effect"
 	"github.com/lightconedb/lightcone/internal/keyspace"
@@ -362,7 +363,13 @@ func (streamType) Apply(obj Object, e *effect.Effect, c Ctx) Object {
 		case StreamSnapOp:
 			s = o.snap
 		case StreamAdd:
-			s.insertEntry(o.id, o.fv)
+			if c.IDs {
+				s.insertEntry(o.id, o.fv)
+			} else {
+				// Redis appends whatever the ID (XSETID may have moved
+				// the last ID below a deleted entry)
+				s.appendEntry(o.id, o.fv)
+			}
 			if s.lastID.Less(o.id) {
 				s.lastID = o.id
 			}
@@ -900,8 +907,18 @@ type mGroup struct {
 
 func (g *mGroup) present() bool { return g.exist.Present() }
 
+// remove is a group destroy (or a replace) by e: observed-remove of the
+// group and of what it holds; a group left absent loses everything it held
+// (a later create starts afresh, as it does when applied), even writes e
+// had not seen.
 func (g *mGroup) remove(e *effect.Effect) {
 	g.exist.Remove(e)
+	if !g.exist.Present() {
+		g.pos = Cell[streamGroupPos]{}
+		clear(g.pel)
+		clear(g.cons)
+		return
+	}
 	g.pos.Remove(e)
 	for _, c := range g.pel {
 		c.Remove(e)
@@ -1223,4 +1240,61 @@ func (m *streamMerger) Result() Object {
 		}
 	}
 	return s
+}
+
+// StreamPayloadString describes a stream payload (for logs and tests).
+func StreamPayloadString(b []byte) string {
+	ops, ok := decodeStreamOps(b)
+	if !ok {
+		return "malformed"
+	}
+	var out []byte
+	for i, o := range ops {
+		if i > 0 {
+			out = append(out, "; "...)
+		}
+		out = append(out, o.op)
+		switch o.op {
+		case StreamAdd:
+			out = append(out, ' ')
+			out = o.id.Append(out)
+		case StreamTrimOp:
+			out = append(out, " nodes="...)
+			out = strconv.AppendInt(out, int64(o.plan.Nodes), 10)
+			out = append(out, " bound="...)
+			out = o.plan.Bound.Append(out)
+			if !o.hasBound {
+				out = append(out, "(none)"...)
+			}
+		case StreamDel, StreamNACKDel:
+			out = append(out, ' ')
+			out = append(out, o.group...)
+			for _, id := range o.ids {
+				out = append(out, ' ')
+				out = id.Append(out)
+			}
+		case StreamSetID, StreamGroupNew, StreamGroupSet, StreamGroupAdv:
+			out = append(out, ' ')
+			out = append(out, o.group...)
+			out = append(out, ' ')
+			out = o.id.Append(out)
+			out = append(out, " read="...)
+			out = strconv.AppendInt(out, o.read, 10)
+		case StreamGroupDel, StreamConsumer_, StreamConsDel:
+			out = append(out, ' ')
+			out = append(out, o.group...)
+			out = append(out, ' ')
+			out = append(out, o.consumer...)
+		case StreamNACKSet:
+			out = append(out, ' ')
+			out = append(out, o.group...)
+			out = append(out, ' ')
+			out = append(out, o.consumer...)
+			for _, n := range o.nacks {
+				out = append(out, ' ')
+				out = n.ID.Append(out)
+			}
+		}
+	}
+	return string(out)
 }

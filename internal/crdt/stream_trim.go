@@ -148,7 +148,19 @@ func (s *Stream) execTrim(plan *TrimPlan) {
 	if plan.Marked == 0 || len(s.nodes) == 0 {
 		return
 	}
-	s.markUpTo(s.nodes[0], plan.MarkUpTo)
+	n := s.nodes[0]
+	count, deleted, nmf, _, off := nodeMaster(n.lp)
+	marked := int64(0)
+	for off < len(n.lp)-1 && marked < int64(plan.Marked) {
+		p := n.parseEntry(off, nmf)
+		off = p.end
+		if !p.deleted() {
+			n.markDeleted(&p)
+			marked++
+		}
+	}
+	n.setCounts(count-marked, deleted+marked)
+	s.length -= uint64(marked)
 }
 
 // markUpTo marks the live entries of n up to bound deleted (the node stays,
@@ -159,13 +171,14 @@ func (s *Stream) markUpTo(n *streamNode, bound StreamID) {
 	for off < len(n.lp)-1 {
 		p := n.parseEntry(off, nmf)
 		off = p.end
+		if p.deleted() {
+			continue
+		}
 		if bound.Less(p.id) {
 			break
 		}
-		if !p.deleted() {
-			n.markDeleted(&p)
-			marked++
-		}
+		n.markDeleted(&p)
+		marked++
 	}
 	n.setCounts(count-marked, deleted+marked)
 	s.length -= uint64(marked)
@@ -289,4 +302,22 @@ func raxCount(keys [][16]byte) int {
 		return n
 	}
 	return count(0, len(keys), 0)
+}
+
+// AdvanceRead moves a group's position (last delivered ID and read counter,
+// -1 unknown) past entry id as Redis' XREADGROUP does when it delivers id.
+func (s *Stream) AdvanceRead(last StreamID, read int64, id StreamID) (StreamID, int64) {
+	if !last.Less(id) {
+		return last, read
+	}
+	if read != -1 && !s.RangeHasTombstones(id) {
+		read++
+	} else if s.entriesAdded != 0 {
+		if v, ok := s.EstimateDistance(id); ok {
+			read = v
+		} else {
+			read = -1
+		}
+	}
+	return id, read
 }
