@@ -30,6 +30,7 @@ const (
 // Error writes an error reply (msg carries its prefix, e.g. "ERR ...").
 func (c *Ctx) Error(msg string) {
 	c.Failed = true
+	c.LastError = msg
 	if c.ErrorTag == "" {
 		tag := msg
 		if i := strings.IndexByte(tag, ' '); i >= 0 {

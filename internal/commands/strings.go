@@ -382,6 +382,9 @@ func cmdGetex(c *Ctx) {
 
 func cmdMget(c *Ctx) {
 	keys := c.Args[1:]
+	if len(keys) > 1 {
+		c.Eng.Prefetch(c.DB, keys) // the lookups' cache misses overlap
+	}
 	tx := c.Eng.Begin(c.DB, keys...)
 	defer tx.End()
 	c.W.ArrayLen(len(keys))
@@ -401,9 +404,13 @@ func cmdMset(c *Ctx, nx bool) {
 		c.WrongArgs()
 		return
 	}
-	keys := make([][]byte, 0, len(c.Args)/2)
+	var kbuf [16][]byte
+	keys := kbuf[:0]
 	for i := 1; i < len(c.Args); i += 2 {
 		keys = append(keys, c.Args[i])
+	}
+	if len(keys) > 1 {
+		c.Eng.Prefetch(c.DB, keys) // the lookups' cache misses overlap
 	}
 	tx := c.Eng.Begin(c.DB, keys...)
 	defer tx.End()

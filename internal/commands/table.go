@@ -51,6 +51,7 @@ type CommandStats struct {
 	Usec          atomic.Int64
 	RejectedCalls atomic.Int64
 	FailedCalls   atomic.Int64
+	Latency       Histogram // INFO latencystats (when latency-tracking is on)
 }
 
 // HasFlag reports whether the command has flag f.
@@ -183,8 +184,9 @@ type Ctx struct {
 	Blocker Blocker
 
 	// Failed is set when the reply was an error (errorstats, failed_calls).
-	Failed   bool
-	ErrorTag string // the first word of the error reply
+	Failed    bool
+	ErrorTag  string // the first word of the error reply
+	LastError string // the error reply's text
 }
 
 // Arg returns argument i as a string (allocates).

@@ -94,6 +94,7 @@ type Effect struct {
 	Txn      ID   // zero unless part of a coordinated transaction
 	Op       Op
 	Flags    uint8
+	Event    uint8 // the Redis keyspace event it raises, when not implied by Op (see internal/notify)
 	Int      int64
 	Value    []byte
 }
@@ -155,16 +156,16 @@ func (x *Effect) Clone() Effect {
 	return c
 }
 
-// Canonical encoding, version 1:
+// Canonical encoding, version 2:
 //
-//	u8 version=1 | uvarint node | uvarint seq | u64be hlc | uvarint db | u8 op | u8 flags
+//	u8 version=2 | uvarint node | uvarint seq | u64be hlc | uvarint db | u8 op | u8 flags | u8 event
 //	| varint int | uvarint len key | key | uvarint len value+1 (0 = nil) | value
 //	| uvarint ndeps | (uvarint node, uvarint seq)* | uvarint nfrontier | (uvarint node, uvarint seq)*
 //	| uvarint txn.node | uvarint txn.seq
 //
 // Deps and frontier are written sorted (by Node, then Seq) so equal effects
 // encode to equal bytes.
-const encVersion = 1
+const encVersion = 2
 
 // Errors returned by Decode.
 var (
@@ -187,7 +188,7 @@ func (x *Effect) AppendBinary(dst []byte) []byte {
 	dst = binary.AppendUvarint(dst, x.ID.Seq)
 	dst = binary.BigEndian.AppendUint64(dst, uint64(x.HLC))
 	dst = binary.AppendUvarint(dst, uint64(x.DB))
-	dst = append(dst, byte(x.Op), x.Flags)
+	dst = append(dst, byte(x.Op), x.Flags, x.Event)
 	dst = binary.AppendVarint(dst, x.Int)
 	dst = binary.AppendUvarint(dst, uint64(len(x.Key)))
 	dst = append(dst, x.Key...)
@@ -344,11 +345,11 @@ func Decode(b []byte) (Effect, int, error) {
 	}
 	x.DB = uint32(db)
 	if d.err == nil {
-		if len(d.b) < 2 {
+		if len(d.b) < 3 {
 			d.err = ErrTruncated
 		} else {
-			x.Op, x.Flags = Op(d.b[0]), d.b[1]
-			d.b = d.b[2:]
+			x.Op, x.Flags, x.Event = Op(d.b[0]), d.b[1], d.b[2]
+			d.b = d.b[3:]
 			if x.Op == OpInvalid || x.Op >= opMax || x.Flags&^flagMask != 0 {
 				d.err = ErrCorrupt
 			}

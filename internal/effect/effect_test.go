@@ -19,6 +19,7 @@ func randEffect(r *rand.Rand) Effect {
 		Key: []byte("key:" + string(rune('a'+r.Intn(26)))),
 	}
 	x.Flags = uint8(r.Intn(int(flagMask) + 1))
+	x.Event = uint8(r.Intn(256))
 	if r.Intn(3) > 0 {
 		x.Value = make([]byte, r.Intn(40))
 		r.Read(x.Value)
@@ -103,7 +104,7 @@ func FuzzDecode(f *testing.F) {
 		x := randEffect(r)
 		f.Add(x.AppendBinary(nil))
 	}
-	f.Add([]byte{1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
+	f.Add([]byte{2, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		x, n, err := Decode(b)
 		if err != nil {

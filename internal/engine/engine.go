@@ -51,6 +51,8 @@ type Engine struct {
 
 	emitMu  sync.Mutex
 	seq     uint64
+	txnOpen bool                                       // a MULTI/EXEC or script batch is being written (txn.go)
+	txnID   effect.ID                                  // its first effect
 	applied map[effect.NodeID]uint64                   // applied frontier of other origins (guarded by emitMu)
 	known   map[effect.NodeID]map[effect.NodeID]uint64 // what each member has applied, as last heard
 
@@ -219,6 +221,12 @@ func (en *Engine) stamp(e *effect.Effect, nowMs int64) {
 	en.seq++
 	e.ID = effect.ID{Node: en.node, Seq: en.seq}
 	e.HLC = en.clock.NowAt(nowMs)
+	if en.txnOpen {
+		if en.txnID.IsZero() {
+			en.txnID = e.ID
+		}
+		e.Txn = en.txnID
+	}
 	if en.cluster {
 		e.Frontier = en.frontierLocked()
 	}

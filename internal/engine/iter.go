@@ -64,3 +64,11 @@ func (en *Engine) ShardSizes(db int, n *[keyspace.NumShards]int) {
 		sh.Unlock()
 	}
 }
+
+// Prefetch warms the cache for keys of database db that commands are about
+// to use (see keyspace.DB.Prefetch). It changes nothing.
+func (en *Engine) Prefetch(db int, keys [][]byte) {
+	if db >= 0 && db < len(en.dbs) {
+		en.db(db).Prefetch(keys)
+	}
+}

@@ -16,12 +16,15 @@ import (
 type Tx struct {
 	en    *Engine
 	locks []lockRef
-	buf   [4]lockRef
+	buf   [16]lockRef
 	Now   int64 // Unix ms at Begin; expiry is judged against it
 	all   bool
 
 	eff effect.Effect // the effect being written (no allocation per write)
-	pay crdt.Enc      // collection payload being built (see Payload)
+	// Event, when set, is the keyspace event the next write raises (a code
+	// of internal/notify); it is reset by every write.
+	Event uint8
+	pay   crdt.Enc // collection payload being built (see Payload)
 	// the last key looked up, so a write right after a read skips a lookup
 	lastKey   []byte
 	lastDB    int
@@ -43,6 +46,7 @@ func (en *Engine) newTx() *Tx {
 	tx.locks = tx.buf[:0]
 	tx.all = false
 	tx.lastValid = false
+	tx.Event = 0
 	return tx
 }
 
@@ -246,6 +250,7 @@ func (tx *Tx) write(db int, key []byte, op effect.Effect) {
 	sh := tx.shard(db, key)
 	e := &tx.eff
 	*e = op
+	e.Event, tx.Event = tx.Event, 0
 	e.DB = uint32(db)
 	e.Key = key
 	en := tx.en

@@ -25,6 +25,7 @@ type Reader struct {
 	maxMbulk int64 // min(lim.MaxMultibulkLen, INT_MAX)
 	authed   bool
 	before   func() error
+	after    func(pending []byte)
 
 	// State of the command being parsed. While left > 0 a multibulk request
 	// is in progress and starts at r.
@@ -71,6 +72,12 @@ func (r *Reader) SetLimits(l Limits) {
 // Unauthenticated clients get Redis 7's stricter limits: at most 10
 // arguments and bulk lengths of at most 16384 bytes.
 func (r *Reader) SetAuthenticated(ok bool) { r.authed = ok }
+
+// SetAfterRead installs a hook called after each read that brought data,
+// with all the input not consumed yet (it starts at a command's start). A
+// server uses it to look ahead at a pipelined batch; fn must not keep or
+// modify the slice.
+func (r *Reader) SetAfterRead(fn func(pending []byte)) { r.after = fn }
 
 // SetBeforeRead installs a hook called each time the reader is about to read
 // from the underlying io.Reader, i.e. when it may block. A server typically
@@ -470,6 +477,9 @@ func (r *Reader) fill(need int) error {
 			return err
 		}
 		if n > 0 {
+			if r.after != nil {
+				r.after(r.buf[r.r:r.w])
+			}
 			return nil
 		}
 	}
@@ -505,4 +515,52 @@ func (r *Reader) makeRoom(need int) {
 	for i := range r.offs {
 		r.offs[i] -= shift
 	}
+}
+
+// CommandKeys appends to dst the second argument (the key, for most
+// commands) of each complete multibulk command at the start of b, at most
+// max of them, stopping at anything else. It is a cheap look-ahead for
+// prefetching, not a validating parser.
+func CommandKeys(b []byte, dst [][]byte, max int) [][]byte {
+	for len(dst) < max && len(b) > 0 && b[0] == '*' {
+		argc, i, ok := scanNum(b, 1)
+		if !ok {
+			return dst
+		}
+		var key []byte
+		for a := int64(0); a < argc; a++ {
+			if i >= len(b) || b[i] != '$' {
+				return dst
+			}
+			var n int64
+			n, i, ok = scanNum(b, i+1)
+			if !ok || n < 0 || int64(len(b)-i) < n+2 {
+				return dst
+			}
+			if a == 1 {
+				key = b[i : i+int(n)]
+			}
+			i += int(n) + 2
+		}
+		if key != nil {
+			dst = append(dst, key)
+		}
+		b = b[i:]
+	}
+	return dst
+}
+
+// scanNum reads a decimal number ending in CRLF at b[i:]; it returns the
+// number and the index after the CRLF.
+func scanNum(b []byte, i int) (int64, int, bool) {
+	var n int64
+	start := i
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' && i-start < 12 {
+		n = n*10 + int64(b[i]-'0')
+		i++
+	}
+	if i == start || i+1 >= len(b) || b[i] != '\r' || b[i+1] != '\n' {
+		return 0, i, false
+	}
+	return n, i + 2, true
 }

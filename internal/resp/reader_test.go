@@ -431,3 +431,19 @@ func TestSplitArgsInPlace(t *testing.T) {
 		t.Fatalf("%q %v", args, ok)
 	}
 }
+
+func TestCommandKeys(t *testing.T) {
+	in := []byte("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nvv\r\n*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$3\r\nabc\r\n*2\r\n$3\r\nGET\r\n$3\r\nab")
+	got := CommandKeys(in, nil, 10)
+	if len(got) != 2 || string(got[0]) != "k" || string(got[1]) != "abc" {
+		t.Fatalf("keys = %q", got)
+	}
+	if got := CommandKeys(in, nil, 1); len(got) != 1 {
+		t.Fatalf("max not honoured: %q", got)
+	}
+	for _, bad := range []string{"", "PING\r\n", "*x\r\n", "*2\r\n$-1\r\n", "*2\r\n$99999999999999\r\n", "*1\r"} {
+		if got := CommandKeys([]byte(bad), nil, 10); len(got) != 0 {
+			t.Fatalf("%q: keys = %q", bad, got)
+		}
+	}
+}

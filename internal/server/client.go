@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lightconedb/lightcone/internal/commands"
+	"github.com/lightconedb/lightcone/internal/keyspace"
 	"github.com/lightconedb/lightcone/internal/resp"
 )
 
@@ -52,6 +54,24 @@ type client struct {
 	killed          atomic.Bool
 	limitsGen       int64 // admin.limitsGen the reader's limits were set from
 
+	// blocking commands: blocked is the registry's view (guarded by
+	// s.blocks.mu), parked the connection's own (only its loop/goroutine)
+	blocked *blockState
+	parked  *blockState
+
+	// MULTI/EXEC (multi.go); watched is guarded by s.watches.mu
+	slot       int // gate slot: its event loop's, or the shared one
+	inMulti    bool
+	multiDirty bool
+	multiQueue []queued
+	watched    []watchedKey
+	watchDirty atomic.Bool
+
+	acl     atomic.Pointer[aclUser] // the authenticated user's rules (nil: none yet)
+	pkeys   [keyspace.MaxPrefetch][]byte
+	side    []byte // goroutine clients: input read while parked
+	sideErr error  // and how that reading ended (EOF: the client left)
+
 	// event-loop clients (fd >= 0): the socket, its loop, unsent output
 	fd         int
 	loop       *loop
@@ -78,7 +98,10 @@ func (s *Server) newClient(conn net.Conn, fd int) *client {
 		c.unix = true
 		c.addr = conn.LocalAddr().String() + ":0"
 	}
-	c.authed = s.Settings.Get("requirepass") == ""
+	c.authed = s.defaultOpen()
+	if c.authed {
+		c.acl.Store(s.aclUser("default"))
+	}
 	var rd io.Reader = connReader{c}
 	var wr io.Writer = connWriter{c}
 	if fd >= 0 {
@@ -95,11 +118,24 @@ func (s *Server) newClient(conn net.Conn, fd int) *client {
 	// replies go out whenever the reader is about to wait for more input:
 	// after a pipelined batch, and before blocking on a half-received command
 	c.r.SetBeforeRead(c.w.Flush)
-	c.ctx = commands.Ctx{W: c.w, Eng: s.Eng, Client: c, Server: s}
+	if fd >= 0 && os.Getenv("LIGHTCONE_NO_PREFETCH") == "" {
+		c.r.SetAfterRead(c.prefetch)
+	}
+	c.ctx = commands.Ctx{W: c.w, Eng: s.Eng, Client: c, Server: s, Blocker: c}
+	c.slot = s.gate.misc()
 	s.mu.Lock()
 	s.clients[c.id] = c
 	s.mu.Unlock()
 	return c
+}
+
+// prefetch looks ahead at a pipelined batch just read and warms the cache
+// for its keys, so that their lookups' cache misses overlap.
+func (c *client) prefetch(pending []byte) {
+	keys := resp.CommandKeys(pending, c.pkeys[:0], len(c.pkeys))
+	if len(keys) >= 2 {
+		c.s.Eng.Prefetch(c.db, keys)
+	}
 }
 
 // ID implements commands.Client.
@@ -114,6 +150,7 @@ func (c *client) SelectDB(db int) {
 
 func (c *client) kill() {
 	if c.killed.CompareAndSwap(false, true) {
+		c.s.dropBlocked(c)
 		if c.fd >= 0 {
 			c.killFD()
 		} else {
@@ -131,6 +168,8 @@ func (s *Server) forgetClient(c *client) {
 
 func (c *client) serve() {
 	defer func() {
+		c.s.dropBlocked(c)
+		c.unwatchAll()
 		c.conn.Close()
 		c.s.forgetClient(c)
 	}()
@@ -145,7 +184,18 @@ func (c *client) serve() {
 			}
 			return
 		}
+		g := &c.s.gate
+		g.enter(c.slot)
 		c.s.dispatch(c, args)
+		c.s.serveReady()
+		g.leave(c.slot)
+		if c.parked != nil {
+			c.w.Flush()
+			c.waitResume()
+			if c.killed.Load() {
+				return
+			}
+		}
 		if c.closeAfterReply {
 			c.w.Flush()
 			return
@@ -203,10 +253,35 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		s.finishReject(c, ctx, cmd, mark)
 		return
 	}
+	if u := c.acl.Load(); u != nil && !u.unrestricted() && !cmd.HasFlag("no_auth") {
+		if msg := s.aclCheck(c, u, cmd, args, "toplevel"); msg != "" {
+			ctx.Error(msg)
+			s.finishReject(c, ctx, cmd, mark)
+			return
+		}
+	}
+	if s.pausing.Load() && s.pausedFor(c, cmd) {
+		s.postpone(c, ctx, cmd)
+		return
+	}
+	if c.inMulti {
+		if cmd.HasFlag("no_multi") {
+			ctx.Error("ERR Command not allowed inside a transaction")
+			s.finishReject(c, ctx, cmd, mark)
+			return
+		}
+		if c.queueing(cmd) {
+			c.queue(cmd, args)
+			c.w.Simple("QUEUED")
+			c.afterCommand(cmd, mark)
+			return
+		}
+	}
 	cmd.Handler(ctx)
 	dur := s.clock.nanos() - startNs
 	cmd.Stats.Calls.Add(1)
 	cmd.Stats.Usec.Add(dur / 1000)
+	s.observe(c, cmd, args, dur)
 	if ctx.Failed {
 		cmd.Stats.FailedCalls.Add(1)
 		s.recordError(ctx.ErrorTag)
@@ -215,6 +290,15 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 }
 
 func (s *Server) finishReject(c *client, ctx *commands.Ctx, cmd *commands.Command, mark int) {
+	if cmd != nil && cmd.Name == "exec" {
+		// a refused EXEC ends the transaction, saying why
+		c.w.Truncate(mark)
+		c.discardMulti()
+		c.unwatchAll()
+		ctx.ErrorTag = ""
+		ctx.Error("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(ctx.LastError, "ERR "))
+	}
+	c.flagMulti()
 	if cmd != nil {
 		cmd.Stats.RejectedCalls.Add(1)
 	}

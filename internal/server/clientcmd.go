@@ -69,7 +69,11 @@ func registerClient(s *Server, t *commands.Table) {
 			"Returns helpful text about the different subcommands.", cmdClientHelp),
 	}
 	for _, m := range moreClientSubs {
-		subs[m.Name] = m
+		name := m.Name
+		if i := strings.LastIndexByte(name, '|'); i >= 0 {
+			name = name[i+1:] // already registered by an earlier server
+		}
+		subs[name] = m
 	}
 	t.Register(&commands.Command{
 		Name: "client", Arity: -2, Categories: []string{"slow"},
@@ -281,6 +285,9 @@ func (cl *client) infoLine(c *commands.Ctx) string {
 		rbp = replyBufSize
 	}
 	flags := ""
+	if cl.isBlocked() {
+		flags += "b"
+	}
 	if cl.unix {
 		flags += "U"
 	}
@@ -290,6 +297,7 @@ func (cl *client) infoLine(c *commands.Ctx) string {
 	if noTouch {
 		flags += "T"
 	}
+
 	if flags == "" {
 		flags = "N"
 	}

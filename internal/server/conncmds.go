@@ -1,7 +1,6 @@
 package server
 
 import (
-	"crypto/subtle"
 	"strconv"
 
 	"github.com/lightconedb/lightcone/internal/commands"
@@ -80,19 +79,6 @@ func cmdSelect(c *commands.Ctx) {
 	c.OK()
 }
 
-// checkPassword checks user/password against the default user (ACL users
-// come with the ACL work).
-func (s *Server) checkPassword(user, pass string) bool {
-	if user != "default" {
-		return false
-	}
-	want := s.Settings.Get("requirepass")
-	if want == "" {
-		return true
-	}
-	return subtle.ConstantTimeCompare([]byte(want), []byte(pass)) == 1
-}
-
 func (c *client) setAuthed(ok bool, user string) {
 	c.mu.Lock()
 	c.authed = ok
@@ -100,6 +86,9 @@ func (c *client) setAuthed(ok bool, user string) {
 		c.user = user
 	}
 	c.mu.Unlock()
+	if ok {
+		c.acl.Store(c.s.aclUser(user))
+	}
 	c.r.SetAuthenticated(ok)
 }
 
@@ -112,11 +101,12 @@ func cmdAuth(c *commands.Ctx) {
 	user, pass := "default", string(c.Args[1])
 	if len(c.Args) == 3 {
 		user, pass = string(c.Args[1]), string(c.Args[2])
-	} else if s.Settings.Get("requirepass") == "" {
+	} else if s.defaultOpen() {
 		c.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 		return
 	}
 	if !s.checkPassword(user, pass) {
+		s.aclLog(cli(c), "auth", "toplevel", "auth", user)
 		c.Error("WRONGPASS invalid username-password pair or user is disabled.")
 		return
 	}
@@ -162,6 +152,7 @@ func cmdHello(c *commands.Ctx) {
 	}
 	if auth {
 		if !s.checkPassword(user, pass) {
+			s.aclLog(cl, "auth", "toplevel", "auth", user)
 			c.Error("WRONGPASS invalid username-password pair or user is disabled.")
 			return
 		}
@@ -210,6 +201,8 @@ func validClientName(name string) bool {
 
 func cmdReset(c *commands.Ctx) {
 	cl := cli(c)
+	cl.discardMulti()
+	cl.unwatchAll()
 	cl.mu.Lock()
 	cl.db = 0
 	cl.name = ""
@@ -217,10 +210,10 @@ func cmdReset(c *commands.Ctx) {
 	cl.skipNext = false
 	cl.mu.Unlock()
 	c.W.SetProto(2)
-	if srv(c).Settings.Get("requirepass") != "" {
+	if !srv(c).defaultOpen() {
 		cl.setAuthed(false, "default")
 	} else {
-		cl.user = "default"
+		cl.setAuthed(true, "default")
 	}
 	c.W.Simple("RESET")
 }

@@ -24,12 +24,24 @@ import (
 // is closed right away), so readiness is reported to one epoll only.
 
 type loop struct {
-	s     *Server
-	epfd  int
-	wake  [2]int // pipe: a byte wakes the loop (shutdown)
-	mu    sync.Mutex
-	conns map[int]*client
+	s       *Server
+	epfd    int
+	wake    [2]int // pipe: a byte wakes the loop (shutdown)
+	mu      sync.Mutex
+	conns   map[int]*client
+	resumed []resumed // clients whose blocking wait ended (guarded by mu)
 }
+
+// queueResume hands the loop a client whose blocking wait ended.
+func (l *loop) queueResume(c *client, reply []byte) {
+	l.mu.Lock()
+	l.resumed = append(l.resumed, resumed{c: c, reply: reply})
+	l.mu.Unlock()
+	l.poke()
+}
+
+// poke wakes the loop (a resumed client, shutdown).
+func (l *loop) poke() { syscall.Write(l.wake[1], []byte{1}) }
 
 var errWouldBlock = errors.New("would block")
 
@@ -90,8 +102,10 @@ func (s *Server) adopt(conn net.Conn) bool {
 	}
 	c := s.newClient(conn, fd) // keeps the addresses; conn itself is closed below
 	conn.Close()
-	l := s.loops[c.id%int64(len(s.loops))]
+	li := int(c.id % int64(len(s.loops)))
+	l := s.loops[li]
 	c.loop = l
+	c.slot = li
 	l.mu.Lock()
 	l.conns[fd] = c
 	l.mu.Unlock()
@@ -138,6 +152,7 @@ func (l *loop) run() {
 			if fd == l.wake[0] {
 				var buf [64]byte
 				syscall.Read(fd, buf[:])
+				l.resume()
 				continue
 			}
 			l.mu.Lock()
@@ -147,6 +162,15 @@ func (l *loop) run() {
 				continue
 			}
 			ev := events[i].Events
+			if c.parked != nil {
+				// waiting in a blocking command: input waits; a hang-up ends it
+				if ev&(syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0 {
+					l.close(c)
+				} else if ev&syscall.EPOLLOUT != 0 && !c.flushPending() {
+					l.close(c)
+				}
+				continue
+			}
 			if ev&syscall.EPOLLOUT != 0 {
 				if !c.flushPending() {
 					l.close(c)
@@ -176,6 +200,9 @@ func (l *loop) run() {
 // then costs one read, not one read plus one that fails.
 func (l *loop) readable(c *client) {
 	c.readBudget = 1
+	g := &l.s.gate
+	g.enter(c.slot)
+	defer g.leave(c.slot)
 	for {
 		args, err := c.r.ReadCommand()
 		if err != nil {
@@ -191,16 +218,52 @@ func (l *loop) readable(c *client) {
 			return
 		}
 		l.s.dispatch(c, args)
+		l.s.serveReady()
 		if c.closeAfterReply || c.killed.Load() || c.w.Err() != nil {
 			c.w.Flush()
 			l.close(c)
 			return
 		}
+		if c.parked != nil {
+			c.w.Flush()
+			c.setEvents()
+			return
+		}
+	}
+}
+
+// resume writes the replies of clients whose blocking wait ended and goes
+// on with their pipelined input.
+func (l *loop) resume() {
+	l.mu.Lock()
+	rs := l.resumed
+	l.resumed = nil
+	l.mu.Unlock()
+	for _, r := range rs {
+		c := r.c
+		if c.parked == nil {
+			continue
+		}
+		c.parked = nil
+		l.mu.Lock()
+		open := l.conns[c.fd] == c
+		l.mu.Unlock()
+		if !open {
+			continue
+		}
+		c.w.Raw(r.reply)
+		c.setEvents()
+		l.readable(c)
 	}
 }
 
 // close unregisters and closes a client's socket, exactly once.
 func (l *loop) close(c *client) {
+	if c.parked != nil {
+		c.s.dropBlocked(c)
+		c.parked = nil
+	}
+	c.unwatchAll()
 	l.mu.Lock()
 	delete(l.conns, c.fd)
 	l.mu.Unlock()
@@ -277,7 +340,7 @@ func (w fdWriter) Write(p []byte) (int, error) {
 		}
 		if err == syscall.EAGAIN {
 			c.pending = append(c.pending, p...)
-			c.armWrite(true)
+			c.setEvents()
 			return total, nil
 		}
 		if err != nil {
@@ -306,13 +369,19 @@ func (c *client) flushPending() bool {
 		c.pending = c.pending[n:]
 	}
 	c.pending = nil
-	c.armWrite(false)
+	c.setEvents()
 	return true
 }
 
-func (c *client) armWrite(on bool) {
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(c.fd)}
-	if on {
+// setEvents tells epoll what the client waits for: input unless it is
+// parked in a blocking command, output while some is pending, hang-ups
+// always.
+func (c *client) setEvents() {
+	ev := syscall.EpollEvent{Events: syscall.EPOLLRDHUP, Fd: int32(c.fd)}
+	if c.parked == nil {
+		ev.Events |= syscall.EPOLLIN
+	}
+	if len(c.pending) > 0 {
 		ev.Events |= syscall.EPOLLOUT
 	}
 	syscall.EpollCtl(c.loop.epfd, syscall.EPOLL_CTL_MOD, c.fd, &ev)

@@ -46,6 +46,15 @@ type connReader struct{ c *client }
 
 func (r connReader) Read(p []byte) (int, error) {
 	c := r.c
+	if len(c.side) > 0 {
+		// input that arrived while the client was parked (blocking.go)
+		n := copy(p, c.side)
+		c.side = c.side[n:]
+		return n, nil
+	}
+	if c.sideErr != nil {
+		return 0, c.sideErr
+	}
 	n, err := c.conn.Read(p)
 	c.countInput(n)
 	return n, err
@@ -201,6 +210,7 @@ var infoSections = []struct {
 	{"modules", true, func(*Server, *infoBuf) {}},
 	{"commandstats", false, infoCommandStats},
 	{"errorstats", true, infoErrorStats},
+	{"latencystats", false, infoLatencyStats},
 	{"cluster", true, infoCluster},
 	{"keyspace", true, infoKeyspace},
 }
@@ -270,6 +280,8 @@ func (s *Server) infoString(args [][]byte) string {
 			title = "CPU"
 		case "commandstats":
 			title = "Commandstats"
+		case "latencystats":
+			title = "Latencystats"
 		}
 		b.WriteString("# " + title + "\r\n")
 		sec.gen(s, &b)
@@ -345,7 +357,7 @@ func infoClients(s *Server, b *infoBuf) {
 	b.kv("maxclients", s.Settings.Int("maxclients"))
 	b.kv("client_recent_max_input_buffer", 0)
 	b.kv("client_recent_max_output_buffer", 0)
-	b.kv("blocked_clients", 0)
+	b.kv("blocked_clients", s.blockedClients())
 	b.kv("tracking_clients", 0)
 	b.kv("clients_in_timeout_table", 0)
 }
@@ -659,6 +671,7 @@ func (s *Server) resetStats() {
 		c.Stats.Usec.Store(0)
 		c.Stats.RejectedCalls.Store(0)
 		c.Stats.FailedCalls.Store(0)
+		c.Stats.Latency.Reset()
 	}
 }
 

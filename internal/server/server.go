@@ -60,6 +60,14 @@ type Server struct {
 	loops   []*loop
 	noLoops bool       // serve every connection with a goroutine (LIGHTCONE_NO_EVENT_LOOP)
 	admin   adminState // INFO samples, DEBUG switches (infocmd.go)
+	blocks  blockRegistry
+	gate    gate
+	watches watchRegistry
+	slow    slowLog
+	lat     latencyMonitor
+	pause   pauseState
+	acl     aclState
+	pausing atomic.Bool // a CLIENT PAUSE may be in force (fast path)
 }
 
 // Stats are INFO's counters.
@@ -110,10 +118,21 @@ func New(set *Settings, log *slog.Logger) (*Server, error) {
 	s.clock.resync()
 	s.noLoops = os.Getenv("LIGHTCONE_NO_EVENT_LOOP") != ""
 	s.Eng = engine.New(engine.Config{Node: node, Databases: int(set.Int("databases"))})
+	s.blocks.init()
+	s.initObservability()
+	s.watches.keys = map[blockKey][]*client{}
+	s.gate.init(0) // resized by startLoops before any client exists
+	s.Eng.SetHook(func(db int, key []byte, e *effect.Effect) {
+		s.keyTouched(db, key, e)
+		s.touchWatched(db, key, e)
+	})
 	s.Table = commands.NewTable()
 	commands.RegisterAll(s.Table)
 	commands.SetProtoMaxBulkLen(set.Int("proto-max-bulk-len"))
 	s.registerServerCommands()
+	if err := s.initACL(); err != nil {
+		return nil, fmt.Errorf("ACL: %w", err)
+	}
 	return s, nil
 }
 
@@ -151,11 +170,11 @@ func loadNodeID(dir string) (effect.NodeID, error) {
 // port is 0, and the Unix socket if set).
 func (s *Server) Listen() error {
 	port := s.Settings.Int("port")
+	binds := strings.Fields(s.Settings.Get("bind"))
+	if len(binds) == 0 {
+		binds = []string{"*"}
+	}
 	if port != 0 {
-		binds := strings.Fields(s.Settings.Get("bind"))
-		if len(binds) == 0 {
-			binds = []string{"*"}
-		}
 		for _, b := range binds {
 			optional := strings.HasPrefix(b, "-")
 			b = strings.TrimPrefix(b, "-")
@@ -175,6 +194,10 @@ func (s *Server) Listen() error {
 			s.listeners = append(s.listeners, ln)
 		}
 	}
+	if err := s.listenTLS(binds); err != nil {
+		s.closeListeners()
+		return err
+	}
 	if path := s.Settings.Get("unixsocket"); path != "" {
 		os.Remove(path)
 		ln, err := net.Listen("unix", path)
@@ -188,7 +211,7 @@ func (s *Server) Listen() error {
 		s.listeners = append(s.listeners, ln)
 	}
 	if len(s.listeners) == 0 {
-		return errors.New("no listener: set --port or --unixsocket")
+		return errors.New("no listener: set --port, --tls-port or --unixsocket")
 	}
 	return nil
 }
@@ -221,6 +244,7 @@ func (s *Server) Serve() error {
 		if v, err := strconv.Atoi(os.Getenv("LIGHTCONE_EVENT_LOOPS")); err == nil && v > 0 {
 			n = v
 		}
+		s.gate.init(n) // a read slot per loop, plus one shared
 		if err := s.startLoops(n); err != nil {
 			s.Log.Warn("event loops unavailable, serving with goroutines", "err", err)
 			s.noLoops = true
@@ -303,7 +327,9 @@ func (s *Server) cron() {
 		// Redis: 25% of a cycle's time at most on active expiry.
 		s.Eng.Tick(time.Now().UnixMilli())  // background work judges expiry by now, not the last command
 		if !s.admin.noActiveExpire.Load() { // DEBUG SET-ACTIVE-EXPIRE 0
+			s.gate.enter(s.gate.misc())
 			s.Eng.ActiveExpire(time.Second / time.Duration(hz) / 4)
+			s.gate.leave(s.gate.misc())
 		}
 		s.sampleStats()
 		if t := s.Settings.Int("timeout"); t > 0 {

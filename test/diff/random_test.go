@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/lightconedb/lightcone/internal/resp"
 )
 
 var (
@@ -86,17 +88,18 @@ func runSeed(t *testing.T, seed uint64, names []string, ops int) int {
 			seed, i, msg, len(history), strings.Join(history, "\n"), seed, ops, strings.Join(names, ","))
 	}
 	done := 0
+	tx := &txTracker{}
 	for i := 0; i < ops; i++ {
 		if g.Chance(0.02) {
 			sel := Op{Args: []string{"SELECT", g.IntArg(0, 3)}}
 			record(i, sel)
-			if msg := doOp(p, sel); msg != "" {
+			if msg := tx.doOp(p, sel); msg != "" {
 				fail(i, msg)
 			}
 		}
 		op := generators[names[g.R.IntN(len(names))]](g)
 		record(i, op)
-		if msg := doOp(p, op); msg != "" {
+		if msg := tx.doOp(p, op); msg != "" {
 			fail(i, msg)
 		}
 		done++
@@ -104,17 +107,61 @@ func runSeed(t *testing.T, seed uint64, names []string, ops int) int {
 	return done
 }
 
-// doOp runs op on both servers and returns "" or a mismatch report.
-func doOp(p *Pair, op Op) string {
+// txTracker follows MULTI/EXEC so that the reply of EXEC is compared
+// element by element with the flags (NoCompare, Sort) of the commands it
+// ran: a random command queued inside a transaction stays uncompared.
+type txTracker struct {
+	inMulti bool
+	queued  []Op
+}
+
+func (t *txTracker) doOp(p *Pair, op Op) string {
+	name := strings.ToUpper(op.Args[0])
+	if name != "EXEC" || !t.inMulti {
+		rv, lv, err := p.Do(op.Args...)
+		if err != nil {
+			return fmt.Sprintf("%s\n  %v", Quote(op.Args), err)
+		}
+		t.follow(name, op, rv)
+		if op.NoCompare {
+			return ""
+		}
+		if msg := compareReplies(rv, lv, op.Sort, false); msg != "" {
+			return Quote(op.Args) + "\n" + msg
+		}
+		return ""
+	}
+	queued := t.queued
+	t.inMulti, t.queued = false, nil
 	rv, lv, err := p.Do(op.Args...)
 	if err != nil {
 		return fmt.Sprintf("%s\n  %v", Quote(op.Args), err)
 	}
-	if op.NoCompare {
+	if rv.Kind != resp.KindArray || rv.Null || lv.Kind != resp.KindArray || lv.Null || len(rv.Elems) != len(queued) || len(lv.Elems) != len(queued) {
+		if msg := compareReplies(rv, lv, false, false); msg != "" {
+			return Quote(op.Args) + "\n" + msg
+		}
 		return ""
 	}
-	if msg := compareReplies(rv, lv, op.Sort, false); msg != "" {
-		return Quote(op.Args) + "\n" + msg
+	for i, q := range queued {
+		if q.NoCompare {
+			continue
+		}
+		if msg := compareReplies(rv.Elems[i], lv.Elems[i], q.Sort, false); msg != "" {
+			return Quote(op.Args) + fmt.Sprintf(" (reply %d, of %s)\n", i+1, Quote(q.Args)) + msg
+		}
 	}
 	return ""
+}
+
+// follow updates the transaction state from a reply (Redis' side).
+func (t *txTracker) follow(name string, op Op, rv resp.Value) {
+	switch {
+	case name == "MULTI" && rv.Kind == resp.KindSimple && string(rv.Str) == "OK":
+		t.inMulti, t.queued = true, nil
+	case name == "DISCARD" || name == "RESET" || name == "EXEC":
+		t.inMulti, t.queued = false, nil
+	case t.inMulti && rv.Kind == resp.KindSimple && string(rv.Str) == "QUEUED":
+		t.queued = append(t.queued, op)
+	}
 }

@@ -1,0 +1,5 @@
+//go:build !amd64
+
+package keyspace
+
+func prefetch(addr uintptr) {}

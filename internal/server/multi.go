@@ -1,0 +1,310 @@
+package server
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/lightconedb/lightcone/internal/commands"
+	"github.com/lightconedb/lightcone/internal/effect"
+)
+
+// MULTI / EXEC / DISCARD / WATCH / UNWATCH.
+//
+// Atomicity comes from the gate: every command runs holding a read slot of
+// it (each event loop has its own slot, so taking it is an uncontended
+// atomic; goroutine clients and background work share one more), and EXEC
+// takes every slot for writing, so while its queued commands run nothing
+// else touches the keyspace. The engine stamps the batch's effects with one
+// transaction ID (engine.BeginTxn), the unit the log, replication and the
+// horizon commit keep whole.
+//
+// WATCH records, per watched key, whether it was already logically expired;
+// any effect on the key afterwards (the engine's change hook, the same one
+// that wakes blocked clients) makes the client's EXEC fail, as does the key
+// expiring in between.
+
+type gateSlot struct {
+	sync.RWMutex
+	_ [40]byte // one slot per cache line
+}
+
+type gate struct{ slots []gateSlot }
+
+func (g *gate) init(n int) { g.slots = make([]gateSlot, n+1) }
+
+// misc is the slot of goroutine clients and background work.
+func (g *gate) misc() int { return len(g.slots) - 1 }
+
+func (g *gate) enter(i int) { g.slots[i].RLock() }
+func (g *gate) leave(i int) { g.slots[i].RUnlock() }
+
+// exclusive trades the caller's read slot for the whole gate.
+func (g *gate) exclusive(own int) {
+	g.slots[own].RUnlock()
+	for i := range g.slots {
+		g.slots[i].Lock()
+	}
+}
+
+// shared gives the whole gate back and retakes the caller's read slot.
+func (g *gate) shared(own int) {
+	for i := len(g.slots) - 1; i >= 0; i-- {
+		g.slots[i].Unlock()
+	}
+	g.slots[own].RLock()
+}
+
+type queued struct {
+	cmd  *commands.Command
+	args [][]byte
+}
+
+type watchedKey struct {
+	k       blockKey
+	expired bool // already expired when watched
+	existed bool // held a value when watched (FLUSHDB/SWAPDB only touch those)
+}
+
+type watchRegistry struct {
+	mu    sync.Mutex
+	keys  map[blockKey][]*client
+	count atomic.Int64
+}
+
+func (s *Server) registerMulti(t *commands.Table) {
+	cats := []string{"fast", "transaction"}
+	t.Register(
+		&commands.Command{Name: "multi", Arity: 1, Flags: []string{"noscript", "loading", "stale", "fast", "allow_busy"}, Categories: cats,
+			Summary: "Starts a transaction.", Since: "1.2.0", Group: "transactions", Complexity: "O(1)", Handler: cmdMulti},
+		&commands.Command{Name: "exec", Arity: 1, Flags: []string{"noscript", "loading", "stale", "skip_slowlog"}, Categories: []string{"slow", "transaction"},
+			Summary: "Executes all commands in a transaction.", Since: "1.2.0", Group: "transactions",
+			Complexity: "Depends on commands in the transaction", Handler: cmdExec},
+		&commands.Command{Name: "discard", Arity: 1, Flags: []string{"noscript", "loading", "stale", "fast", "allow_busy"}, Categories: cats,
+			Summary: "Discards a transaction.", Since: "2.0.0", Group: "transactions",
+			Complexity: "O(N), when N is the number of queued commands", Handler: cmdDiscard},
+		&commands.Command{Name: "watch", Arity: -2, Flags: []string{"noscript", "loading", "stale", "fast", "allow_busy"}, FirstKey: 1, LastKey: -1, Step: 1, Categories: cats,
+			Summary: "Monitors changes to keys to determine the execution of a transaction.", Since: "2.2.0", Group: "transactions",
+			Complexity: "O(1) for every key.", Syntax: "key [key ...]", Handler: cmdWatch},
+		&commands.Command{Name: "unwatch", Arity: 1, Flags: []string{"noscript", "loading", "stale", "fast", "allow_busy"}, Categories: cats,
+			Summary: "Forgets about watched keys of a transaction.", Since: "2.2.0", Group: "transactions", Complexity: "O(1)",
+			Handler: func(c *commands.Ctx) { cli(c).unwatchAll(); c.OK() }},
+	)
+}
+
+func init() {
+	serverFamilies = append(serverFamilies, func(s *Server, t *commands.Table) { s.registerMulti(t) })
+}
+
+// queueing reports whether cmd is queued rather than run (inside MULTI).
+func (c *client) queueing(cmd *commands.Command) bool {
+	if !c.inMulti {
+		return false
+	}
+	switch cmd.Name {
+	case "exec", "discard", "multi", "watch", "quit", "reset":
+		return false
+	}
+	return true
+}
+
+// queue adds a command to the transaction (its arguments copied: they alias
+// the read buffer).
+func (c *client) queue(cmd *commands.Command, args [][]byte) {
+	n := 0
+	for _, a := range args {
+		n += len(a)
+	}
+	buf := make([]byte, 0, n)
+	cp := make([][]byte, len(args))
+	for i, a := range args {
+		buf = append(buf, a...)
+		cp[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
+	}
+	c.multiQueue = append(c.multiQueue, queued{cmd: cmd, args: cp})
+}
+
+// flagMulti marks the transaction as failed (a queued command was refused):
+// EXEC will answer EXECABORT.
+func (c *client) flagMulti() {
+	if c.inMulti {
+		c.multiDirty = true
+	}
+}
+
+func (c *client) discardMulti() {
+	c.inMulti, c.multiDirty, c.multiQueue = false, false, nil
+}
+
+func cmdMulti(c *commands.Ctx) {
+	cl := cli(c)
+	if cl.inMulti {
+		c.Error("ERR MULTI calls can not be nested")
+		return
+	}
+	cl.inMulti = true
+	c.OK()
+}
+
+func cmdDiscard(c *commands.Ctx) {
+	cl := cli(c)
+	if !cl.inMulti {
+		c.Error("ERR DISCARD without MULTI")
+		return
+	}
+	cl.discardMulti()
+	cl.unwatchAll()
+	c.OK()
+}
+
+func cmdExec(c *commands.Ctx) {
+	cl := cli(c)
+	s := srv(c)
+	if !cl.inMulti {
+		c.Error("ERR EXEC without MULTI")
+		return
+	}
+	queue, dirty := cl.multiQueue, cl.multiDirty
+	cl.discardMulti()
+	if dirty {
+		cl.unwatchAll()
+		c.Error("EXECABORT Transaction discarded because of previous errors.")
+		return
+	}
+	s.gate.exclusive(cl.slot)
+	defer s.gate.shared(cl.slot)
+	if cl.watchFailed() {
+		cl.unwatchAll()
+		c.W.NullArray()
+		return
+	}
+	cl.unwatchAll()
+	s.Eng.BeginTxn()
+	c.W.ArrayLen(len(queue))
+	for _, q := range queue {
+		ctx := cl.ctx // a copy: same writer, engine, client
+		ctx.Args, ctx.Cmd, ctx.DB = q.args, q.cmd, cl.db
+		ctx.Failed, ctx.ErrorTag = false, ""
+		ctx.Blocker = nil // blocking commands answer at once inside a transaction
+		if u := cl.acl.Load(); u != nil && !u.unrestricted() && !q.cmd.HasFlag("no_auth") {
+			if msg := s.aclCheck(cl, u, q.cmd, q.args, "multi"); msg != "" {
+				ctx.Error(msg) // permissions changed since it was queued
+				continue
+			}
+		}
+		start := s.clock.nanos()
+		q.cmd.Handler(&ctx)
+		dur := s.clock.nanos() - start
+		q.cmd.Stats.Calls.Add(1)
+		q.cmd.Stats.Usec.Add(dur / 1000)
+		s.observe(cl, q.cmd, q.args, dur)
+		if ctx.Failed {
+			q.cmd.Stats.FailedCalls.Add(1)
+			s.recordError(ctx.ErrorTag)
+		}
+	}
+	s.Eng.EndTxn()
+}
+
+func cmdWatch(c *commands.Ctx) {
+	cl := cli(c)
+	if cl.inMulti {
+		c.Error("ERR WATCH inside MULTI is not allowed")
+		return
+	}
+	s := srv(c)
+	for _, k := range c.Args[1:] {
+		bk := blockKey{c.DB, string(k)}
+		dup := false
+		for _, w := range cl.watched {
+			if w.k == bk {
+				dup = true
+				break
+			}
+		}
+		if dup {
+			continue
+		}
+		exists, expired := s.Eng.KeyState(c.DB, k)
+		s.watches.mu.Lock()
+		cl.watched = append(cl.watched, watchedKey{k: bk, expired: expired, existed: exists && !expired})
+		s.watches.keys[bk] = append(s.watches.keys[bk], cl)
+		s.watches.count.Add(1)
+		s.watches.mu.Unlock()
+	}
+	c.OK()
+}
+
+// watchFailed reports whether EXEC must fail: a watched key was touched, or
+// it was alive when watched and has expired since.
+func (c *client) watchFailed() bool {
+	if c.watchDirty.Load() {
+		return true
+	}
+	for _, w := range c.watched {
+		if w.expired {
+			continue
+		}
+		if _, expired := c.s.Eng.KeyState(w.k.db, []byte(w.k.key)); expired {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *client) unwatchAll() {
+	if len(c.watched) == 0 {
+		c.watchDirty.Store(false)
+		return
+	}
+	r := &c.s.watches
+	r.mu.Lock()
+	for _, w := range c.watched {
+		q := r.keys[w.k]
+		for i, x := range q {
+			if x == c {
+				q = append(q[:i:i], q[i+1:]...)
+				break
+			}
+		}
+		if len(q) == 0 {
+			delete(r.keys, w.k)
+		} else {
+			r.keys[w.k] = q
+		}
+		r.count.Add(-1)
+	}
+	c.watched = nil
+	r.mu.Unlock()
+	c.watchDirty.Store(false)
+}
+
+// touchWatched is called from the engine's change hook (engine locks held;
+// it only takes watches.mu).
+func (s *Server) touchWatched(db int, key []byte, e *effect.Effect) {
+	r := &s.watches
+	if r.count.Load() == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if key != nil {
+		for _, c := range r.keys[blockKey{db, string(key)}] {
+			c.watchDirty.Store(true)
+		}
+		return
+	}
+	// FLUSHDB / FLUSHALL / SWAPDB: the watched keys of the database(s) that
+	// held a value (a key created after WATCH already marked its watcher)
+	for k, cs := range r.keys {
+		if k.db != db && !(e.Op == effect.OpSwapDB && k.db == int(e.Int)) {
+			continue
+		}
+		for _, c := range cs {
+			for _, w := range c.watched {
+				if w.k == k && (w.existed || e.Op == effect.OpSwapDB) {
+					c.watchDirty.Store(true)
+				}
+			}
+		}
+	}
+}
