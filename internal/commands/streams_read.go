@@ -218,6 +218,10 @@ func (r *xreadReq) serve(c *Ctx, tx *engine.Tx, only int) bool {
 		key := c.Args[r.streamsArg+i]
 		ent := tx.Read(c.DB, key)
 		if ent == nil || ent.Kind != keyspace.KindStream {
+			if r.group && only >= 0 {
+				c.Error("UNBLOCKED the stream key no longer exists")
+				return true
+			}
 			continue
 		}
 		s, _ := ent.Obj().(*crdt.Stream)
