@@ -364,10 +364,10 @@ func TestRaxCount(t *testing.T) {
 	}{
 		{nil, 1},
 		{[][16]byte{k(1, 1)}, 2},
-		{[][16]byte{k(1, 1), k(1, 2)}, 4},         // prefix, branch, two leaves
+		{[][16]byte{k(1, 1), k(1, 2)}, 4},          // prefix, branch, two leaves
 		{[][16]byte{k(1, 1), k(1, 2), k(1, 3)}, 5}, // a third child
 		{[][16]byte{k(1, 0), k(2, 0)}, 6},          // branch at byte 7: prefix, branch, 2x(chain, leaf)
-		{[][16]byte{k(0, 0), k(1 << 56, 0)}, 5},    // branch at the root: root, 2x(chain, leaf)
+		{[][16]byte{k(0, 0), k(1<<56, 0)}, 5},      // branch at the root: root, 2x(chain, leaf)
 	} {
 		if got := raxCount(c.keys); got != c.want {
 			t.Errorf("raxCount(%d keys) = %d, want %d", len(c.keys), got, c.want)
