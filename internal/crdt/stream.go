@@ -421,20 +421,21 @@ func (s *Stream) LastEntryID() StreamID {
 // needNewNode reports whether an entry of totLen bytes of fields and values
 // starts a new node after n, as Redis decides it.
 func needNewNode(n *streamNode, totLen int) bool {
+	count, deleted, _, _, _ := nodeMaster(n.lp)
+	return nodeFull(len(n.lp), count+deleted, totLen)
+}
+
+// nodeFull is needNewNode for a node of size bytes holding entries (live
+// and deleted).
+func nodeFull(size int, entries int64, totLen int) bool {
 	maxBytes := StreamNodeMaxBytes
 	if maxBytes <= 0 || maxBytes > streamLPMaxSize {
 		maxBytes = streamLPMaxSize
 	}
-	if len(n.lp)+totLen >= maxBytes {
+	if size+totLen >= maxBytes {
 		return true
 	}
-	if StreamNodeMaxEntries > 0 {
-		count, deleted, _, _, _ := nodeMaster(n.lp)
-		if count+deleted >= int64(StreamNodeMaxEntries) {
-			return true
-		}
-	}
-	return false
+	return StreamNodeMaxEntries > 0 && entries >= int64(StreamNodeMaxEntries)
 }
 
 // FVLen is the total length of fields and values.
@@ -455,9 +456,16 @@ func (s *Stream) appendEntry(id StreamID, fv [][]byte) { s.appendWith(id, fv, tr
 func (s *Stream) appendWith(id StreamID, fv [][]byte, limits bool) {
 	nf := len(fv) / 2
 	var n *streamNode
+	var count, deleted int64
+	var nmf, mf int
 	if len(s.nodes) > 0 {
 		n = s.nodes[len(s.nodes)-1]
-		if limits && needNewNode(n, FVLen(fv)) {
+		count, deleted, nmf, mf, _ = nodeMaster(n.lp)
+		if limits && nodeFull(len(n.lp), count+deleted, FVLen(fv)) {
+			// the full node keeps only its bytes (Redis' lpShrinkToFit)
+			if cap(n.lp) > len(n.lp) {
+				n.lp = append(make([]byte, 0, len(n.lp)), n.lp...)
+			}
 			n = nil
 		}
 	}
@@ -479,9 +487,9 @@ func (s *Stream) appendWith(id StreamID, fv [][]byte, limits bool) {
 		s.nodes = append(s.nodes, n)
 		flags = streamFlagSameFields
 	} else {
-		count := lpInt(n.lp, lpHdrSize)
+		before := len(n.lp)
 		n.lp = lpReplaceInt(n.lp, lpHdrSize, count+1)
-		_, _, nmf, mf, _ := nodeMaster(n.lp)
+		mf += len(n.lp) - before
 		if nmf == nf {
 			var buf [24]byte
 			same := true

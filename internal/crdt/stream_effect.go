@@ -347,6 +347,11 @@ func creates(ops []streamOp) bool {
 
 func (streamType) Apply(obj Object, e *effect.Effect, c Ctx) Object {
 	s, _ := obj.(*Stream)
+	if !c.IDs && len(e.Value) > 0 && e.Value[0] == StreamAdd {
+		if r, ok := applyPlainAdd(s, e.Value); ok {
+			return r
+		}
+	}
 	ops, ok := decodeStreamOps(e.Value)
 	if !ok {
 		return obj
@@ -450,6 +455,38 @@ func (streamType) Apply(obj Object, e *effect.Effect, c Ctx) Object {
 		s.refreshFirst()
 	}
 	return s
+}
+
+// applyPlainAdd is Apply's fast path for the commonest payload, a lone
+// XADD on a single node: no allocation for up to 16 fields. ok is false
+// when the payload is anything else (the general path decides).
+func applyPlainAdd(s *Stream, b []byte) (*Stream, bool) {
+	d := NewDec(b[1:])
+	id := d.streamID()
+	n := d.Count()
+	if d.Err || n == 0 || n%2 != 0 || n > 32 {
+		return s, false
+	}
+	var arr [32][]byte
+	fv := arr[:n]
+	for i := range fv {
+		fv[i] = d.Bytes()
+	}
+	if d.Err || !d.Done() {
+		return s, false
+	}
+	if s == nil {
+		s = NewStream()
+	}
+	s.appendEntry(id, fv)
+	if s.lastID.Less(id) {
+		s.lastID = id
+	}
+	s.entriesAdded++
+	if s.length == 1 {
+		s.firstID = id
+	}
+	return s, true
 }
 
 // refreshFirst sets the recorded first ID from the entries, as Redis does
