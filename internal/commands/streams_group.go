@@ -236,8 +236,8 @@ func cmdXgroup(c *Ctx) {
 	}
 }
 
-// groupOf looks up key's stream and group for XACK-like commands: s nil
-// and ok true when the key is missing; ok false after a WRONGTYPE reply.
+// noGroup replies Redis' NOGROUP error for a missing key or group (names
+// read as C strings, as Redis formats them).
 func noGroup(c *Ctx, key, group []byte) {
 	c.Error("NOGROUP No such key '" + string(cstr(key)) + "' or consumer group '" + string(cstr(group)) + "'")
 }

@@ -48,22 +48,29 @@ import (
 // (max); entries-added is a counter XSETID assigns. Groups, consumers and
 // pending entries are observed-remove maps whose values are registers (a
 // pending entry: consumer, delivery time and count; a consumer: seen time;
-// a group: its position, which SETID assigns and deliveries raise).
+// a group: its position, which SETID assigns and deliveries raise). Writes
+// into a group that does not exist at their place in stamp order are
+// dropped, and a group that a destroy leaves absent loses everything it
+// held, so that a later create starts afresh, as it does when applied.
+//
+// The node layout is not part of the value (Digest ignores it): a merge
+// rebuilds the nodes it touches, and trims replay as "remove the observed
+// entries up to the bound" rather than as Redis' node-by-node plan.
 const (
-	StreamMk        byte = 'M'
-	StreamAdd       byte = 'a'
-	StreamTrimOp    byte = 't'
-	StreamDel       byte = 'd'
-	StreamSetID     byte = 's'
-	StreamGroupNew  byte = 'G'
-	StreamGroupDel  byte = 'X'
-	StreamGroupSet  byte = 'P'
-	StreamGroupAdv  byte = 'V'
-	StreamConsumer_ byte = 'C'
-	StreamConsDel   byte = 'R'
-	StreamNACKSet   byte = 'N'
-	StreamNACKDel   byte = 'K'
-	StreamSnapOp    byte = 'Z'
+	StreamMk         byte = 'M'
+	StreamAdd        byte = 'a'
+	StreamTrimOp     byte = 't'
+	StreamDel        byte = 'd'
+	StreamSetID      byte = 's'
+	StreamGroupNew   byte = 'G'
+	StreamGroupDel   byte = 'X'
+	StreamGroupSet   byte = 'P'
+	StreamGroupAdv   byte = 'V'
+	StreamConsumerOp byte = 'C'
+	StreamConsDel    byte = 'R'
+	StreamNACKSet    byte = 'N'
+	StreamNACKDel    byte = 'K'
+	StreamSnapOp     byte = 'Z'
 )
 
 // XSETID flags.
@@ -175,7 +182,7 @@ func StreamEncGroupDel(p *Enc, group []byte) {
 
 // StreamEncConsumer writes a consumer creation / seen time.
 func StreamEncConsumer(p *Enc, group, consumer []byte, seen int64) {
-	p.Byte(StreamConsumer_)
+	p.Byte(StreamConsumerOp)
 	p.Bytes(group)
 	p.Bytes(consumer)
 	p.Varint(seen)
@@ -299,7 +306,7 @@ func decodeStreamOps(b []byte) ([]streamOp, bool) {
 			o.keep = d.Byte() == 1
 		case StreamGroupDel:
 			o.group = d.Bytes()
-		case StreamConsumer_:
+		case StreamConsumerOp:
 			o.group = d.Bytes()
 			o.consumer = d.Bytes()
 			o.at = d.Varint()
@@ -432,7 +439,7 @@ func (streamType) Apply(obj Object, e *effect.Effect, c Ctx) Object {
 						g.EntriesRead = o.read
 					}
 				}
-			case StreamConsumer_:
+			case StreamConsumerOp:
 				g.addConsumer(o.consumer, o.at)
 			case StreamConsDel:
 				g.delConsumer(o.consumer)
@@ -1130,7 +1137,7 @@ func (m *streamMerger) Step(e *effect.Effect) {
 				g.pos.Assign(e, streamGroupPos{last: o.id, read: o.read})
 			case StreamGroupAdv:
 				g.pos.Delta(e, streamGroupPos{last: o.id, read: o.read, keep: o.keep})
-			case StreamConsumer_:
+			case StreamConsumerOp:
 				g.consumer(string(o.consumer)).Assign(e, o.at)
 			case StreamConsDel:
 				if c := g.cons[string(o.consumer)]; c != nil {
@@ -1317,7 +1324,7 @@ func StreamPayloadString(b []byte) string {
 			out = o.id.Append(out)
 			out = append(out, " read="...)
 			out = strconv.AppendInt(out, o.read, 10)
-		case StreamGroupDel, StreamConsumer_, StreamConsDel:
+		case StreamGroupDel, StreamConsumerOp, StreamConsDel:
 			out = append(out, ' ')
 			out = append(out, o.group...)
 			out = append(out, ' ')

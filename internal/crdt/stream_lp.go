@@ -21,9 +21,9 @@ import (
 // as an integer, as Redis' lpAppend does.
 
 const (
-	lpHdrSize      = 6
-	lpEOF          = 0xFF
-	lpNumeleUnkown = 65535
+	lpHdrSize       = 6
+	lpEOF           = 0xFF
+	lpNumeleUnknown = 65535
 )
 
 func lpNew(capHint int) []byte {
@@ -48,7 +48,7 @@ func lpSetTotal(lp []byte) { binary.LittleEndian.PutUint32(lp, uint32(len(lp))) 
 
 func lpIncNumele(lp []byte) {
 	n := lpNumele(lp)
-	if n != lpNumeleUnkown {
+	if n != lpNumeleUnknown {
 		binary.LittleEndian.PutUint16(lp[4:], uint16(n+1))
 	}
 }
@@ -356,7 +356,7 @@ func lpValidate(lp []byte) (int, bool) {
 	if off != len(lp)-1 {
 		return 0, false
 	}
-	if c := lpNumele(lp); c != lpNumeleUnkown && c != n {
+	if c := lpNumele(lp); c != lpNumeleUnknown && c != n {
 		return 0, false
 	}
 	return n, true

@@ -134,7 +134,7 @@ func TestListpackNumeleSaturates(t *testing.T) {
 	for i := 0; i < 70000; i++ {
 		lp = lpAppendInt(lp, 1)
 	}
-	if lpNumele(lp) != lpNumeleUnkown {
+	if lpNumele(lp) != lpNumeleUnknown {
 		t.Fatalf("numele %d", lpNumele(lp))
 	}
 	if n, ok := lpValidate(lp); !ok || n != 70000 {
