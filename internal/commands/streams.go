@@ -267,6 +267,34 @@ func writeStream(tx *engine.Tx, db int, key []byte, p *crdt.Enc) {
 	tx.Coll(db, key, effect.OpStream, p)
 }
 
+// uniqueIDs keeps, in order, the first occurrence of each ID for which
+// keep is true (in place: it reuses ids).
+func uniqueIDs(ids []crdt.StreamID, keep func(crdt.StreamID) bool) []crdt.StreamID {
+	out := ids[:0]
+	var seen map[crdt.StreamID]bool
+	if len(ids) > 16 {
+		seen = make(map[crdt.StreamID]bool, len(ids))
+	}
+	for _, id := range ids {
+		dup := false
+		if seen != nil {
+			dup = seen[id]
+			seen[id] = true
+		} else {
+			for _, x := range out {
+				if x == id {
+					dup = true
+					break
+				}
+			}
+		}
+		if !dup && keep(id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // ---- XADD / XTRIM options ----
 
 type addTrimArgs struct {
@@ -571,19 +599,7 @@ func cmdXdel(c *Ctx) {
 		}
 		ids = append(ids, id)
 	}
-	del := ids[:0]
-	for i, id := range ids {
-		dup := false
-		for _, x := range ids[:i] {
-			if x == id {
-				dup = true
-				break
-			}
-		}
-		if !dup && s.Has(id) {
-			del = append(del, id)
-		}
-	}
+	del := uniqueIDs(ids, s.Has)
 	if len(del) > 0 {
 		p := tx.Payload()
 		crdt.StreamEncDel(p, del)

@@ -266,22 +266,7 @@ func cmdXack(c *Ctx) {
 		}
 		ids = append(ids, id)
 	}
-	acked := ids[:0]
-	for i, id := range ids {
-		if g.NACK(id) == nil {
-			continue
-		}
-		dup := false
-		for _, x := range acked {
-			if x == id {
-				dup = true
-				break
-			}
-		}
-		if !dup {
-			acked = append(acked, ids[i])
-		}
-	}
+	acked := uniqueIDs(ids, func(id crdt.StreamID) bool { return g.NACK(id) != nil })
 	if len(acked) > 0 {
 		p := tx.Payload()
 		crdt.StreamEncNACKDel(p, c.Args[2], acked)
