@@ -25,7 +25,6 @@ import (
 
 func init() { serverFamilies = append(serverFamilies, registerCommand) }
 
-
 func registerCommand(s *Server, t *commands.Table) {
 	stale := []string{"loading", "stale"}
 	cats := []string{"slow", "connection"}
