@@ -3,6 +3,7 @@ package commands
 import (
 	"bytes"
 
+	"github.com/lightconedb/lightcone/internal/effect"
 	"github.com/lightconedb/lightcone/internal/keyspace"
 )
 
@@ -70,7 +71,16 @@ func cmdSetbit(c *Ctx) {
 	if ent != nil {
 		old = getBit(ent.Str, off)
 	}
-	tx.SetBit(c.DB, key, off, on == 1)
+	// like Redis, a SETBIT that changes nothing (same bit, no growth) on a
+	// raw string writes nothing: no effect, no touched key for WATCH (it
+	// still turns an int or embstr value raw, which takes an effect here)
+	switch {
+	case ent == nil || off>>3 >= int64(len(ent.Str)) || int64(old) != on:
+		tx.SetBit(c.DB, key, off, on == 1)
+	case ent.Enc != keyspace.EncRaw:
+		tx.Event = effect.EventSilent
+		tx.SetBit(c.DB, key, off, on == 1)
+	}
 	c.W.Int(int64(old))
 }
 

@@ -71,6 +71,10 @@ func (x *Effect) Replaces() bool { return x.Op == OpAssign || x.Flags&FlagReplac
 // defined by that type's merge rule in internal/crdt.
 func (o Op) Collection() bool { return o >= OpList && o < opMax && o != OpHLL }
 
+// EventSilent marks an effect that changes no data a client could notice
+// (only an encoding), so it raises no keyspace event and touches no WATCH.
+const EventSilent uint8 = 255
+
 // Flags.
 const (
 	FlagKeepTTL   uint8 = 1 << iota // OpAssign leaves the TTL alone

@@ -226,7 +226,7 @@ func (s *Server) applyRule(u *aclUser, rule string) error {
 					return nil
 				}
 			}
-			return fmt.Errorf("no such password")
+			return fmt.Errorf("The password you are trying to remove from the user does not exist")
 		}
 		return s.applySelectorRule(u.root, rule)
 	}
@@ -265,13 +265,13 @@ func (s *Server) applySelectorRule(sel *aclSelector, rule string) error {
 	low := strings.ToLower(rule)
 	switch low {
 	case "allkeys":
-		low = "~*"
+		low, rule = "~*", "~*"
 	case "allchannels":
-		low = "&*"
+		low, rule = "&*", "&*"
 	case "allcommands":
-		low = "+@all"
+		low, rule = "+@all", "+@all"
 	case "nocommands":
-		low = "-@all"
+		low, rule = "-@all", "-@all"
 	}
 	switch {
 	case low == "resetkeys":
@@ -311,7 +311,7 @@ func (s *Server) applySelectorRule(sel *aclSelector, rule string) error {
 			return nil
 		}
 		if sel.allKeys {
-			return nil
+			return fmt.Errorf("Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not have any effect. Try 'resetkeys' to start with an empty list of patterns")
 		}
 		for _, k := range sel.keys {
 			if k == kp {
@@ -326,7 +326,7 @@ func (s *Server) applySelectorRule(sel *aclSelector, rule string) error {
 			return nil
 		}
 		if sel.allChans {
-			return nil
+			return fmt.Errorf("Adding a pattern after the * pattern (or the 'allchannels' flag) is not valid and does not have any effect. Try 'resetchannels' to start with an empty list of channels")
 		}
 		for _, c := range sel.chans {
 			if c == rule[1:] {
@@ -422,10 +422,137 @@ func (sel *aclSelector) chanAllowed(ch []byte, literal bool) bool {
 	return false
 }
 
-// writeOnly commands overwrite or delete their keys without reading them:
-// a %W~ pattern is enough for them.
-var writeOnly = map[string]bool{"set": true, "del": true, "unlink": true, "mset": true, "setex": true,
-	"psetex": true, "restore": true, "hmset": false, "expire": false}
+// keySpec is one of a command's Redis key specifications: where its keys
+// begin (an index, or after a keyword) and how they run (a range, or a
+// count argument), and what the command does to them.
+type keySpec struct {
+	bs        string // "index", "keyword", "unknown"
+	index     int
+	keyword   string
+	startFrom int
+	fk        string // "range", "keynum", "unknown"
+	a, b, c   int    // range: lastkey, keystep, limit; keynum: keynumidx, firstkey, keystep
+	read      bool   // ACCESS
+	write     bool   // INSERT, DELETE or UPDATE
+}
+
+// covers calls fn with every argument index the spec names as a key.
+func (ks keySpec) covers(args [][]byte, fn func(i int)) {
+	argc := len(args)
+	start := 0
+	switch ks.bs {
+	case "index":
+		start = ks.index
+	case "keyword":
+		found := -1
+		if ks.startFrom >= 0 {
+			for i := ks.startFrom; i < argc; i++ {
+				if commands.EqualFold(args[i], ks.keyword) {
+					found = i
+					break
+				}
+			}
+		} else {
+			for i := argc + ks.startFrom; i > 0; i-- {
+				if commands.EqualFold(args[i], ks.keyword) {
+					found = i
+					break
+				}
+			}
+		}
+		if found < 0 {
+			return
+		}
+		start = found + 1
+	default:
+		return
+	}
+	if start >= argc {
+		return
+	}
+	switch ks.fk {
+	case "range":
+		last := 0
+		switch {
+		case ks.a >= 0:
+			last = start + ks.a
+		case ks.c == 0:
+			last = argc + ks.a
+		default:
+			last = start + (argc-start)/ks.c + ks.a
+		}
+		step := max(ks.b, 1)
+		for i := start; i <= last && i < argc; i += step {
+			fn(i)
+		}
+	case "keynum":
+		if start+ks.a >= argc {
+			return
+		}
+		n, ok := commands.ParseInt(args[start+ks.a])
+		if !ok || n <= 0 {
+			return
+		}
+		first := start + ks.b
+		step := max(ks.c, 1)
+		for k, i := int64(0), first; k < n && i < argc; k, i = k+1, i+step {
+			fn(i)
+		}
+	}
+}
+
+// keyAccess says, for the key at argument i, whether cmd reads its value (a
+// %R~ pattern is needed) and whether it changes it (%W~), from Redis' key
+// specifications; SET and BITFIELD decide from their arguments.
+func keyAccess(cmd *commands.Command, args [][]byte, i int) (read, write bool) {
+	switch cmd.Name {
+	case "set":
+		for _, a := range args[3:] {
+			if commands.EqualFold(a, "get") {
+				return true, true
+			}
+		}
+		return false, true
+	case "bitfield":
+		// read-only when made of well-formed GETs (and OVERFLOWs) only;
+		// anything else, even a syntax error, counts as a write
+		for j := 2; j < len(args); j++ {
+			rem := len(args) - j - 1
+			switch a := args[j]; {
+			case commands.EqualFold(a, "get") && rem >= 2:
+				j += 2
+			case commands.EqualFold(a, "overflow") && rem >= 1:
+				j++
+			default:
+				return true, true
+			}
+		}
+		return true, false
+	}
+	specs, ok := keySpecTable[cmd.Name]
+	if !ok {
+		return true, cmd.IsWrite() // a command Redis 7.0 lacks: assume it reads, and writes if flagged so
+	}
+	covered := false
+	for _, ks := range specs {
+		ks.covers(args, func(j int) {
+			if j == i {
+				covered = true
+				read = read || ks.read
+				write = write || ks.write
+			}
+		})
+	}
+	if covered {
+		return read, write
+	}
+	for _, ks := range specs { // found by the command's own key finder
+		if ks.bs == "unknown" {
+			read, write = read || ks.read, write || ks.write
+		}
+	}
+	return read, write
+}
 
 // denial says why a selector refuses a command: "" when it allows it,
 // else the reason ("command", "key", "channel") and the object.
@@ -434,10 +561,12 @@ func (s *Server) denial(sel *aclSelector, cmd *commands.Command, args [][]byte) 
 		return "command", cmd.Name
 	}
 	if !sel.allKeys {
-		read := !cmd.IsWrite() || !writeOnly[cmd.Name]
-		write := cmd.IsWrite()
 		for _, i := range cmd.KeyPositions(args) {
-			if i < len(args) && !sel.keyAllowed(args[i], read, write) {
+			if i >= len(args) {
+				continue
+			}
+			read, write := keyAccess(cmd, args, i)
+			if !sel.keyAllowed(args[i], read, write) {
 				return "key", string(args[i])
 			}
 		}
@@ -500,13 +629,20 @@ func channelArgs(cmd *commands.Command, args [][]byte) []chanArg {
 // aclCheck returns "" when u may run cmd with args, else the NOPERM error;
 // refusals go to ACL LOG.
 func (s *Server) aclCheck(c *client, u *aclUser, cmd *commands.Command, args [][]byte, context string) string {
-	s.acl.mu.RLock()
-	reason, object := s.userDenial(u, cmd, args)
-	s.acl.mu.RUnlock()
+	reason := s.aclDenied(c, u, cmd, args, context)
 	if reason == "" {
 		return ""
 	}
-	s.aclLog(c, reason, context, object, u.name)
+	if context == "multi" {
+		why := "no permission to execute the command or subcommand"
+		switch reason {
+		case "key":
+			why = "no permission to touch the specified keys"
+		case "channel":
+			why = "no permission to access one of the channels used as arguments"
+		}
+		return "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: " + why
+	}
 	switch reason {
 	case "command":
 		return "NOPERM this user has no permissions to run the '" + cmd.Name + "' command"
@@ -514,6 +650,18 @@ func (s *Server) aclCheck(c *client, u *aclUser, cmd *commands.Command, args [][
 		return "NOPERM this user has no permissions to access one of the keys used as arguments"
 	}
 	return "NOPERM this user has no permissions to access one of the channels used as arguments"
+}
+
+// aclDenied is "" when u may run cmd with args, else why not ("command",
+// "key", "channel"), logged in ACL LOG under context.
+func (s *Server) aclDenied(c *client, u *aclUser, cmd *commands.Command, args [][]byte, context string) string {
+	s.acl.mu.RLock()
+	reason, object := s.userDenial(u, cmd, args)
+	s.acl.mu.RUnlock()
+	if reason != "" {
+		s.aclLog(c, reason, context, object, u.name)
+	}
+	return reason
 }
 
 // aclLog records a refusal; a repeat within 60 s of the same refusal adds to
@@ -701,7 +849,7 @@ func cmdACLCat(c *commands.Ctx) {
 		return
 	}
 	if len(c.Args) > 3 {
-		c.WrongArgs()
+		subSyntaxError(c, "ACL")
 		return
 	}
 	cmds, ok := s.categoryCommands(strings.ToLower(string(c.Args[2])))
@@ -934,10 +1082,16 @@ func cmdACLDryRun(c *commands.Ctx) {
 		return
 	}
 	args := c.Args[3:]
-	if cmd.Subs != nil && len(args) >= 2 {
-		if sub := cmd.LookupSub(args[1]); sub != nil {
-			cmd = sub
+	if cmd.Subs != nil {
+		var sub *commands.Command
+		if len(args) >= 2 {
+			sub = cmd.LookupSub(args[1])
 		}
+		if sub == nil {
+			c.Errorf("ERR Command '%s' not found", c.Args[3])
+			return
+		}
+		cmd = sub
 	}
 	if (cmd.Arity > 0 && len(args) != cmd.Arity) || len(args) < -cmd.Arity {
 		c.Errorf("ERR wrong number of arguments for '%s' command", cmd.Name)
@@ -951,10 +1105,10 @@ func cmdACLDryRun(c *commands.Ctx) {
 		c.OK()
 	case "command":
 		c.W.BulkString("This user has no permissions to run the '" + cmd.Name + "' command")
-	case "key":
-		c.W.BulkString("This user has no permissions to access the '" + object + "' key")
+	case "key": // the object is printed as a C string: up to a NUL
+		c.W.BulkString("This user has no permissions to access the '" + trunc(object, len(object)) + "' key")
 	default:
-		c.W.BulkString("This user has no permissions to access the '" + object + "' channel")
+		c.W.BulkString("This user has no permissions to access the '" + trunc(object, len(object)) + "' channel")
 	}
 }
 
@@ -972,7 +1126,7 @@ func cmdACLGenPass(c *commands.Ctx) {
 		}
 		bits = n
 	} else if len(c.Args) > 3 {
-		c.WrongArgs()
+		subSyntaxError(c, "ACL")
 		return
 	}
 	chars := int((bits + 3) / 4)
@@ -993,13 +1147,13 @@ func cmdACLLog(c *commands.Ctx) {
 			return
 		}
 		n, ok := commands.ParseInt(c.Args[2])
-		if !ok || n < 0 {
-			c.Error("ERR value is out of range, must be positive")
+		if !ok {
+			c.Error(commands.ErrNotInt)
 			return
 		}
-		count = n
+		count = max(n, 0)
 	} else if len(c.Args) > 3 {
-		c.WrongArgs()
+		subSyntaxError(c, "ACL")
 		return
 	}
 	s.acl.mu.RLock()
@@ -1129,4 +1283,10 @@ func (s *Server) loadACLFile(path string) error {
 		}
 	}
 	return nil
+}
+
+// subSyntaxError is Redis' reply to a subcommand with the wrong arguments
+// that its own parser (not the arity check) caught.
+func subSyntaxError(c *commands.Ctx, container string) {
+	c.Errorf("ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP.", c.Args[1], container)
 }

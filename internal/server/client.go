@@ -62,6 +62,7 @@ type client struct {
 	// MULTI/EXEC (multi.go); watched is guarded by s.watches.mu
 	slot       int // gate slot: its event loop's, or the shared one
 	inMulti    bool
+	execing    bool // running EXEC: the gate is held whole (scripts inside must not retake it)
 	multiDirty bool
 	multiQueue []queued
 	watched    []watchedKey
@@ -185,10 +186,13 @@ func (c *client) serve() {
 			return
 		}
 		g := &c.s.gate
-		g.enter(c.slot)
-		c.s.dispatch(c, args)
-		c.s.serveReady()
-		g.leave(c.slot)
+		if !c.s.enterGate(c.slot) {
+			c.s.dispatchBusy(c, args) // a busy script holds the gate
+		} else {
+			c.s.dispatch(c, args)
+			c.s.serveReady()
+			g.leave(c.slot)
+		}
 		if c.parked != nil {
 			c.w.Flush()
 			c.waitResume()

@@ -106,7 +106,7 @@ func cmdAuth(c *commands.Ctx) {
 		return
 	}
 	if !s.checkPassword(user, pass) {
-		s.aclLog(cli(c), "auth", "toplevel", "auth", user)
+		s.aclLog(cli(c), "auth", "toplevel", string(c.Args[0]), user)
 		c.Error("WRONGPASS invalid username-password pair or user is disabled.")
 		return
 	}
@@ -152,7 +152,7 @@ func cmdHello(c *commands.Ctx) {
 	}
 	if auth {
 		if !s.checkPassword(user, pass) {
-			s.aclLog(cl, "auth", "toplevel", "auth", user)
+			s.aclLog(cl, "auth", "toplevel", string(c.Args[0]), user)
 			c.Error("WRONGPASS invalid username-password pair or user is disabled.")
 			return
 		}

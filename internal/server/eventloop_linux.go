@@ -201,7 +201,10 @@ func (l *loop) run() {
 func (l *loop) readable(c *client) {
 	c.readBudget = 1
 	g := &l.s.gate
-	g.enter(c.slot)
+	if !l.s.enterGate(c.slot) {
+		l.readableBusy(c) // a busy script run by another loop or goroutine holds the gate
+		return
+	}
 	defer g.leave(c.slot)
 	for {
 		args, err := c.r.ReadCommand()

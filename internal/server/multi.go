@@ -172,6 +172,8 @@ func cmdExec(c *commands.Ctx) {
 	}
 	s.gate.exclusive(cl.slot)
 	defer s.gate.shared(cl.slot)
+	cl.execing = true
+	defer func() { cl.execing = false }()
 	if cl.watchFailed() {
 		cl.unwatchAll()
 		c.W.NullArray()
@@ -282,7 +284,7 @@ func (c *client) unwatchAll() {
 // it only takes watches.mu).
 func (s *Server) touchWatched(db int, key []byte, e *effect.Effect) {
 	r := &s.watches
-	if r.count.Load() == 0 {
+	if r.count.Load() == 0 || e.Event == effect.EventSilent {
 		return
 	}
 	r.mu.Lock()

@@ -68,6 +68,8 @@ type Server struct {
 	pause   pauseState
 	acl     aclState
 	pausing atomic.Bool // a CLIENT PAUSE may be in force (fast path)
+	// scripting: EVAL scripts, functions, the running script (script.go)
+	scripting scripting
 }
 
 // Stats are INFO's counters.
@@ -130,6 +132,7 @@ func New(set *Settings, log *slog.Logger) (*Server, error) {
 	commands.RegisterAll(s.Table)
 	commands.SetProtoMaxBulkLen(set.Int("proto-max-bulk-len"))
 	s.registerServerCommands()
+	s.applyEncLimits()
 	if err := s.initACL(); err != nil {
 		return nil, fmt.Errorf("ACL: %w", err)
 	}
@@ -359,6 +362,7 @@ func (s *Server) Shutdown() {
 		return
 	}
 	close(s.done)
+	s.stopScripts() // a busy script would keep its event loop forever
 	s.closeListeners()
 	s.mu.Lock()
 	for _, c := range s.clients {

@@ -238,7 +238,7 @@ func cmdSlowlogGet(c *commands.Ctx) {
 		}
 		count = n
 	} else if len(c.Args) > 3 {
-		c.Error("ERR unknown subcommand or wrong number of arguments for 'GET'. Try SLOWLOG HELP.")
+		subSyntaxError(c, "SLOWLOG")
 		return
 	}
 	s.slow.mu.Lock()

@@ -30,6 +30,10 @@ package diff
 //	            internal/rdb and compared by type and value; if either
 //	            fails to decode, the bytes are compared
 //
+//	!ignore=F1,F2  in map-like replies (RESP3 maps, or RESP2 arrays of
+//	            field/value pairs), the values of fields F1, F2 are not
+//	            compared (ACL LOG's age-seconds and client-info)
+//
 //   - "!sleep MS" on a line of its own sleeps MS milliseconds.
 //
 // Replies are compared exactly: kind, bytes, nullness and nesting (RESP3
@@ -65,6 +69,7 @@ type caseStep struct {
 	noCmp    bool
 	scan     bool
 	dump     bool
+	ignore   []string
 }
 
 // parseCaseFile parses a case file.
@@ -103,6 +108,8 @@ func parseCaseFile(path string) ([]caseStep, error) {
 				st.scan = true
 			case "!dump":
 				st.dump = true
+			case "!ignore":
+				return nil, fmt.Errorf("%s:%d: !ignore needs =FIELD[,FIELD...]", name, n)
 			case "!sleep":
 				if len(words) != 2 {
 					return nil, fmt.Errorf("%s:%d: !sleep takes one argument (milliseconds) on a line of its own", name, n)
@@ -115,6 +122,10 @@ func parseCaseFile(path string) ([]caseStep, error) {
 				words = nil
 				continue
 			default:
+				if f, ok := strings.CutPrefix(words[0], "!ignore="); ok && f != "" {
+					st.ignore = strings.Split(f, ",")
+					break
+				}
 				return nil, fmt.Errorf("%s:%d: unknown directive %s", name, n, words[0])
 			}
 			words = words[1:]
@@ -324,6 +335,9 @@ func RunCaseFile(t *testing.T, path, redisAddr, lightAddr string) {
 			continue
 		}
 		compared++
+		if len(st.ignore) > 0 {
+			rv, lv = maskFields(rv, st.ignore), maskFields(lv, st.ignore)
+		}
 		if msg := compareReplies(rv, lv, st.sort, st.dump); msg != "" {
 			fail("%s\n%s", where, msg)
 		}
@@ -347,8 +361,18 @@ func compareReplies(rv, lv resp.Value, sortReply, dump bool) string {
 		ro, rerr := rdb.Decode(rv.Str)
 		lo, lerr := rdb.Decode(lv.Str)
 		if rerr == nil && lerr == nil {
-			if ro.Type == lo.Type && bytes.Equal(ro.Str, lo.Str) {
+			if ro.Type == lo.Type && ro.Type == rdb.TypeString && bytes.Equal(ro.Str, lo.Str) {
 				return ""
+			}
+			if ro.Type == lo.Type && ro.Type != rdb.TypeString {
+				// a collection: same value iff both payloads RESTORE to
+				// values with the same DEBUG DIGEST-VALUE (member order,
+				// which Redis leaves unspecified, does not count)
+				if msg := sameRestoredValue(rv.Str, lv.Str); msg == "" {
+					return ""
+				} else {
+					return "  DUMP payloads hold different values: " + msg
+				}
 			}
 			return fmt.Sprintf("  DUMP payloads decode differently:\n  redis:     type %d %q\n  lightcone: type %d %q", ro.Type, ro.Str, lo.Type, lo.Str)
 		}
@@ -449,4 +473,65 @@ func union(seen map[string]resp.Value) resp.Value {
 		v.Elems = append(v.Elems, e)
 	}
 	return SortReply(v)
+}
+
+// maskFields replaces, anywhere in v, the value that follows a field named
+// in fields (in maps and in arrays of field/value pairs) by "(ignored)".
+func maskFields(v resp.Value, fields []string) resp.Value {
+	switch v.Kind {
+	case resp.KindArray, resp.KindMap, resp.KindSet, resp.KindPush:
+	default:
+		return v
+	}
+	out := v
+	out.Elems = make([]resp.Value, len(v.Elems))
+	for i, e := range v.Elems {
+		out.Elems[i] = maskFields(e, fields)
+	}
+	for i := 0; i+1 < len(out.Elems); i += 2 {
+		k := out.Elems[i]
+		if k.Kind != resp.KindBulk && k.Kind != resp.KindSimple {
+			continue
+		}
+		for _, f := range fields {
+			if string(k.Str) == f {
+				out.Elems[i+1] = resp.Value{Kind: resp.KindSimple, Str: []byte("(ignored)")}
+			}
+		}
+	}
+	return out
+}
+
+// restoreAddr is the Lightcone server DUMP payloads are compared on (set
+// by TestMain).
+var restoreAddr string
+
+// sameRestoredValue restores both DUMP payloads into Lightcone (on a
+// connection of its own) and compares their DEBUG DIGEST-VALUE; "" when
+// equal.
+func sameRestoredValue(r, l []byte) string {
+	if restoreAddr == "" {
+		return "no Lightcone address to compare DUMP payloads on"
+	}
+	c, err := Dial("lightcone", restoreAddr)
+	if err != nil {
+		return err.Error()
+	}
+	defer c.Close()
+	c.Do("SELECT", "15")
+	defer c.Do("DEL", "__dumpcmp_r", "__dumpcmp_l")
+	if v, err := c.Do("RESTORE", "__dumpcmp_r", "0", string(r), "REPLACE"); err != nil || v.Kind == resp.KindError {
+		return fmt.Sprintf("Lightcone cannot RESTORE redis' payload: %v %s", err, v.String())
+	}
+	if v, err := c.Do("RESTORE", "__dumpcmp_l", "0", string(l), "REPLACE"); err != nil || v.Kind == resp.KindError {
+		return fmt.Sprintf("Lightcone cannot RESTORE its own payload: %v %s", err, v.String())
+	}
+	v, err := c.Do("DEBUG", "DIGEST-VALUE", "__dumpcmp_r", "__dumpcmp_l")
+	if err != nil || len(v.Elems) != 2 {
+		return fmt.Sprintf("DEBUG DIGEST-VALUE: %v %s", err, v.String())
+	}
+	if !bytes.Equal(v.Elems[0].Str, v.Elems[1].Str) {
+		return "digests " + string(v.Elems[0].Str) + " and " + string(v.Elems[1].Str)
+	}
+	return ""
 }
