@@ -8,7 +8,7 @@ func init() { generators["lists"] = genLists }
 // timeout (a wait that runs out replies the same null on both servers).
 func genLists(g *Gen) Op {
 	k := g.Key()
-	switch g.R.IntN(40) {
+	switch g.R.IntN(41) {
 	case 0, 1, 2, 3:
 		return Op{Args: append([]string{g.Pick("LPUSH", "RPUSH"), k}, listElems(g, 1+g.R.IntN(4))...)}
 	case 4:
@@ -72,6 +72,8 @@ func genLists(g *Gen) Op {
 		return Op{Args: []string{"TYPE", k}}
 	case 33:
 		return Op{Args: []string{"OBJECT", "ENCODING", k}}
+	case 34:
+		return Op{Args: []string{"DUMP", k}, Dump: true}
 	default:
 		cands := [][]string{
 			{"LPUSH", k}, {"RPUSH"}, {"LPOP", k, "1", "2"}, {"LPOP", k, "-1"}, {"RPOP", k, "x"},
