@@ -536,12 +536,12 @@ func cmdLtrim(c *Ctx) {
 	if lo, hi, empty := listRange(start, stop, n); !empty {
 		ltrim, rtrim = lo, n-hi-1
 	}
-	if ltrim+rtrim > 0 {
-		p := tx.Payload()
-		crdt.EncodeListPop(p, l, true, ltrim)
-		crdt.EncodeListPop(p, l, false, rtrim)
-		tx.Coll(c.DB, key, effect.OpList, p)
-	}
+	// written even when it trims nothing: Redis still counts the key as
+	// modified (WATCH)
+	p := tx.Payload()
+	crdt.EncodeListPop(p, l, true, ltrim)
+	crdt.EncodeListPop(p, l, false, rtrim)
+	tx.Coll(c.DB, key, effect.OpList, p)
 	c.OK()
 }
 
