@@ -25,6 +25,7 @@ var encLimits = []encLimit{
 	{"hll-sparse-max-bytes", "", "3000", 0, 1<<63 - 1, &crdt.HLLSparseMaxBytes},
 	{"stream-node-max-bytes", "", "4096", 0, 1<<63 - 1, &crdt.StreamNodeMaxBytes},
 	{"stream-node-max-entries", "", "100", 0, 1<<63 - 1, &crdt.StreamNodeMaxEntries},
+	{"list-max-listpack-size", "list-max-ziplist-size", "-2", -1 << 63, 1<<63 - 1, &crdt.ListMaxListpackSize},
 }
 
 func init() {
