@@ -119,8 +119,9 @@ func (c *Ctx) TimeoutArg(i int, seconds bool) (deadlineMs int64, ok bool) {
 			return 0, false
 		}
 		f = math.Ceil(f * 1000)
-		if f > math.MaxInt64 || f >= 9.2233720368547758e18 {
-			c.Error("ERR timeout is out of range")
+		if f >= 9.2233720368547758e18 {
+			// Redis converts to a long long first: it overflows negative
+			c.Error("ERR timeout is negative")
 			return 0, false
 		}
 		ms = int64(f)

@@ -101,8 +101,9 @@ func (en *Engine) ActiveExpire(budget time.Duration) int {
 	return total
 }
 
-// KeyDigest is a digest of one key's value and TTL, equal on two nodes iff
-// the key's data is equal; ok is false when the key does not exist.
+// KeyDigest is a digest of one key's value and TTL (not its name), equal
+// on two nodes iff the key's data is equal — and for two keys holding the
+// same value (DEBUG DIGEST-VALUE); ok is false when the key does not exist.
 func (en *Engine) KeyDigest(db int, key []byte) (sum [20]byte, ok bool) {
 	tx := en.Begin1(db, key)
 	defer tx.End()
@@ -110,7 +111,7 @@ func (en *Engine) KeyDigest(db int, key []byte) (sum [20]byte, ok bool) {
 	if e == nil {
 		return sum, false
 	}
-	return entryDigest(db, key, e), true
+	return entryDigest(0, nil, e), true
 }
 
 func entryDigest(db int, key []byte, e *keyspace.Entry) [20]byte {

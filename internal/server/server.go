@@ -132,6 +132,7 @@ func New(set *Settings, log *slog.Logger) (*Server, error) {
 	commands.RegisterAll(s.Table)
 	commands.SetProtoMaxBulkLen(set.Int("proto-max-bulk-len"))
 	s.registerServerCommands()
+	s.applyEncLimits()
 	if err := s.initACL(); err != nil {
 		return nil, fmt.Errorf("ACL: %w", err)
 	}

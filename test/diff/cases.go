@@ -361,8 +361,18 @@ func compareReplies(rv, lv resp.Value, sortReply, dump bool) string {
 		ro, rerr := rdb.Decode(rv.Str)
 		lo, lerr := rdb.Decode(lv.Str)
 		if rerr == nil && lerr == nil {
-			if ro.Type == lo.Type && bytes.Equal(ro.Str, lo.Str) {
+			if ro.Type == lo.Type && ro.Type == rdb.TypeString && bytes.Equal(ro.Str, lo.Str) {
 				return ""
+			}
+			if ro.Type == lo.Type && ro.Type != rdb.TypeString {
+				// a collection: same value iff both payloads RESTORE to
+				// values with the same DEBUG DIGEST-VALUE (member order,
+				// which Redis leaves unspecified, does not count)
+				if msg := sameRestoredValue(rv.Str, lv.Str); msg == "" {
+					return ""
+				} else {
+					return "  DUMP payloads hold different values: " + msg
+				}
 			}
 			return fmt.Sprintf("  DUMP payloads decode differently:\n  redis:     type %d %q\n  lightcone: type %d %q", ro.Type, ro.Str, lo.Type, lo.Str)
 		}
@@ -490,4 +500,38 @@ func maskFields(v resp.Value, fields []string) resp.Value {
 		}
 	}
 	return out
+}
+
+// restoreAddr is the Lightcone server DUMP payloads are compared on (set
+// by TestMain).
+var restoreAddr string
+
+// sameRestoredValue restores both DUMP payloads into Lightcone (on a
+// connection of its own) and compares their DEBUG DIGEST-VALUE; "" when
+// equal.
+func sameRestoredValue(r, l []byte) string {
+	if restoreAddr == "" {
+		return "no Lightcone address to compare DUMP payloads on"
+	}
+	c, err := Dial("lightcone", restoreAddr)
+	if err != nil {
+		return err.Error()
+	}
+	defer c.Close()
+	c.Do("SELECT", "15")
+	defer c.Do("DEL", "__dumpcmp_r", "__dumpcmp_l")
+	if v, err := c.Do("RESTORE", "__dumpcmp_r", "0", string(r), "REPLACE"); err != nil || v.Kind == resp.KindError {
+		return fmt.Sprintf("Lightcone cannot RESTORE redis' payload: %v %s", err, v.String())
+	}
+	if v, err := c.Do("RESTORE", "__dumpcmp_l", "0", string(l), "REPLACE"); err != nil || v.Kind == resp.KindError {
+		return fmt.Sprintf("Lightcone cannot RESTORE its own payload: %v %s", err, v.String())
+	}
+	v, err := c.Do("DEBUG", "DIGEST-VALUE", "__dumpcmp_r", "__dumpcmp_l")
+	if err != nil || len(v.Elems) != 2 {
+		return fmt.Sprintf("DEBUG DIGEST-VALUE: %v %s", err, v.String())
+	}
+	if !bytes.Equal(v.Elems[0].Str, v.Elems[1].Str) {
+		return "digests " + string(v.Elems[0].Str) + " and " + string(v.Elems[1].Str)
+	}
+	return ""
 }

@@ -41,6 +41,7 @@ type Op struct {
 	Args      []string
 	Sort      bool // sort the elements of an aggregate reply before comparing
 	NoCompare bool // send to both servers but ignore the replies
+	Dump      bool // the reply is a DUMP payload: compare the values (see !dump)
 }
 
 // generators maps a family name to its generator; gen_<family>.go files add

@@ -52,7 +52,7 @@ func genKeyspace(g *Gen) Op {
 	case 15:
 		return Op{Args: []string{"OBJECT", "IDLETIME", k}, NoCompare: true}
 	case 16, 17:
-		return Op{Args: []string{"DUMP", k}}
+		return Op{Args: []string{"DUMP", k}, Dump: true}
 	case 18, 19, 20:
 		return Op{Args: ksRestoreArgs(g, k)}
 	case 21, 22, 23, 24:

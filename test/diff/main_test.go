@@ -96,6 +96,7 @@ func runMain(m *testing.M) int {
 	redisAddr = rs.addr()
 	if external != "" {
 		lightAddr = external
+		restoreAddr = lightAddr
 		return m.Run()
 	}
 	ls, err := startServer(dir, "lightcone", func(port int) []string {
@@ -108,6 +109,7 @@ func runMain(m *testing.M) int {
 	}
 	servers = append(servers, ls)
 	lightAddr = ls.addr()
+	restoreAddr = lightAddr
 	return m.Run()
 }
 

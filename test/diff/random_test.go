@@ -126,7 +126,7 @@ func (t *txTracker) doOp(p *Pair, op Op) string {
 		if op.NoCompare {
 			return ""
 		}
-		if msg := compareReplies(rv, lv, op.Sort, false); msg != "" {
+		if msg := compareReplies(rv, lv, op.Sort, op.Dump); msg != "" {
 			return Quote(op.Args) + "\n" + msg
 		}
 		return ""
@@ -147,7 +147,7 @@ func (t *txTracker) doOp(p *Pair, op Op) string {
 		if q.NoCompare {
 			continue
 		}
-		if msg := compareReplies(rv.Elems[i], lv.Elems[i], q.Sort, false); msg != "" {
+		if msg := compareReplies(rv.Elems[i], lv.Elems[i], q.Sort, q.Dump); msg != "" {
 			return Quote(op.Args) + fmt.Sprintf(" (reply %d, of %s)\n", i+1, Quote(q.Args)) + msg
 		}
 	}
