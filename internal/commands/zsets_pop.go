@@ -14,7 +14,7 @@ import (
 // ZPOPMIN/ZPOPMAX, ZMPOP, the blocking BZPOPMIN/BZPOPMAX/BZMPOP,
 // ZRANDMEMBER and ZSCAN.
 
-const errPositive = "ERR value is out of range, must be positive"
+const zerrPositive = "ERR value is out of range, must be positive"
 
 func cmdZpop(c *Ctx, max bool) {
 	if len(c.Args) > 3 {
@@ -25,7 +25,7 @@ func cmdZpop(c *Ctx, max bool) {
 	if len(c.Args) == 3 {
 		v, ok := ParseInt(c.Args[2])
 		if !ok || v < 0 {
-			c.Error(errPositive)
+			c.Error(zerrPositive)
 			return
 		}
 		count = v

@@ -386,8 +386,8 @@ func TestZSetConversion(t *testing.T) {
 	}
 }
 
-// applyAll applies effects one by one through Apply.
-func applyAll(es []effect.Effect) Object {
+// zApplyAll applies effects one by one through Apply.
+func zApplyAll(es []effect.Effect) Object {
 	var obj Object
 	t := zsetType{}
 	for i := range es {
@@ -402,7 +402,7 @@ func applyAll(es []effect.Effect) Object {
 	return obj
 }
 
-func digestOf(o Object) string {
+func zDigestOf(o Object) string {
 	if o == nil {
 		return ""
 	}
@@ -433,7 +433,7 @@ func TestZSetApplyAgreesWithMerger(t *testing.T) {
 				if r.Intn(10) == 0 {
 					d = math.Inf(1 - 2*r.Intn(2))
 				}
-				if cur, ok := scoreOf(obj, m); ok && math.IsNaN(cur+d) {
+				if cur, ok := zScoreOf(obj, m); ok && math.IsNaN(cur+d) {
 					continue // the writer refuses
 				}
 				EncodeZSetPairs(&p, ZSetIncr, [][]byte{[]byte(m)}, []float64{d})
@@ -449,22 +449,22 @@ func TestZSetApplyAgreesWithMerger(t *testing.T) {
 				e.Flags = effect.FlagReplace
 			}
 			es = append(es, e)
-			obj = applyAll(es)
+			obj = zApplyAll(es)
 		}
 		split := r.Intn(len(es) + 1)
-		base := applyAll(es[:split])
+		base := zApplyAll(es[:split])
 		mg := zsetType{}.Merger(base, Ctx{})
 		for i := split; i < len(es); i++ {
 			mg.Step(&es[i])
 		}
 		got := mg.Result()
-		if digestOf(got) != digestOf(obj) {
-			t.Fatalf("iter %d: merger %q, apply %q", iter, digestOf(got), digestOf(obj))
+		if zDigestOf(got) != zDigestOf(obj) {
+			t.Fatalf("iter %d: merger %q, apply %q", iter, zDigestOf(got), zDigestOf(obj))
 		}
 	}
 }
 
-func scoreOf(o Object, m string) (float64, bool) {
+func zScoreOf(o Object, m string) (float64, bool) {
 	if o == nil {
 		return 0, false
 	}

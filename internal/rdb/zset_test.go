@@ -173,7 +173,7 @@ func TestZSetDumpMatchesRedis(t *testing.T) {
 
 // ziplist builds a ziplist of entries (strings, or int64 when asInt), the
 // encoding Redis 6 wrote for small sorted sets.
-func ziplist(entries []string) []byte {
+func zZiplist(entries []string) []byte {
 	zl := make([]byte, 10)
 	prev := 0
 	tail := 10
@@ -239,7 +239,7 @@ func TestZSetRestoreOlderEncodings(t *testing.T) {
 			entries = append(entries, p.m, string(zAppendD2String(b, p.s)))
 		}
 		var payloads [][]byte
-		zl := append([]byte{TypeZSetZiplist}, AppendString(nil, ziplist(entries))...)
+		zl := append([]byte{TypeZSetZiplist}, AppendString(nil, zZiplist(entries))...)
 		payloads = append(payloads, appendFooter(zl))
 		old := []byte{TypeZSet}
 		old = AppendLength(old, uint64(len(ps)))

@@ -13,133 +13,133 @@ import (
 // clients: each scenario runs on both servers, one connection per client
 // role on each, and every reply is compared.
 
-// bstep is one step of a scenario: client c sends args (send), reads its
+// zbstep is one step of a scenario: client c sends args (send), reads its
 // pending reply (read), or both (do; "nocompare" without comparing, for
 // HELLO); "wait N" waits until N clients are blocked; "sleep MS" sleeps.
-type bstep struct {
+type zbstep struct {
 	op   string // "do", "send", "read", "wait", "sleep"
 	c    int
 	args []string
 	n    int
 }
 
-func bdo(c int, args ...string) bstep   { return bstep{op: "do", c: c, args: args} }
-func bsend(c int, args ...string) bstep { return bstep{op: "send", c: c, args: args} }
-func bread(c int) bstep                 { return bstep{op: "read", c: c} }
-func bwait(n int) bstep                 { return bstep{op: "wait", n: n} }
-func bsleep(ms int) bstep               { return bstep{op: "sleep", n: ms} }
+func zbdo(c int, args ...string) zbstep   { return zbstep{op: "do", c: c, args: args} }
+func zbsend(c int, args ...string) zbstep { return zbstep{op: "send", c: c, args: args} }
+func zbread(c int) zbstep                 { return zbstep{op: "read", c: c} }
+func zbwait(n int) zbstep                 { return zbstep{op: "wait", n: n} }
+func zbsleep(ms int) zbstep               { return zbstep{op: "sleep", n: ms} }
 
-// bunblock: client 1 runs CLIENT UNBLOCK on client c's id (on each server)
+// zbunblock: client 1 runs CLIENT UNBLOCK on client c's id (on each server)
 // with the extra arguments.
-func bunblock(c int, extra ...string) bstep { return bstep{op: "unblock", c: c, args: extra} }
-func bhello3(c int) bstep                   { return bstep{op: "nocompare", c: c, args: []string{"HELLO", "3"}} }
+func zbunblock(c int, extra ...string) zbstep { return zbstep{op: "unblock", c: c, args: extra} }
+func zbhello3(c int) zbstep                   { return zbstep{op: "nocompare", c: c, args: []string{"HELLO", "3"}} }
 
 func TestZSetBlocking(t *testing.T) {
 	needServers(t)
-	scenarios := map[string][]bstep{
+	scenarios := map[string][]zbstep{
 		"served by a later ZADD": {
-			bsend(0, "BZPOPMIN", "z", "0"), bwait(1),
-			bdo(1, "ZADD", "z", "2", "b", "1", "a"),
-			bread(0),
-			bdo(1, "ZRANGE", "z", "0", "-1", "WITHSCORES"),
+			zbsend(0, "BZPOPMIN", "z", "0"), zbwait(1),
+			zbdo(1, "ZADD", "z", "2", "b", "1", "a"),
+			zbread(0),
+			zbdo(1, "ZRANGE", "z", "0", "-1", "WITHSCORES"),
 		},
 		"max, second key": {
-			bsend(0, "BZPOPMAX", "x", "y", "0"), bwait(1),
-			bdo(1, "ZADD", "y", "1", "a", "5", "e"),
-			bread(0),
-			bdo(1, "ZRANGE", "y", "0", "-1"),
+			zbsend(0, "BZPOPMAX", "x", "y", "0"), zbwait(1),
+			zbdo(1, "ZADD", "y", "1", "a", "5", "e"),
+			zbread(0),
+			zbdo(1, "ZRANGE", "y", "0", "-1"),
 		},
 		"BZMPOP with COUNT": {
-			bsend(0, "BZMPOP", "0", "2", "x", "y", "MIN", "COUNT", "2"), bwait(1),
-			bdo(1, "ZADD", "y", "3", "c", "1", "a", "2", "b"),
-			bread(0),
-			bdo(1, "ZRANGE", "y", "0", "-1"),
+			zbsend(0, "BZMPOP", "0", "2", "x", "y", "MIN", "COUNT", "2"), zbwait(1),
+			zbdo(1, "ZADD", "y", "3", "c", "1", "a", "2", "b"),
+			zbread(0),
+			zbdo(1, "ZRANGE", "y", "0", "-1"),
 		},
 		"FIFO between two waiters, one ZADD of two members": {
-			bsend(0, "BZPOPMIN", "z", "0"), bwait(1),
-			bsend(2, "BZPOPMIN", "z", "0"), bwait(2),
-			bdo(1, "ZADD", "z", "1", "a", "2", "b", "3", "c"),
-			bread(0), bread(2),
-			bdo(1, "ZRANGE", "z", "0", "-1"),
+			zbsend(0, "BZPOPMIN", "z", "0"), zbwait(1),
+			zbsend(2, "BZPOPMIN", "z", "0"), zbwait(2),
+			zbdo(1, "ZADD", "z", "1", "a", "2", "b", "3", "c"),
+			zbread(0), zbread(2),
+			zbdo(1, "ZRANGE", "z", "0", "-1"),
 		},
 		"FIFO, one member: the second keeps waiting": {
-			bsend(0, "BZPOPMAX", "z", "0"), bwait(1),
-			bsend(2, "BZPOPMAX", "z", "0"), bwait(2),
-			bdo(1, "ZADD", "z", "1", "a"),
-			bread(0), bwait(1),
-			bdo(1, "ZADD", "z", "2", "b"),
-			bread(2), bwait(0),
+			zbsend(0, "BZPOPMAX", "z", "0"), zbwait(1),
+			zbsend(2, "BZPOPMAX", "z", "0"), zbwait(2),
+			zbdo(1, "ZADD", "z", "1", "a"),
+			zbread(0), zbwait(1),
+			zbdo(1, "ZADD", "z", "2", "b"),
+			zbread(2), zbwait(0),
 		},
 		"timeout": {
-			bdo(0, "BZPOPMIN", "z", "0.05"),
-			bdo(0, "BZMPOP", "0.05", "1", "z", "MAX"),
-			bhello3(0),
-			bdo(0, "BZPOPMAX", "z", "0.05"),
-			bdo(0, "BZMPOP", "0.05", "1", "z", "MAX"),
+			zbdo(0, "BZPOPMIN", "z", "0.05"),
+			zbdo(0, "BZMPOP", "0.05", "1", "z", "MAX"),
+			zbhello3(0),
+			zbdo(0, "BZPOPMAX", "z", "0.05"),
+			zbdo(0, "BZMPOP", "0.05", "1", "z", "MAX"),
 		},
 		"a string on the key does not wake it": {
-			bsend(0, "BZPOPMIN", "z", "0"), bwait(1),
-			bdo(1, "SET", "z", "x"),
-			bsleep(30), bwait(1),
-			bdo(1, "DEL", "z"),
-			bdo(1, "ZADD", "z", "7", "q"),
-			bread(0),
+			zbsend(0, "BZPOPMIN", "z", "0"), zbwait(1),
+			zbdo(1, "SET", "z", "x"),
+			zbsleep(30), zbwait(1),
+			zbdo(1, "DEL", "z"),
+			zbdo(1, "ZADD", "z", "7", "q"),
+			zbread(0),
 		},
 		"added and removed in one transaction: keeps waiting": {
-			bsend(0, "BZPOPMIN", "z", "0"), bwait(1),
-			bdo(1, "MULTI"),
-			bdo(1, "ZADD", "z", "1", "a"),
-			bdo(1, "ZREM", "z", "a"),
-			bdo(1, "EXEC"),
-			bsleep(30), bwait(1),
-			bdo(1, "ZADD", "z", "2", "b"),
-			bread(0),
+			zbsend(0, "BZPOPMIN", "z", "0"), zbwait(1),
+			zbdo(1, "MULTI"),
+			zbdo(1, "ZADD", "z", "1", "a"),
+			zbdo(1, "ZREM", "z", "a"),
+			zbdo(1, "EXEC"),
+			zbsleep(30), zbwait(1),
+			zbdo(1, "ZADD", "z", "2", "b"),
+			zbread(0),
 		},
 		"inside MULTI a blocking pop does not block": {
-			bdo(0, "MULTI"),
-			bdo(0, "BZPOPMIN", "z", "0"),
-			bdo(0, "BZMPOP", "0", "1", "z", "MIN"),
-			bdo(0, "EXEC"),
-			bdo(0, "ZADD", "z", "1", "a"),
-			bdo(0, "MULTI"),
-			bdo(0, "BZPOPMIN", "z", "0"),
-			bdo(0, "EXEC"),
+			zbdo(0, "MULTI"),
+			zbdo(0, "BZPOPMIN", "z", "0"),
+			zbdo(0, "BZMPOP", "0", "1", "z", "MIN"),
+			zbdo(0, "EXEC"),
+			zbdo(0, "ZADD", "z", "1", "a"),
+			zbdo(0, "MULTI"),
+			zbdo(0, "BZPOPMIN", "z", "0"),
+			zbdo(0, "EXEC"),
 		},
 		"RESP3 waiter": {
-			bhello3(0),
-			bsend(0, "BZPOPMAX", "z", "0"), bwait(1),
-			bdo(1, "ZADD", "z", "1.5", "a"),
-			bread(0),
-			bsend(0, "BZMPOP", "0", "1", "z", "MAX", "COUNT", "5"), bwait(1),
-			bdo(1, "ZADD", "z", "1", "a", "2", "b"),
-			bread(0),
+			zbhello3(0),
+			zbsend(0, "BZPOPMAX", "z", "0"), zbwait(1),
+			zbdo(1, "ZADD", "z", "1.5", "a"),
+			zbread(0),
+			zbsend(0, "BZMPOP", "0", "1", "z", "MAX", "COUNT", "5"), zbwait(1),
+			zbdo(1, "ZADD", "z", "1", "a", "2", "b"),
+			zbread(0),
 		},
 		"CLIENT UNBLOCK": {
-			bsend(0, "BZPOPMIN", "z", "0"), bwait(1),
-			bunblock(0),
-			bread(0), bwait(0),
-			bsend(0, "BZMPOP", "0", "1", "z", "MIN"), bwait(1),
-			bunblock(0, "ERROR"),
-			bread(0), bwait(0),
-			bunblock(0),
-			bdo(0, "PING"),
+			zbsend(0, "BZPOPMIN", "z", "0"), zbwait(1),
+			zbunblock(0),
+			zbread(0), zbwait(0),
+			zbsend(0, "BZMPOP", "0", "1", "z", "MIN"), zbwait(1),
+			zbunblock(0, "ERROR"),
+			zbread(0), zbwait(0),
+			zbunblock(0),
+			zbdo(0, "PING"),
 		},
 		"ZUNIONSTORE and GEOADD wake waiters": {
-			bsend(0, "BZPOPMIN", "z", "0"), bwait(1),
-			bdo(1, "ZADD", "src", "4", "d"),
-			bdo(1, "ZUNIONSTORE", "z", "1", "src"),
-			bread(0),
-			bsend(0, "BZPOPMAX", "g", "0"), bwait(1),
-			bdo(1, "GEOADD", "g", "13.361389", "38.115556", "Palermo"),
-			bread(0),
+			zbsend(0, "BZPOPMIN", "z", "0"), zbwait(1),
+			zbdo(1, "ZADD", "src", "4", "d"),
+			zbdo(1, "ZUNIONSTORE", "z", "1", "src"),
+			zbread(0),
+			zbsend(0, "BZPOPMAX", "g", "0"), zbwait(1),
+			zbdo(1, "GEOADD", "g", "13.361389", "38.115556", "Palermo"),
+			zbread(0),
 		},
 	}
 	for name, steps := range scenarios {
-		t.Run(name, func(t *testing.T) { runBlockingScenario(t, steps) })
+		t.Run(name, func(t *testing.T) { runZBlockingScenario(t, steps) })
 	}
 }
 
-func runBlockingScenario(t *testing.T, steps []bstep) {
+func runZBlockingScenario(t *testing.T, steps []zbstep) {
 	admin, err := DialPair(redisAddr, lightAddr)
 	if err != nil {
 		t.Fatal(err)
@@ -217,7 +217,7 @@ func runBlockingScenario(t *testing.T, steps []bstep) {
 			time.Sleep(time.Duration(st.n) * time.Millisecond)
 		case "wait":
 			for _, c := range []*Client{admin.Redis, admin.Light} {
-				if err := waitBlockedClients(c, st.n); err != nil {
+				if err := zWaitBlockedClients(c, st.n); err != nil {
 					t.Fatalf("%s: %v", where, err)
 				}
 			}
@@ -225,8 +225,8 @@ func runBlockingScenario(t *testing.T, steps []bstep) {
 	}
 }
 
-// waitBlockedClients polls INFO clients until blocked_clients is n.
-func waitBlockedClients(c *Client, n int) error {
+// zWaitBlockedClients polls INFO clients until blocked_clients is n.
+func zWaitBlockedClients(c *Client, n int) error {
 	want := fmt.Sprintf("blocked_clients:%d\r", n)
 	var last string
 	for i := 0; i < 300; i++ {
