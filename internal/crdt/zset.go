@@ -611,8 +611,9 @@ const (
 	// ZSnapBuilt builds the whole set, then makes it a listpack if it fits
 	// (ZUNIONSTORE and friends, RESTORE of a skiplist dump).
 	ZSnapBuilt byte = 2
-	// ZSnapListpack builds a listpack whatever the members' lengths (RESTORE
-	// of a listpack payload within the entry limit, as Redis loads it).
+	// ZSnapListpack builds a listpack whatever the limits (a copy of a
+	// listpack; RESTORE of a listpack payload within the entry limit, which
+	// Redis loads as it is even with members longer than the value limit).
 	ZSnapListpack byte = 3
 )
 
@@ -685,7 +686,7 @@ func EncodeZSetPairs(p *Enc, op byte, members [][]byte, scores []float64) {
 // Snapshot writes a replace payload that recreates the set and its
 // encoding.
 func (z *ZSet) Snapshot(p *Enc) {
-	enc := ZSnapIncremental
+	enc := ZSnapListpack // a copy keeps the encoding, whatever the limits say now
 	if z.sl != nil {
 		enc = ZSnapSkiplist
 	}
@@ -796,7 +797,7 @@ func buildFromPayload(d *Dec, n int, listpack bool) Object {
 	if len(es) == 0 {
 		return nil
 	}
-	if listpack && len(es) <= ZSetMaxListpackEntries {
+	if listpack {
 		sort.Slice(es, func(i, j int) bool { return zless(es[i].Score, es[i].Member, es[j].Score, es[j].Member) })
 		for i := range es {
 			if es[i].Score == 0 {
