@@ -120,7 +120,7 @@ func (sl *skiplist) appendAll(src *skiplist) {
 	for x := src.header.next; x != nil; x = x.next {
 		r++
 		level := randomLevel()
-		n := newNode(level, x.member, x.score)
+		n := newNode(level, x.member(), x.score)
 		if level > sl.level {
 			sl.level = level
 		}
@@ -146,7 +146,7 @@ func (sl *skiplist) appendAll(src *skiplist) {
 
 // node finds member m in a skiplist.
 func (z *ZSet) node(m []byte) *zsNode {
-	if l := z.last; l != nil && l.member == string(m) {
+	if l := z.last; l != nil && l.member() == string(m) {
 		return l
 	}
 	n := z.sl.index.get(string(m))
@@ -348,7 +348,7 @@ func (z *ZSet) Range(start, end int, rev bool, fn func(member string, score floa
 	if rev {
 		x := z.sl.byRank(end)
 		for i := end; i >= start && x != nil; i-- {
-			if !fn(x.member, x.score) {
+			if !fn(x.member(), x.score) {
 				return
 			}
 			x = x.backward
@@ -357,7 +357,7 @@ func (z *ZSet) Range(start, end int, rev bool, fn func(member string, score floa
 	}
 	x := z.sl.byRank(start)
 	for i := start; i <= end && x != nil; i++ {
-		if !fn(x.member, x.score) {
+		if !fn(x.member(), x.score) {
 			return
 		}
 		x = x.next
@@ -370,7 +370,7 @@ func (z *ZSet) At(r int) (string, float64) {
 		return z.lp[r].Member, z.lp[r].Score
 	}
 	n := z.sl.byRank(r)
-	return n.member, n.score
+	return n.member(), n.score
 }
 
 // Each calls fn for every member in ascending order until fn returns false.
@@ -502,11 +502,11 @@ func (z *ZSet) LexRanks(min, max LexBound, rev bool) (lo, hi int) {
 		return lo, hi
 	}
 	sl := z.sl
-	if !min.gteMin(sl.tail.member) || !max.lteMax(sl.header.next.member) {
+	if !min.gteMin(sl.tail.member()) || !max.lteMax(sl.header.next.member()) {
 		return 0, 0
 	}
-	lo = sl.countBefore(func(x *zsNode) bool { return !min.gteMin(x.member) })
-	hi = sl.countBefore(func(x *zsNode) bool { return max.lteMax(x.member) })
+	lo = sl.countBefore(func(x *zsNode) bool { return !min.gteMin(x.member()) })
+	hi = sl.countBefore(func(x *zsNode) bool { return max.lteMax(x.member()) })
 	if hi < lo {
 		hi = lo
 	}
@@ -579,7 +579,7 @@ func (z *ZSet) Scan(cursor uint64, count int, fn func(member string, score float
 		}
 		return 0
 	}
-	return z.sl.index.scan(cursor, count, func(n *zsNode) { fn(n.member, n.score) })
+	return z.sl.index.scan(cursor, count, func(n *zsNode) { fn(n.member(), n.score) })
 }
 
 // EncodeZSetMembers writes a payload of members (op ZSetRem).

@@ -1,6 +1,7 @@
 package crdt
 
 import (
+	"encoding/binary"
 	"hash/maphash"
 	"math/bits"
 	"math/rand/v2"
@@ -11,14 +12,18 @@ import (
 // member) whose links carry spans (how many elements they jump over), so
 // that ranks are O(log n), plus a member index for O(1) score lookups.
 //
-// Memory layout, chosen to keep a member near 100 bytes all told:
-//   - a node is 48 bytes (member header, score, backward link, level-0
-//     link, pointer to the upper levels); level 0 needs no span (it is
-//     always 1);
-//   - the upper levels of the one node in four that has any are 16-byte
-//     links allocated with the node, right after it, reached by pointer
-//     arithmetic (a node never needs to know its own height: every
-//     algorithm reaches a node's level i through a predecessor at level i);
+// Memory layout, chosen to keep a member well under Redis' ~115 bytes:
+//   - a node is 32 bytes: the member, the score, the backward link and the
+//     level-0 link (level 0 needs no span: it is always 1);
+//   - the member is a pointer to one small allocation holding the node's
+//     height, the member's length (uvarint) and its bytes, so the node
+//     carries no 16-byte string header and no pointer to its upper levels;
+//   - the upper levels of the one node in four that has any are 24-byte
+//     links allocated with the node, right after it (so a step along an
+//     upper level touches the node's own cache line), each caching the
+//     next node's score so that a descent stopping there does not load it;
+//     every algorithm reaches a node's level i through a predecessor at
+//     level i, so only setScore ever asks a node its height;
 //   - the index is an open-addressing table of node pointers (8 bytes a
 //     slot, linear probing, deletion by backward shift), not a Go map.
 
@@ -31,16 +36,49 @@ type zsLevel struct {
 }
 
 type zsNode struct {
-	member   string
+	mem      *byte // height, uvarint member length, member bytes
 	score    float64
 	backward *zsNode
-	next     *zsNode  // level 0 forward link
-	up       *zsLevel // levels 1.. (nil for a one-level node)
+	next     *zsNode // level 0 forward link
 }
 
-// lv returns the node's link at level i >= 1.
+// member is the node's member (it aliases the node's member allocation,
+// which never changes).
+func (n *zsNode) member() string {
+	p := unsafe.Pointer(n.mem)
+	l := uint(*(*byte)(unsafe.Add(p, 1)))
+	off := uintptr(2)
+	if l >= 0x80 {
+		l &= 0x7f
+		for shift := uint(7); ; shift += 7 {
+			b := *(*byte)(unsafe.Add(p, off))
+			off++
+			l |= uint(b&0x7f) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+	}
+	return unsafe.String((*byte)(unsafe.Add(p, off)), l)
+}
+
+// before reports whether n comes before (score, member), loading n's
+// member only when the scores tie.
+func (n *zsNode) before(score float64, member string) bool {
+	return n.score < score || (n.score == score && n.member() < member)
+}
+
+// is reports whether n holds exactly (score, member) in the order.
+func (n *zsNode) is(score float64, member string) bool {
+	return n.score == score && n.member() == member
+}
+
+// height is the number of levels of n.
+func (n *zsNode) height() int { return int(*n.mem) }
+
+// lv returns the node's link at level i >= 1 (the node must have it).
 func (n *zsNode) lv(i int) *zsLevel {
-	return (*zsLevel)(unsafe.Add(unsafe.Pointer(n.up), uintptr(i-1)*unsafe.Sizeof(zsLevel{})))
+	return (*zsLevel)(unsafe.Add(unsafe.Pointer(n), unsafe.Sizeof(zsNode{})+uintptr(i-1)*unsafe.Sizeof(zsLevel{})))
 }
 
 // fwd is the node's forward link at level i.
@@ -59,79 +97,62 @@ func (n *zsNode) span(i int) int {
 	return n.lv(i).span
 }
 
-// Nodes of up to 8 levels are allocated with their upper levels in the same
-// object, right after the node, so a step along an upper level touches
-// one cache line less.
-type (
-	zsNode2 struct {
+// nodeWith allocates a node followed by its upper levels T ([k]zsLevel).
+func nodeWith[T any]() *zsNode {
+	b := new(struct {
 		n  zsNode
-		lv [1]zsLevel
-	}
-	zsNode3 struct {
-		n  zsNode
-		lv [2]zsLevel
-	}
-	zsNode4 struct {
-		n  zsNode
-		lv [3]zsLevel
-	}
-	zsNode5 struct {
-		n  zsNode
-		lv [4]zsLevel
-	}
-	zsNode6 struct {
-		n  zsNode
-		lv [5]zsLevel
-	}
-	zsNode7 struct {
-		n  zsNode
-		lv [6]zsLevel
-	}
-	zsNode8 struct {
-		n  zsNode
-		lv [7]zsLevel
-	}
-)
+		lv T
+	})
+	return &b.n
+}
 
-func newNode(level int, member string, score float64) *zsNode {
-	var n *zsNode
+func allocNode(level int) *zsNode {
 	switch level {
 	case 1:
-		n = &zsNode{}
+		return &zsNode{}
 	case 2:
-		b := &zsNode2{}
-		n = &b.n
-		n.up = &b.lv[0]
+		return nodeWith[[1]zsLevel]()
 	case 3:
-		b := &zsNode3{}
-		n = &b.n
-		n.up = &b.lv[0]
+		return nodeWith[[2]zsLevel]()
 	case 4:
-		b := &zsNode4{}
-		n = &b.n
-		n.up = &b.lv[0]
+		return nodeWith[[3]zsLevel]()
 	case 5:
-		b := &zsNode5{}
-		n = &b.n
-		n.up = &b.lv[0]
+		return nodeWith[[4]zsLevel]()
 	case 6:
-		b := &zsNode6{}
-		n = &b.n
-		n.up = &b.lv[0]
+		return nodeWith[[5]zsLevel]()
 	case 7:
-		b := &zsNode7{}
-		n = &b.n
-		n.up = &b.lv[0]
+		return nodeWith[[6]zsLevel]()
 	case 8:
-		b := &zsNode8{}
-		n = &b.n
-		n.up = &b.lv[0]
-	default:
-		n = &zsNode{}
-		up := make([]zsLevel, level-1)
-		n.up = &up[0]
+		return nodeWith[[7]zsLevel]()
+	case 9:
+		return nodeWith[[8]zsLevel]()
+	case 10:
+		return nodeWith[[9]zsLevel]()
+	case 11:
+		return nodeWith[[10]zsLevel]()
+	case 12:
+		return nodeWith[[11]zsLevel]()
+	case 13:
+		return nodeWith[[12]zsLevel]()
+	case 14:
+		return nodeWith[[13]zsLevel]()
+	case 15:
+		return nodeWith[[14]zsLevel]()
+	case 16:
+		return nodeWith[[15]zsLevel]()
 	}
-	n.member, n.score = member, score
+	return nodeWith[[zslMaxLevel - 1]zsLevel]() // beyond 16: one in 4^16
+}
+
+func newNode(level int, member string, score float64) *zsNode {
+	n := allocNode(level)
+	var hdr [1 + binary.MaxVarintLen64]byte
+	hdr[0] = byte(level)
+	k := 1 + binary.PutUvarint(hdr[1:], uint64(len(member)))
+	blob := make([]byte, k+len(member))
+	copy(blob, hdr[:k])
+	copy(blob[k:], member)
+	n.mem, n.score = &blob[0], score
 	return n
 }
 
@@ -179,7 +200,7 @@ func (sl *skiplist) link(n *zsNode, level int) {
 	var update [zslMaxLevel]*zsNode
 	var rank [zslMaxLevel]int
 	x := sl.header
-	score, member := n.score, n.member
+	score, member := n.score, n.member()
 	for i := sl.level - 1; i >= 1; i-- {
 		if i < sl.level-1 {
 			rank[i] = rank[i+1]
@@ -187,7 +208,7 @@ func (sl *skiplist) link(n *zsNode, level int) {
 		for {
 			l := x.lv(i)
 			f := l.forward
-			if f == nil || l.score > score || (l.score == score && f.member >= member) {
+			if f == nil || l.score > score || (l.score == score && f.member() >= member) {
 				break
 			}
 			rank[i] += l.span
@@ -200,7 +221,7 @@ func (sl *skiplist) link(n *zsNode, level int) {
 	}
 	for {
 		f := x.next
-		if f == nil || !zless(f.score, f.member, score, member) {
+		if f == nil || !f.before(score, member) {
 			break
 		}
 		rank[0]++
@@ -248,7 +269,7 @@ func (sl *skiplist) findUpdate(member string, score float64, update *[zslMaxLeve
 // findPreds fills update with the last node before node n (which is in the
 // list) at each level, stopping at n itself without comparing it.
 func (sl *skiplist) findPreds(n *zsNode, update *[zslMaxLevel]*zsNode) {
-	sl.descend(n, n.member, n.score, update)
+	sl.descend(n, n.member(), n.score, update)
 }
 
 // descend fills update with the last node before (score, member) at each
@@ -259,7 +280,7 @@ func (sl *skiplist) descend(stop *zsNode, member string, score float64, update *
 		for {
 			l := x.lv(i)
 			f := l.forward
-			if f == nil || l.score > score || (l.score == score && (f == stop || f.member >= member)) {
+			if f == nil || l.score > score || (l.score == score && (f == stop || f.member() >= member)) {
 				break
 			}
 			x = f
@@ -268,7 +289,7 @@ func (sl *skiplist) descend(stop *zsNode, member string, score float64, update *
 	}
 	for {
 		f := x.next
-		if f == nil || f == stop || !zless(f.score, f.member, score, member) {
+		if f == nil || f == stop || !f.before(score, member) {
 			break
 		}
 		x = f
@@ -310,15 +331,16 @@ func (sl *skiplist) remove(n *zsNode) {
 	var update [zslMaxLevel]*zsNode
 	sl.findPreds(n, &update)
 	sl.unlink(n, &update)
-	sl.index.del(n.member)
+	sl.index.del(n.member())
 }
 
 // setScore changes n's score, moving it only when the order changes; the
 // node (and so the index entry) stays the same.
 func (sl *skiplist) setScore(n *zsNode, score float64) {
-	prevOK := n.backward == nil || zless(n.backward.score, n.backward.member, score, n.member)
-	nextOK := n.next == nil || zless(score, n.member, n.next.score, n.next.member)
-	if prevOK && nextOK && n.up == nil {
+	m := n.member()
+	prevOK := n.backward == nil || n.backward.before(score, m)
+	nextOK := n.next == nil || !n.next.before(score, m) && !n.next.is(score, m)
+	if prevOK && nextOK && n.height() == 1 {
 		n.score = score // no upper link holds a copy of it
 		return
 	}
@@ -368,11 +390,12 @@ func (sl *skiplist) byRank(r int) *zsNode {
 // rankOf returns the 0-based rank of node n.
 func (sl *skiplist) rankOf(n *zsNode) int {
 	r := 0
+	nm := n.member()
 	x := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
 		for {
 			f := x.fwd(i)
-			if f == nil || !(zless(f.score, f.member, n.score, n.member) || f == n) {
+			if f == nil || !(f == n || f.before(n.score, nm)) {
 				break
 			}
 			r += x.span(i)
@@ -427,7 +450,7 @@ func (ix *zsIndex) get(m string) *zsNode {
 	mask := uint64(len(ix.slots) - 1)
 	for i := zhash(m) & mask; ; i = (i + 1) & mask {
 		n := ix.slots[i]
-		if n == nil || n.member == m {
+		if n == nil || n.member() == m {
 			return n
 		}
 	}
@@ -444,7 +467,7 @@ func (ix *zsIndex) add(n *zsNode) {
 
 func (ix *zsIndex) place(n *zsNode) {
 	mask := uint64(len(ix.slots) - 1)
-	i := zhash(n.member) & mask
+	i := zhash(n.member()) & mask
 	for ix.slots[i] != nil {
 		i = (i + 1) & mask
 	}
@@ -465,7 +488,7 @@ func (ix *zsIndex) resize(size int) {
 func (ix *zsIndex) del(m string) {
 	mask := uint64(len(ix.slots) - 1)
 	i := zhash(m) & mask
-	for ix.slots[i] != nil && ix.slots[i].member != m {
+	for ix.slots[i] != nil && ix.slots[i].member() != m {
 		i = (i + 1) & mask
 	}
 	if ix.slots[i] == nil {
@@ -474,7 +497,7 @@ func (ix *zsIndex) del(m string) {
 	// backward shift: pull later members of the cluster into the hole when
 	// their home slot is not between the hole and their place
 	for j := (i + 1) & mask; ix.slots[j] != nil; j = (j + 1) & mask {
-		h := zhash(ix.slots[j].member) & mask
+		h := zhash(ix.slots[j].member()) & mask
 		if (j > i && (h <= i || h > j)) || (j < i && h <= i && h > j) {
 			ix.slots[i] = ix.slots[j]
 			i = j
@@ -498,7 +521,7 @@ func (ix *zsIndex) scan(cursor uint64, count int, fn func(n *zsNode)) uint64 {
 	for visits := 0; ; visits++ {
 		home := cursor & mask
 		for i := home; ix.slots[i] != nil; i = (i + 1) & mask {
-			if zhash(ix.slots[i].member)&mask == home {
+			if zhash(ix.slots[i].member())&mask == home {
 				fn(ix.slots[i])
 				got++
 			}

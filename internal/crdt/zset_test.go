@@ -47,7 +47,7 @@ func checkSkiplist(t *testing.T, sl *skiplist) {
 	rank := map[*zsNode]int{sl.header: 0}
 	for i, n := range nodes {
 		rank[n] = i + 1
-		if i > 0 && !zless(nodes[i-1].score, nodes[i-1].member, n.score, n.member) {
+		if i > 0 && !zless(nodes[i-1].score, nodes[i-1].member(), n.score, n.member()) {
 			t.Fatalf("order broken at %d", i)
 		}
 		var want *zsNode
@@ -57,8 +57,8 @@ func checkSkiplist(t *testing.T, sl *skiplist) {
 		if n.backward != want {
 			t.Fatalf("backward link of rank %d wrong", i)
 		}
-		if sl.index.get(n.member) != n {
-			t.Fatalf("index misses %q", n.member)
+		if sl.index.get(n.member()) != n {
+			t.Fatalf("index misses %q", n.member())
 		}
 	}
 	if len(nodes) > 0 && sl.tail != nodes[len(nodes)-1] || len(nodes) == 0 && sl.tail != nil {
