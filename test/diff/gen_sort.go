@@ -27,7 +27,11 @@ func genSort(g *Gen) Op {
 	switch g.R.IntN(24) {
 	case 0, 1, 2:
 		args := []string{g.Pick("RPUSH", "LPUSH"), k}
-		for n := g.Int(1, 5); n > 0; n-- {
+		n := g.Int(1, 5)
+		if g.Chance(0.2) {
+			n = g.Int(8, 40) // long enough for the partial quicksort's own steps
+		}
+		for ; n > 0; n-- {
 			args = append(args, g.Pick(sortElems...))
 		}
 		return Op{Args: args}
@@ -82,33 +86,39 @@ func genSortCmd(g *Gen, src string) Op {
 		args[0] = "SORT_RO"
 	}
 	by, alpha, limit, store, gets := "", false, false, false, 0
-	// options in random order
-	for n := g.R.IntN(5); n > 0; n-- {
-		switch g.R.IntN(7) {
-		case 0:
-			by = g.Pick(sortPatterns...)
-			args = append(args, "BY", by)
-		case 1:
-			limit = true
-			args = append(args, "LIMIT", g.Pick("0", "1", "2", "-1", "5", "100"), g.Pick("0", "1", "2", "3", "-1", "-5", "100"))
-		case 2:
-			gets++
-			args = append(args, "GET", g.Pick(sortPatterns...))
-		case 3:
-			args = append(args, g.Pick("ASC", "DESC", "desc"))
-		case 4:
-			alpha = true
-			args = append(args, g.Pick("ALPHA", "alpha"))
-		case 5:
-			if !ro {
-				store = true
-				args = append(args, "STORE", g.Key())
-			}
-		default:
-			if g.Chance(0.5) {
-				alpha = true
-				args = append(args, "ALPHA")
-			}
+	// each option with its own chance, in random order (repeated options:
+	// the last BY, LIMIT and STORE win)
+	var opts [][]string
+	for n := g.R.IntN(3); n > 0; n-- {
+		by = g.Pick(sortPatterns...)
+		opts = append(opts, []string{"BY", by})
+	}
+	if g.Chance(0.5) {
+		alpha = true
+		opts = append(opts, []string{g.Pick("ALPHA", "alpha")})
+	}
+	if g.Chance(0.5) {
+		limit = true
+		opts = append(opts, []string{"LIMIT", g.Pick("0", "1", "2", "-1", "5", "100"), g.Pick("0", "1", "2", "3", "-1", "-5", "100")})
+	}
+	for n := g.R.IntN(4) - 1; n > 0; n-- {
+		gets++
+		opts = append(opts, []string{"GET", g.Pick(sortPatterns...)})
+	}
+	if g.Chance(0.4) {
+		opts = append(opts, []string{g.Pick("ASC", "DESC", "desc")})
+	}
+	if !ro && g.Chance(0.25) {
+		store = true
+		opts = append(opts, []string{"STORE", g.Key()})
+	}
+	g.R.Shuffle(len(opts), func(i, j int) { opts[i], opts[j] = opts[j], opts[i] })
+	nosort := false // any BY without '*' (Redis never resets it)
+	for _, o := range opts {
+		args = append(args, o...)
+		if o[0] == "BY" {
+			by = o[1]
+			nosort = nosort || !containsStar(by)
 		}
 	}
 	op := Op{Args: args}
@@ -119,7 +129,6 @@ func genSortCmd(g *Gen, src string) Op {
 	// through (no sorting without STORE, equal ALPHA keys under BY), the
 	// reply is compared as a multiset, or not at all when LIMIT (or STORE)
 	// picks some of the tied elements.
-	nosort := by != "" && !containsStar(by)
 	tied := by != "" && !nosort && alpha
 	if tied && store {
 		// a list stored in an unspecified order must not be read later:
