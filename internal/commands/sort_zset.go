@@ -4,32 +4,23 @@ package commands
 
 import (
 	"github.com/lightconedb/lightcone/internal/crdt"
-	"github.com/lightconedb/lightcone/internal/effect"
 	"github.com/lightconedb/lightcone/internal/engine"
 	"github.com/lightconedb/lightcone/internal/keyspace"
 )
 
-// SORT over sorted sets. Redis 7.0 converts a listpack sorted set to a
-// skiplist before it sorts it (SORT_RO too), which OBJECT ENCODING and
-// DUMP show afterwards: here that is an effect that rewrites the same
-// members and scores as a skiplist, keeps the TTL and raises no event (it
-// touches no WATCH, as in Redis).
+// SORT over sorted sets: BY nosort keeps the rank order (reversed by DESC)
+// and takes only the LIMIT range; a real sort loads every member.
+//
+// Redis 7.0 also converts a listpack sorted set to a skiplist before it
+// sorts it (SORT_RO too), which OBJECT ENCODING and DUMP show afterwards.
+// That is not done here: the only effects that could do it re-assert the
+// members and scores with a new stamp (a snapshot or ZSetAssign), which
+// would undo a concurrent ZREM or ZADD on another node — a read must not
+// change data. It needs an encoding-only sub-op of the zset type (as
+// hashes have EncodeHashConvert).
 func init() {
-	sortSources[keyspace.KindZSet] = func(c *Ctx, tx *engine.Tx, key []byte, ent *keyspace.Entry) sortSource {
+	sortSources[keyspace.KindZSet] = func(_ *Ctx, _ *engine.Tx, _ []byte, ent *keyspace.Entry) sortSource {
 		z := ent.Obj().(*crdt.ZSet)
-		if z.IsListpack() {
-			p := tx.Payload()
-			w := crdt.BeginZSet(p, crdt.ZSetSnap, crdt.ZSnapSkiplist)
-			z.Each(func(m string, s float64) bool { w.PairString(m, s); return true })
-			w.End()
-			tx.Event = effect.EventSilent
-			tx.CollReplace(c.DB, key, effect.OpZSet, p, 0, true)
-			if ent = tx.Peek(c.DB, key); ent != nil {
-				if nz, ok := ent.Obj().(*crdt.ZSet); ok {
-					z = nz
-				}
-			}
-		}
 		n := z.Len()
 		return sortSource{n: n, ordered: true, load: func(ar *sortArena, lo, hi int, rev bool) {
 			add := func(m string, _ float64) bool { ar.addString(m); return true }
