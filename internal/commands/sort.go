@@ -2,7 +2,6 @@ package commands
 
 import (
 	"bytes"
-	"slices"
 
 	"github.com/lightconedb/lightcone/internal/crdt"
 	"github.com/lightconedb/lightcone/internal/engine"
@@ -400,7 +399,7 @@ func cmdSort(c *Ctx, readonly bool) {
 		if byPat != nil && (start != 0 || end != int64(len(vec))-1) {
 			pqsortElems(vec, int(start), int(end), run.compare)
 		} else {
-			slices.SortStableFunc(vec, func(a, b sortElem) int { return run.compare(&a, &b) })
+			msortElems(vec, run)
 		}
 		if convErr {
 			c.Error("ERR One or more scores can't be converted into double")

@@ -14,6 +14,9 @@ import (
 // overflow and an inexact result below the smallest normal double
 // (glibc's underflow) are not.
 func sortScore(b []byte) (float64, bool) {
+	if f, ok := sortScoreInt(b); ok {
+		return f, true
+	}
 	i := 0
 	for i < len(b) && sortIsSpace(b[i]) {
 		i++
@@ -56,6 +59,33 @@ func sortScore(b []byte) (float64, bool) {
 		return 0, false
 	}
 	return f, true
+}
+
+// sortScoreInt is the fast path of sortScore for a plain decimal integer
+// of up to 15 digits (exact as a double), optionally signed.
+func sortScoreInt(b []byte) (float64, bool) {
+	i, neg := 0, false
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		neg, i = b[0] == '-', 1
+	}
+	if len(b) == i || len(b)-i > 15 {
+		return 0, false
+	}
+	var v int64
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if neg {
+		if v == 0 {
+			return math.Copysign(0, -1), true
+		}
+		v = -v
+	}
+	return float64(v), true
 }
 
 func sortIsSpace(c byte) bool {

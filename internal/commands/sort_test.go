@@ -158,3 +158,22 @@ func TestSortKeys(t *testing.T) {
 		}
 	}
 }
+
+// msortElems is a stable sort: equal elements keep their order.
+func TestSortMergeStable(t *testing.T) {
+	for n := 0; n < 300; n += 13 {
+		var vec []sortElem
+		for i := 0; i < n; i++ {
+			vec = append(vec, sortElem{v: []byte{byte(i / 256), byte(i)}, by: []byte{byte((i * 7) % 5)}, has: i%11 != 0})
+		}
+		r := &sortRun{alpha: true, by: true, desc: n%2 == 0}
+		want := slices.Clone(vec)
+		slices.SortStableFunc(want, func(a, b sortElem) int { return r.compare(&a, &b) })
+		msortElems(vec, r)
+		for i := range vec {
+			if !slices.Equal(vec[i].v, want[i].v) {
+				t.Fatalf("n=%d: position %d holds %v, want %v", n, i, vec[i].v, want[i].v)
+			}
+		}
+	}
+}
