@@ -25,6 +25,8 @@ var encLimits = []encLimit{
 	{"hll-sparse-max-bytes", "", "3000", 0, 1<<63 - 1, &crdt.HLLSparseMaxBytes},
 	{"stream-node-max-bytes", "", "4096", 0, 1<<63 - 1, &crdt.StreamNodeMaxBytes},
 	{"stream-node-max-entries", "", "100", 0, 1<<63 - 1, &crdt.StreamNodeMaxEntries},
+	{"zset-max-listpack-entries", "zset-max-ziplist-entries", "128", 0, 1<<63 - 1, &crdt.ZSetMaxListpackEntries},
+	{"zset-max-listpack-value", "zset-max-ziplist-value", "64", 0, 1<<63 - 1, &crdt.ZSetMaxListpackValue},
 	{"list-max-listpack-size", "list-max-ziplist-size", "-2", -1 << 63, 1<<63 - 1, &crdt.ListMaxListpackSize},
 }
 
