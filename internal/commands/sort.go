@@ -13,8 +13,8 @@ import (
 //   - options are read left to right; a syntax error, a bad LIMIT number or
 //     a BY/GET refused by ACL stops there, before the key is looked up;
 //   - the key must be missing (an empty list), a list, a set or a sorted
-//     set; a listpack sorted set is converted to a skiplist on the way, as
-//     Redis does (an encoding-only effect that raises no event);
+//     set (Redis also converts a listpack sorted set to a skiplist on the
+//     way; that is not done here, see sort_zset.go);
 //   - BY with a pattern without '*' means "do not sort": lists and sorted
 //     sets keep their order (reversed by DESC), sets their iteration order
 //     (but STORE, or a script, sorts a set ALPHA all the same);
@@ -459,8 +459,7 @@ type sortSource struct {
 }
 
 // sortSources read the kinds SORT accepts (sort_list.go, sort_zset.go);
-// any other kind is WRONGTYPE. One may write an encoding-only effect on the
-// key first (a sorted set's conversion).
+// any other kind is WRONGTYPE.
 var sortSources = map[keyspace.Kind]func(c *Ctx, tx *engine.Tx, key []byte, ent *keyspace.Entry) sortSource{}
 
 func init() {

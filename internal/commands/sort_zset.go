@@ -1,5 +1,3 @@
-//go:build lightcone_zsets
-
 package commands
 
 import (

@@ -12,19 +12,38 @@ var sortElems = []string{"a", "b", "c", "1", "2", "3", "-1", "10", "1.5", "x", "
 var sortPatterns = []string{"*", "key:*", "*->f1", "*->f2", "key:*->f1", "#", "nosort", "no*", "*x", "k*",
 	"{t}*", "*->", "sp *"}
 
+// sortZSetKey is the only key that may hold a sorted set: Redis loads a
+// sorted set to sort from its hash table, so equal ALPHA keys under BY come
+// out in an unspecified order, as with sortTableSet.
+const sortZSetKey = "key:2"
+
 // sortTableSet is the only key that may hold a set of strings (a
 // hashtable, iterated in an order Redis does not specify); the other keys'
 // sets hold small integers only, so they are intsets, iterated in order.
 const sortTableSet = "{t}x"
 
-// genSort exercises SORT and SORT_RO over lists and sets whose elements
+// genSort exercises SORT and SORT_RO over lists, sets and sorted sets whose elements
 // name existing strings and hashes of the pool, and STORE's results. No
 // value here makes strtod report ERANGE: redis-server does not clear errno
 // before its strtod in SORT, so one ERANGE would fail every later SORT of
 // the connection there.
 func genSort(g *Gen) Op {
 	k := g.Key()
-	switch g.R.IntN(24) {
+	switch g.R.IntN(26) {
+	case 24, 25:
+		args := []string{"ZADD", sortZSetKey}
+		n := g.Int(1, 5)
+		if g.Chance(0.1) {
+			n = g.Int(60, 140) // with the members below, past zset-max-listpack-entries (128) at times
+		}
+		for ; n > 0; n-- {
+			m := g.Pick(sortElems...)
+			if m != "k\xc3\xa9\x00" { // (one member equal to it up to its NUL at most: ALPHA ties)
+				m += g.Pick("", "", "", g.IntArg(0, 150))
+			}
+			args = append(args, g.Pick("1", "2", "-1", "0.5", "inf", "3"), m)
+		}
+		return Op{Args: args}
 	case 0, 1, 2:
 		args := []string{g.Pick("RPUSH", "LPUSH"), k}
 		n := g.Int(1, 5)
@@ -64,7 +83,9 @@ func genSort(g *Gen) Op {
 	case 12:
 		return Op{Args: []string{g.Pick("TYPE", "EXISTS", "TTL"), k}}
 	case 13:
-		return Op{Args: []string{"DUMP", k}, Dump: true}
+		// Redis converts a listpack sorted set to a skiplist when SORT reads
+		// it; Lightcone cannot yet (sort_zset.go): its DUMP is not compared
+		return Op{Args: []string{"DUMP", k}, Dump: true, NoCompare: k == sortZSetKey}
 	case 14:
 		return Op{Args: []string{"EXPIRE", k, "1000"}}
 	case 15:
@@ -122,7 +143,7 @@ func genSortCmd(g *Gen, src string) Op {
 		}
 	}
 	op := Op{Args: args}
-	if src != sortTableSet {
+	if src != sortTableSet && src != sortZSetKey {
 		return op
 	}
 	// src may be a hashtable set: wherever the set's iteration order shows
