@@ -319,12 +319,7 @@ func cmdSort(c *Ctx, readonly bool) {
 	}
 	defer tx.End()
 
-	var ent *keyspace.Entry
-	if storeKey == nil {
-		ent = tx.Read(c.DB, key)
-	} else {
-		ent = tx.Get(c.DB, key)
-	}
+	ent := tx.Read(c.DB, key) // a keyspace hit or miss, with STORE too (as Redis 7.0.15 counts)
 	if ent != nil && sortSources[ent.Kind] == nil {
 		c.WrongType()
 		return
