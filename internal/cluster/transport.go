@@ -30,7 +30,7 @@ type Engine interface {
 	ObserveFrontier(m effect.NodeID, f []effect.ID)
 	AddMember(m effect.NodeID) bool
 	RemoveMember(m effect.NodeID) bool
-	Compact() int
+	CompactFast() int
 	Clock() *hlc.Clock
 }
 
@@ -47,9 +47,9 @@ type Config struct {
 	// seeds (DNS for --join).
 	Resolve func() []string
 
-	Heartbeat    time.Duration // default 100ms
+	Heartbeat    time.Duration // default 50ms
 	RetainBytes  int           // retained effects per origin, default 64 MiB
-	CompactEvery time.Duration // default 1s
+	CompactEvery time.Duration // default 100ms
 	FetchBatch   int           // effects per fetch round, default 4096
 	StallAfter   time.Duration // fetch an origin's own effects when its stream was silent this long while behind, default 500ms
 }
@@ -136,13 +136,13 @@ var (
 // Start opens the listener and starts dialing the seeds.
 func Start(cfg Config) (*Node, error) {
 	if cfg.Heartbeat <= 0 {
-		cfg.Heartbeat = 100 * time.Millisecond
+		cfg.Heartbeat = 50 * time.Millisecond
 	}
 	if cfg.RetainBytes <= 0 {
 		cfg.RetainBytes = 64 << 20
 	}
 	if cfg.CompactEvery <= 0 {
-		cfg.CompactEvery = time.Second
+		cfg.CompactEvery = 100 * time.Millisecond
 	}
 	if cfg.FetchBatch <= 0 {
 		cfg.FetchBatch = 4096
@@ -846,7 +846,7 @@ func (n *Node) background() {
 		}
 		if time.Since(lastCompact) >= n.cfg.CompactEvery && n.canCompact() {
 			lastCompact = time.Now()
-			n.Folded.Add(int64(n.eng.Compact()))
+			n.Folded.Add(int64(n.eng.CompactFast()))
 		}
 	}
 }
