@@ -91,8 +91,9 @@ type Node struct {
 
 type inbound struct {
 	frontier []effect.ID
-	at       time.Time // last heartbeat
-	lastEff  time.Time // last effect received on its stream
+	at       time.Time    // last heartbeat
+	lastEff  atomic.Int64 // last effect received on its stream (Unix ns)
+	streams  int          // effect streams from it being read
 	addr     string
 }
 
@@ -583,6 +584,16 @@ func (n *Node) serveStream(conn *quic.Conn, certNode effect.NodeID, s *quic.Stre
 func (n *Node) readEffects(conn *quic.Conn, certNode effect.NodeID, s *quic.ReceiveStream) {
 	r := bufio.NewReaderSize(s, 64<<10)
 	var buf []byte
+	n.mu.Lock()
+	in := n.inboundLocked(certNode)
+	in.streams++
+	in.lastEff.Store(time.Now().UnixNano())
+	n.mu.Unlock()
+	defer func() {
+		n.mu.Lock()
+		in.streams--
+		n.mu.Unlock()
+	}()
 	for {
 		typ, payload, b, err := readFrame(r, buf)
 		buf = b
@@ -608,10 +619,7 @@ func (n *Node) readEffects(conn *quic.Conn, certNode effect.NodeID, s *quic.Rece
 		}
 		n.EffectsRecv.Add(1)
 		n.eng.Apply(&e)
-		n.mu.Lock()
-		in := n.inboundLocked(certNode)
-		in.lastEff = time.Now()
-		n.mu.Unlock()
+		in.lastEff.Store(time.Now().UnixNano())
 	}
 }
 
@@ -634,11 +642,15 @@ func (n *Node) onFrontier(m effect.NodeID, f []effect.ID, hello bool) {
 		in.at = time.Now()
 	}
 	n.observe[m] = f
-	stalled := hello || time.Since(in.lastEff) > n.cfg.StallAfter
 	var want []fetchReq
 	for _, id := range f {
 		o := id.Node
-		if o == n.self || n.fetching[o] || (o == m && !stalled) {
+		if o == n.self || n.fetching[o] {
+			continue
+		}
+		// o's own stream brings its effects in order: fetch only when it is
+		// down, or silent for a while though we are behind
+		if src := n.inbound[o]; src != nil && src.streams > 0 && time.Since(time.Unix(0, src.lastEff.Load())) < n.cfg.StallAfter {
 			continue
 		}
 		if have := n.eng.AppliedOf(o); id.Seq > have {
