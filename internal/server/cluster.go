@@ -155,6 +155,16 @@ func (s *Server) StartCluster() error {
 	if err != nil {
 		return fmt.Errorf("cluster port %d: %w", port, err)
 	}
+	var conn net.PacketConn = pc
+	if spec := os.Getenv("LIGHTCONE_CLUSTER_FAULTS"); spec != "" {
+		fc, err := faultConn(pc, spec)
+		if err != nil {
+			pc.Close()
+			return err
+		}
+		s.Log.Warn("cluster: fault injection enabled (testing only)", "faults", spec)
+		conn = fc
+	}
 	peers := splitPeers(s.Settings.Get("peers"))
 	var resolve func() []string
 	if name := s.Settings.Get("join"); name != "" {
@@ -164,7 +174,7 @@ func (s *Server) StartCluster() error {
 	n, err := cluster.Start(cluster.Config{
 		Engine:    s.Eng,
 		Identity:  ident,
-		Conn:      pc,
+		Conn:      conn,
 		Advertise: adv,
 		Peers:     peers,
 		Retired:   s.cl.retired,
@@ -249,4 +259,36 @@ func (s *Server) infoClusterLinks(b *infoBuf) {
 		b.kv("lightcone_peer"+strconv.Itoa(i), fmt.Sprintf("addr=%s,node=%s,state=%s,rtt_us=%d,lag=%d,bytes_sent=%d,last_heard_ms=%d",
 			l.Addr, node, l.State, l.RTT.Microseconds(), l.Lag, l.BytesSent, l.LastHeard.Milliseconds()))
 	}
+}
+
+// faultConn wraps the cluster socket in the test fault layer, from
+// LIGHTCONE_CLUSTER_FAULTS: comma-separated drop=P, dup=P, delay=DURATION,
+// jitter=DURATION, seed=N (for the multi-process tests and measurements).
+func faultConn(pc net.PacketConn, spec string) (*cluster.FaultConn, error) {
+	var f cluster.Faults
+	seed := int64(1)
+	for _, kv := range strings.Split(spec, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
+		var err error
+		switch k {
+		case "drop":
+			f.Drop, err = strconv.ParseFloat(v, 64)
+		case "dup":
+			f.Duplicate, err = strconv.ParseFloat(v, 64)
+		case "delay":
+			f.Delay, err = time.ParseDuration(v)
+		case "jitter":
+			f.Jitter, err = time.ParseDuration(v)
+		case "seed":
+			seed, err = strconv.ParseInt(v, 10, 64)
+		default:
+			err = fmt.Errorf("unknown fault %q", k)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("LIGHTCONE_CLUSTER_FAULTS: %v", err)
+		}
+	}
+	fc := cluster.NewFaultConn(pc, seed)
+	fc.SetFaults(f)
+	return fc, nil
 }

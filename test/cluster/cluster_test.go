@@ -51,11 +51,12 @@ type proc struct {
 	port int
 	dir  string
 	args []string
+	env  []string
 	cmd  *exec.Cmd
 	log  string
 }
 
-func startProcs(t *testing.T, k int, pass string) []*proc {
+func startProcs(t *testing.T, k int, pass string, env ...func(i int) string) []*proc {
 	t.Helper()
 	var seeds []string
 	for i := 0; i < k; i++ {
@@ -68,6 +69,9 @@ func startProcs(t *testing.T, k int, pass string) []*proc {
 		p.log = p.dir + ".log"
 		p.args = []string{"server", "--port", strconv.Itoa(p.port), "--dir", p.dir, "--cluster-passphrase", pass,
 			"--peers", strings.Join(seeds, ","), "--logfile", p.log, "--loglevel", "debug"}
+		for _, e := range env {
+			p.env = append(p.env, e(i))
+		}
 		ps[i] = p
 	}
 	var wg sync.WaitGroup
@@ -100,6 +104,7 @@ func tail(s string, n int) string {
 
 func (p *proc) start() {
 	p.cmd = exec.Command(binary, p.args...)
+	p.cmd.Env = append(os.Environ(), p.env...)
 	if err := p.cmd.Start(); err != nil {
 		p.t.Fatal(err)
 	}
