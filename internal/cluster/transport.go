@@ -43,6 +43,9 @@ type Config struct {
 	Peers     []string       // seed addresses (host:port)
 	Retired   effect.NodeID  // this node's previous incarnation, if any
 	Log       *slog.Logger
+	// OnRemote, when set, is called after remote effects were applied (once
+	// per burst), e.g. to serve clients blocked on the keys they touched.
+	OnRemote func()
 	// Resolve, when set, is called before each dialing round to find more
 	// seeds (DNS for --join).
 	Resolve func() []string
@@ -620,6 +623,9 @@ func (n *Node) readEffects(conn *quic.Conn, certNode effect.NodeID, s *quic.Rece
 		n.EffectsRecv.Add(1)
 		n.eng.Apply(&e)
 		in.lastEff.Store(time.Now().UnixNano())
+		if r.Buffered() == 0 && n.cfg.OnRemote != nil {
+			n.cfg.OnRemote()
+		}
 	}
 }
 
@@ -751,6 +757,9 @@ func (n *Node) fetchOnce(conn *quic.Conn, req fetchReq) (int, int, error) {
 			got++
 			n.Fetched.Add(1)
 		case frameFetchEnd:
+			if got > 0 && n.cfg.OnRemote != nil {
+				n.cfg.OnRemote()
+			}
 			mm := msg{b: payload}
 			st := int(mm.getU())
 			return got, st, nil

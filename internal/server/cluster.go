@@ -180,6 +180,7 @@ func (s *Server) StartCluster() error {
 		Retired:   s.cl.retired,
 		Log:       s.Log,
 		Resolve:   resolve,
+		OnRemote:  s.remoteApplied,
 	})
 	if err != nil {
 		pc.Close()
@@ -291,4 +292,15 @@ func faultConn(pc net.PacketConn, spec string) (*cluster.FaultConn, error) {
 	fc := cluster.NewFaultConn(pc, seed)
 	fc.SetFaults(f)
 	return fc, nil
+}
+
+// remoteApplied serves clients blocked on keys that remote effects wrote
+// (BLPOP on B wakes for LPUSH on A), like the end of a local command does.
+func (s *Server) remoteApplied() {
+	if s.blocks.pending.Load() == 0 {
+		return
+	}
+	s.gate.enter(s.gate.misc())
+	s.serveReady()
+	s.gate.leave(s.gate.misc())
 }

@@ -70,3 +70,38 @@ func TestVisibilityLatency(t *testing.T) {
 		})
 	}
 }
+
+// A client blocked on B wakes for a write made on A.
+func TestBlockedClientWakesForRemoteWrite(t *testing.T) {
+	ps := startProcs(t, 2, pass)
+	b, err := dial(ps[1].port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.close()
+	got := make(chan string, 1)
+	go func() {
+		r, err := b.do("XREAD", "BLOCK", "4000", "STREAMS", "wake", "$")
+		if err != nil {
+			r = "error: " + err.Error()
+		}
+		got <- r
+	}()
+	time.Sleep(200 * time.Millisecond) // let it block
+	a, err := dial(ps[0].port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	id := must(t, a, "XADD", "wake", "*", "f", "v")
+	start := time.Now()
+	select {
+	case r := <-got:
+		if want := "wake\n" + id + "\nf\nv"; r != want {
+			t.Fatalf("XREAD on B replied %q, want %q", r, want)
+		}
+		t.Logf("woke %v after the XADD on A", time.Since(start))
+	case <-time.After(3 * time.Second):
+		t.Fatal("client blocked on B did not wake for XADD on A")
+	}
+}
