@@ -46,6 +46,15 @@ func observedSeq(x *effect.Effect, node effect.NodeID) uint64 {
 // highest Seq of o there; suffix minima of what each effect observed of each
 // origin answer that for every n at once.
 func (en *Engine) foldPrefix(live []effect.Effect) int {
+	if len(live) == 1 { // the common case: one unacknowledged write
+		en.emitMu.Lock()
+		ok := en.stableLocked(live[0].ID)
+		en.emitMu.Unlock()
+		if ok {
+			return 1
+		}
+		return 0
+	}
 	en.emitMu.Lock()
 	stable := 0
 	for stable < len(live) && en.stableLocked(live[stable].ID) {
