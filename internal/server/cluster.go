@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lightconedb/lightcone/internal/cluster"
+	"github.com/lightconedb/lightcone/internal/commands"
 	"github.com/lightconedb/lightcone/internal/effect"
 )
 
@@ -187,6 +188,7 @@ func (s *Server) StartCluster() error {
 		return err
 	}
 	s.Eng.SetSink(n) // before any client is served
+	s.serveMembersKey()
 	s.cl.node = n
 	s.cl.started = time.Now()
 	go func() {
@@ -303,4 +305,36 @@ func (s *Server) remoteApplied() {
 	s.gate.enter(s.gate.misc())
 	s.serveReady()
 	s.gate.leave(s.gate.misc())
+}
+
+// MembersKey is the read-only key that lists the cluster's members.
+const MembersKey = "__lightcone:members"
+
+// serveMembersKey makes HGETALL __lightcone:members answer the membership:
+// field = NodeID (16 hex digits), value = cluster address, for every live
+// member (this node included). The key is virtual: it is not in the
+// keyspace, only HGETALL knows it.
+func (s *Server) serveMembersKey() {
+	cmd := s.Table.Lookup([]byte("hgetall"))
+	if cmd == nil {
+		return
+	}
+	orig := cmd.Handler
+	cmd.Handler = func(c *commands.Ctx) {
+		if len(c.Args) != 2 || string(c.Args[1]) != MembersKey {
+			orig(c)
+			return
+		}
+		var live []cluster.Member
+		for _, m := range s.cl.node.Members() {
+			if !m.Retired {
+				live = append(live, m)
+			}
+		}
+		c.W.MapLen(len(live))
+		for _, m := range live {
+			c.W.BulkString(fmt.Sprintf("%016x", uint64(m.ID)))
+			c.W.BulkString(m.Addr)
+		}
+	}
 }

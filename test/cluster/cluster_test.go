@@ -437,6 +437,15 @@ func TestThreeProcesses(t *testing.T) {
 		info := must(t, c, "INFO", "cluster")
 		c.close()
 		if strings.Contains(info, "lightcone_members:3\r\n") {
+			c, err := dial(ps[1].port)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ms := strings.Split(must(t, c, "HGETALL", "__lightcone:members"), "\n")
+			c.close()
+			if len(ms) != 6 || !strings.Contains(strings.Join(ms, " "), "127.0.0.1:"+strconv.Itoa(basePort+10002)) {
+				t.Fatalf("HGETALL __lightcone:members = %q", ms)
+			}
 			break
 		}
 		if time.Now().After(deadline) {
