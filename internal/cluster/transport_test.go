@@ -352,3 +352,54 @@ func (x *bytesBuf) Read(p []byte) (int, error) {
 	x.b = x.b[n:]
 	return n, nil
 }
+
+// A peer that falls further behind than the retained effects reach costs no
+// memory beyond the retention budget: its link is marked lagging and the
+// impossible catch-up is reported, instead of queueing.
+func TestSlowPeerBoundedMemory(t *testing.T) {
+	pa, pb := listenUDP(t), listenUDP(t)
+	addrs := []string{pa.LocalAddr().String(), pb.LocalAddr().String()}
+	mk := func(id effect.NodeID, pc net.PacketConn, seed int64) *tnode {
+		en := engine.New(engine.Config{Node: id})
+		en.EnableCluster()
+		ident, _ := NewIdentity(testPass, id)
+		fc := NewFaultConn(pc, seed)
+		n, err := Start(Config{Engine: en, Identity: ident, Conn: fc, Advertise: pc.LocalAddr().String(), Peers: addrs,
+			Heartbeat: 20 * time.Millisecond, RetainBytes: 8 << 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		en.SetSink(n)
+		t.Cleanup(n.Close)
+		return &tnode{en: en, fc: fc, n: n, addr: pc.LocalAddr().String()}
+	}
+	a, b := mk(0x4001, pa, 1), mk(0x4002, pb, 2)
+	waitConverged(t, []*tnode{a, b}, 10*time.Second, func(x *tnode) error {
+		if len(x.en.Members()) != 1 {
+			return fmt.Errorf("not linked")
+		}
+		return nil
+	})
+	b.fc.Partition()
+	for i := 0; i < 2000; i++ {
+		set(a.en, "k"+strconv.Itoa(i%50), strconv.Itoa(i))
+	}
+	if got := a.n.RetainedBytes(); got > 8<<10 {
+		t.Fatalf("retained %d bytes, budget %d", got, 8<<10)
+	}
+	b.fc.Heal()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		lagging := false
+		for _, l := range a.n.Links() {
+			if l.State == "lagging" {
+				lagging = true
+			}
+		}
+		if lagging || b.n.Evicted.Load() > 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("a peer behind the retained effects was not reported: links %+v, evicted %d/%d", a.n.Links(), a.n.Evicted.Load(), b.n.Evicted.Load())
+}
