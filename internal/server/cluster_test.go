@@ -62,4 +62,3 @@ func TestClusterIncarnations(t *testing.T) {
 		t.Fatal("temporary file left")
 	}
 }
-
