@@ -26,6 +26,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "server":
 		return runServer(args[1:], stdout, stderr)
+	case "gen-passphrase":
+		return runGenPassphrase(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "lightcone %s (Redis %s compatible)\n", server.Version, server.RedisVersion)
 		return 0
@@ -49,6 +51,7 @@ func usage(w io.Writer) {
 
 SYNOPSIS
     lightcone server [--config FILE] [--OPTION VALUE]...
+    lightcone gen-passphrase
     lightcone version
     lightcone help [server]
 
@@ -59,6 +62,8 @@ DESCRIPTION
 
 COMMANDS
     server     run a node (see "lightcone help server" for every option)
+    gen-passphrase
+               print a new random cluster passphrase (see docs/CLUSTER.md)
     version    print the version
     help       print this help
 
@@ -66,6 +71,7 @@ EXAMPLES
     lightcone server                      serve on 127.0.0.1:6379, data in ./lightcone-data
     lightcone server --port 7000 --dir /var/lib/lightcone
     lightcone server --config /etc/lightcone.conf
+    lightcone server --port 7001 --cluster-passphrase P --peers 127.0.0.1:17002,127.0.0.1:17003
 `)
 }
 
@@ -197,6 +203,10 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := s.Listen(); err != nil {
 		log.Error("cannot listen", "err", err)
+		return 1
+	}
+	if err := s.StartCluster(); err != nil {
+		log.Error("cannot join the cluster", "err", err)
 		return 1
 	}
 	addrs := []string{}

@@ -70,6 +70,7 @@ type Server struct {
 	pausing atomic.Bool // a CLIENT PAUSE may be in force (fast path)
 	// scripting: EVAL scripts, functions, the running script (script.go)
 	scripting scripting
+	cl        clusterState // cluster.go
 }
 
 // Stats are INFO's counters.
@@ -100,7 +101,13 @@ func New(set *Settings, log *slog.Logger) (*Server, error) {
 		set.Set("dir", abs)
 		dir = abs
 	}
-	node, err := loadNodeID(dir)
+	var node, retired effect.NodeID
+	var err error
+	if clusterEnabled(set) {
+		node, retired, err = clusterNodeID(dir) // cluster.go
+	} else {
+		node, err = loadNodeID(dir)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -120,6 +127,10 @@ func New(set *Settings, log *slog.Logger) (*Server, error) {
 	s.clock.resync()
 	s.noLoops = os.Getenv("LIGHTCONE_NO_EVENT_LOOP") != ""
 	s.Eng = engine.New(engine.Config{Node: node, Databases: int(set.Int("databases"))})
+	if clusterEnabled(set) {
+		s.Eng.EnableCluster()
+		s.cl.retired = retired
+	}
 	s.blocks.init()
 	s.initObservability()
 	s.watches.keys = map[blockKey][]*client{}

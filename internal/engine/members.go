@@ -1,0 +1,61 @@
+package engine
+
+import (
+	"slices"
+
+	"github.com/lightconedb/lightcone/internal/effect"
+)
+
+// Runtime membership, for nodes that learn their peers after New (the
+// cluster layer). EnableCluster and SetSink must be called before the engine
+// serves anything; AddMember and RemoveMember may be called at any time.
+
+// EnableCluster makes the engine behave as a cluster member even before it
+// knows any other member: local effects carry frontiers and collection types
+// mint globally unique element identities. Call before serving.
+func (en *Engine) EnableCluster() { en.cluster = true }
+
+// SetSink installs the sink for applied effects. Call before serving.
+func (en *Engine) SetSink(s Sink) { en.sink = s }
+
+// AddMember adds m to the members whose acknowledgement makes an effect
+// causally stable. It reports whether m was new.
+func (en *Engine) AddMember(m effect.NodeID) bool {
+	if m == en.node || m == 0 {
+		return false
+	}
+	en.emitMu.Lock()
+	defer en.emitMu.Unlock()
+	i, found := slices.BinarySearch(en.members, m)
+	if found {
+		return false
+	}
+	en.members = slices.Insert(slices.Clone(en.members), i, m)
+	return true
+}
+
+// RemoveMember forgets m (a retired identity that will never write or
+// acknowledge again): stability no longer waits for it. It reports whether m
+// was a member.
+func (en *Engine) RemoveMember(m effect.NodeID) bool {
+	en.emitMu.Lock()
+	defer en.emitMu.Unlock()
+	i, found := slices.BinarySearch(en.members, m)
+	if !found {
+		return false
+	}
+	en.members = slices.Delete(slices.Clone(en.members), i, i+1)
+	delete(en.known, m)
+	return true
+}
+
+// Members lists the other members, sorted.
+func (en *Engine) Members() []effect.NodeID {
+	en.emitMu.Lock()
+	defer en.emitMu.Unlock()
+	return slices.Clone(en.members)
+}
+
+// AppliedOf is the highest Seq of origin n applied here (this node's own
+// last Seq for n == Node()).
+func (en *Engine) AppliedOf(n effect.NodeID) uint64 { return en.appliedOf(n) }
