@@ -2,6 +2,7 @@ package commands
 
 import (
 	"github.com/lightconedb/lightcone/internal/crdt"
+	"github.com/lightconedb/lightcone/internal/effect"
 	"github.com/lightconedb/lightcone/internal/engine"
 	"github.com/lightconedb/lightcone/internal/keyspace"
 )
@@ -10,15 +11,23 @@ import (
 // and takes only the LIMIT range; a real sort loads every member.
 //
 // Redis 7.0 also converts a listpack sorted set to a skiplist before it
-// sorts it (SORT_RO too), which OBJECT ENCODING and DUMP show afterwards.
-// That is not done here: the only effects that could do it re-assert the
-// members and scores with a new stamp (a snapshot or ZSetAssign), which
-// would undo a concurrent ZREM or ZADD on another node — a read must not
-// change data. It needs an encoding-only sub-op of the zset type (as
-// hashes have EncodeHashConvert).
+// sorts it (SORT_RO too), which OBJECT ENCODING and DUMP show afterwards:
+// here that is an encoding-only effect (it changes no member or score, so
+// it cannot undo a concurrent write elsewhere), silent like Redis'.
 func init() {
-	sortSources[keyspace.KindZSet] = func(_ *Ctx, _ *engine.Tx, _ []byte, ent *keyspace.Entry) sortSource {
+	sortSources[keyspace.KindZSet] = func(c *Ctx, tx *engine.Tx, key []byte, ent *keyspace.Entry) sortSource {
 		z := ent.Obj().(*crdt.ZSet)
+		if z.IsListpack() {
+			p := tx.Payload()
+			crdt.EncodeZSetToSkiplist(p)
+			tx.Event = effect.EventSilent
+			tx.Coll(c.DB, key, effect.OpZSet, p)
+			if e := tx.Peek(c.DB, key); e != nil {
+				if nz, ok := e.Obj().(*crdt.ZSet); ok {
+					z = nz
+				}
+			}
+		}
 		n := z.Len()
 		return sortSource{n: n, ordered: true, load: func(ar *sortArena, lo, hi int, rev bool) {
 			add := func(m string, _ float64) bool { ar.addString(m); return true }

@@ -62,6 +62,9 @@ const (
 	ZSetIncr   byte = 'i'
 	ZSetRem    byte = 'r'
 	ZSetSnap   byte = 's'
+	// ZSetToSkiplist (no items) converts a listpack to a skiplist and
+	// changes no member or score (SORT does this, as Redis does).
+	ZSetToSkiplist byte = 'c'
 )
 
 type zsetType struct{}
@@ -722,11 +725,17 @@ func zsetHeader(d *Dec) (op byte, enc byte, n int) {
 	}
 	n = d.Count()
 	switch op {
-	case ZSetAssign, ZSetIncr, ZSetRem, ZSetSnap:
+	case ZSetAssign, ZSetIncr, ZSetRem, ZSetSnap, ZSetToSkiplist:
 	default:
 		d.Err = true
 	}
 	return op, enc, n
+}
+
+// EncodeZSetToSkiplist writes the encoding-only conversion payload.
+func EncodeZSetToSkiplist(p *Enc) {
+	p.Byte(ZSetToSkiplist)
+	p.Uvarint(0)
 }
 
 func (zsetType) Apply(obj Object, e *effect.Effect, _ Ctx) Object {
@@ -734,6 +743,12 @@ func (zsetType) Apply(obj Object, e *effect.Effect, _ Ctx) Object {
 	d := NewDec(e.Value)
 	op, enc, n := zsetHeader(&d)
 	if d.Err {
+		return obj
+	}
+	if op == ZSetToSkiplist {
+		if z != nil && z.IsListpack() {
+			z.ToSkiplist()
+		}
 		return obj
 	}
 	if z == nil && op == ZSetRem {
@@ -877,6 +892,11 @@ func (m *zsetMerger) Step(e *effect.Effect) {
 		m.skiplist = op == ZSetSnap && enc == ZSnapSkiplist
 	} else if op == ZSetSnap {
 		return // a snapshot only ever comes as a replacement
+	} else if op == ZSetToSkiplist {
+		if m.present > 0 {
+			m.skiplist = true
+		}
+		return
 	}
 	for i := 0; i < n; i++ {
 		x := d.Bytes()
@@ -913,6 +933,9 @@ func (m *zsetMerger) Step(e *effect.Effect) {
 		if m.present > ZSetMaxListpackEntries {
 			m.skiplist = true
 		}
+	}
+	if m.present == 0 {
+		m.skiplist = false // gone: a new one starts as a listpack, as Apply's does
 	}
 }
 
