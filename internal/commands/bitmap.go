@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/lightconedb/lightcone/internal/keyspace"
+	"github.com/lightconedb/lightcone/internal/notify"
 )
 
 func init() { families = append(families, registerBitmaps) }
@@ -70,7 +71,11 @@ func cmdSetbit(c *Ctx) {
 	if ent != nil {
 		old = getBit(ent.Str, off)
 	}
-	tx.SetBit(c.DB, key, off, on == 1)
+	if ent == nil || int64(len(ent.Str)) <= off>>3 || old != int(on) {
+		// Redis changes (and announces) nothing when the bit already holds
+		// the value and the string need not grow
+		tx.SetBit(c.DB, key, off, on == 1)
+	}
 	c.W.Int(int64(old))
 }
 
@@ -382,6 +387,7 @@ func cmdBitfield(c *Ctx, readOnly bool) {
 		null bool
 	}
 	res := make([]result, len(ops))
+	changes := 0 // SET and INCRBY that did not fail (Redis announces those)
 	for k, op := range ops {
 		old := bfRead(s, op.off, op.width)
 		switch {
@@ -404,6 +410,7 @@ func cmdBitfield(c *Ctx, readOnly bool) {
 				res[k].null = true
 				continue
 			}
+			changes++
 			bfWrite(s, op.off, op.width, uint64(nv))
 		default:
 			var nv uint64
@@ -419,11 +426,9 @@ func cmdBitfield(c *Ctx, readOnly bool) {
 				res[k].null = true
 				continue
 			}
+			changes++
 			bfWrite(s, op.off, op.width, nv)
 		}
-	}
-	if writes && (ent == nil || ent.Enc != keyspace.EncRaw || !bytes.Equal(s, ent.Str)) {
-		tx.AssignRaw(c.DB, key, s, 0, true)
 	}
 	c.W.ArrayLen(len(ops))
 	for _, r := range res {
@@ -432,5 +437,12 @@ func cmdBitfield(c *Ctx, readOnly bool) {
 		} else {
 			c.W.Int(r.v)
 		}
+	}
+	if changes > 0 || (writes && (ent == nil || ent.Enc != keyspace.EncRaw || !bytes.Equal(s, ent.Str))) {
+		tx.Event = notify.None // a string created but not written raises only "new"
+		if changes > 0 {
+			tx.Event = notify.SetBit
+		}
+		tx.AssignRaw(c.DB, key, s, 0, true)
 	}
 }

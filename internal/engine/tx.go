@@ -7,6 +7,7 @@ import (
 	"github.com/lightconedb/lightcone/internal/crdt"
 	"github.com/lightconedb/lightcone/internal/effect"
 	"github.com/lightconedb/lightcone/internal/keyspace"
+	"github.com/lightconedb/lightcone/internal/notify"
 )
 
 // A Tx is one command's hold on the keyspace: the locks of every shard it
@@ -24,7 +25,7 @@ type Tx struct {
 	// Event, when set, is the keyspace event the next write raises (a code
 	// of internal/notify); it is reset by every write.
 	Event uint8
-	pay crdt.Enc      // collection payload being built (see Payload)
+	pay   crdt.Enc // collection payload being built (see Payload)
 	// the last key looked up, so a write right after a read skips a lookup
 	lastKey   []byte
 	lastDB    int
@@ -220,10 +221,21 @@ func (tx *Tx) Read(db int, key []byte) *keyspace.Entry {
 	e := tx.Get(db, key)
 	if e == nil {
 		tx.en.stats.KeyspaceMisses.Add(1)
+		if h := tx.en.miss; h != nil {
+			h(db, key)
+		}
 	} else {
 		tx.en.stats.KeyspaceHits.Add(1)
 	}
 	return e
+}
+
+// NotifyMiss tells the miss hook that a read lookup made without Read found
+// no key (EXISTS, TYPE, TTL: Redis' read lookups that raise "keymiss").
+func (tx *Tx) NotifyMiss(db int, key []byte) {
+	if h := tx.en.miss; h != nil {
+		h(db, key)
+	}
 }
 
 // Peek is Get without touching the access clock (OBJECT, DEBUG).
@@ -242,7 +254,10 @@ func (tx *Tx) Peek(db int, key []byte) *keyspace.Entry {
 
 func (tx *Tx) expire(db int, key []byte) {
 	tx.en.stats.ExpiredKeys.Add(1)
+	ev := tx.Event // the command's own write keeps its event
+	tx.Event = notify.ExpiredKey
 	tx.write(db, key, effect.Effect{Op: effect.OpDelete})
+	tx.Event = ev
 }
 
 // write stamps and applies one local effect on key.
@@ -401,7 +416,8 @@ func (tx *Tx) Delete(db int, key []byte) {
 
 // FlushDB removes every key of db this node has seen. The Tx holds db whole.
 func (tx *Tx) FlushDB(db int) {
-	e := effect.Effect{Op: effect.OpFlushDB, DB: uint32(db)}
+	e := effect.Effect{Op: effect.OpFlushDB, DB: uint32(db), Event: tx.Event}
+	tx.Event = 0
 	en := tx.en
 	en.stamp(&e, tx.Now)
 	en.applyFlush(tx.DB(db), &e)

@@ -70,6 +70,11 @@ type client struct {
 	side       []byte // goroutine clients: input read while parked
 	sideErr    error  // and how that reading ended (EOF: the client left)
 
+	// pub/sub, tracking and MONITOR (pubsub_push.go); execDepth > 0 while
+	// EXEC runs the queued commands
+	push      atomic.Pointer[pushState]
+	execDepth int
+
 	// event-loop clients (fd >= 0): the socket, its loop, unsent output
 	fd         int
 	loop       *loop
@@ -98,7 +103,7 @@ func (s *Server) newClient(conn net.Conn, fd int) *client {
 	}
 	c.authed = s.Settings.Get("requirepass") == ""
 	var rd io.Reader = connReader{c}
-	var wr io.Writer = connWriter{c}
+	var wr io.Writer = pushWriter{c, connWriter{c}}
 	if fd >= 0 {
 		rd, wr = fdReader{c}, fdWriter{c}
 	}
@@ -159,6 +164,7 @@ func (s *Server) forgetClient(c *client) {
 	s.mu.Lock()
 	delete(s.clients, c.id)
 	s.mu.Unlock()
+	s.dropPush(c)
 }
 
 func (c *client) serve() {
@@ -183,6 +189,7 @@ func (c *client) serve() {
 		g.enter(c.slot)
 		c.s.dispatch(c, args)
 		c.s.serveReady()
+		c.s.tracking.flushBroadcasts(c.s)
 		g.leave(c.slot)
 		if c.parked != nil {
 			c.w.Flush()
@@ -206,6 +213,14 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 	if len(args) == 0 {
 		return
 	}
+	if ps := c.push.Load(); ps != nil {
+		s.dispatchPushing(c, ps, args)
+		return
+	}
+	s.dispatchCmd(c, args)
+}
+
+func (s *Server) dispatchCmd(c *client, args [][]byte) {
 	s.Stats.Commands.Add(1)
 	startNs := s.clock.nanos()
 	c.lastInteraction.Store(startNs)
@@ -247,6 +262,13 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		ctx.Error("NOAUTH Authentication required.")
 		s.finishReject(c, ctx, cmd, mark)
 		return
+	}
+	if ps := c.push.Load(); ps != nil {
+		if msg := c.pushReject(ps, cmd); msg != "" {
+			ctx.Error(msg)
+			s.finishReject(c, ctx, cmd, mark)
+			return
+		}
 	}
 	if c.inMulti {
 		if cmd.HasFlag("no_multi") {

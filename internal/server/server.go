@@ -63,6 +63,18 @@ type Server struct {
 	blocks  blockRegistry
 	gate    gate
 	watches watchRegistry
+
+	// pub/sub, keyspace notifications, tracking, MONITOR (pubsub*.go,
+	// notify.go, tracking.go, monitor.go)
+	pubsub       pubsubRegistry
+	tracking     trackingRegistry
+	monitors     monitorRegistry
+	monitorCount atomic.Int32
+	origin       atomic.Pointer[client] // the client running alone whose writes these are
+	notifyFlags  atomic.Uint32          // notify-keyspace-events
+	pubsubLimit  [3]atomic.Int64        // client-output-buffer-limit pubsub: hard, soft, seconds
+	heldMu       sync.Mutex
+	held         map[*effect.Effect][]heldEvent // RENAME/MOVE events awaiting the source's (notify.go)
 }
 
 // Stats are INFO's counters.
@@ -116,14 +128,16 @@ func New(set *Settings, log *slog.Logger) (*Server, error) {
 	s.blocks.init()
 	s.watches.keys = map[blockKey][]*client{}
 	s.gate.init(0) // resized by startLoops before any client exists
-	s.Eng.SetHook(func(db int, key []byte, e *effect.Effect) {
+	s.Eng.SetHook(func(db int, key []byte, e *effect.Effect, existed, exists bool) {
 		s.keyTouched(db, key, e)
 		s.touchWatched(db, key, e)
+		s.keyspaceChanged(db, key, e, existed, exists)
 	})
 	s.Table = commands.NewTable()
 	commands.RegisterAll(s.Table)
 	commands.SetProtoMaxBulkLen(set.Int("proto-max-bulk-len"))
 	s.registerServerCommands()
+	s.initPush()
 	return s, nil
 }
 
@@ -316,6 +330,7 @@ func (s *Server) cron() {
 		if !s.admin.noActiveExpire.Load() { // DEBUG SET-ACTIVE-EXPIRE 0
 			s.gate.enter(s.gate.misc())
 			s.Eng.ActiveExpire(time.Second / time.Duration(hz) / 4)
+			s.tracking.flushBroadcasts(s)
 			s.gate.leave(s.gate.misc())
 		}
 		s.sampleStats()
