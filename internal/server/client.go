@@ -302,6 +302,9 @@ func (s *Server) finishReject(c *client, ctx *commands.Ctx, cmd *commands.Comman
 		c.unwatchAll()
 		ctx.ErrorTag = ""
 		ctx.Error("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(ctx.LastError, "ERR "))
+		if s.monitorCount.Load() > 0 {
+			s.feedMonitors(c, ctx) // Redis shows the refused EXEC too
+		}
 	}
 	c.flagMulti()
 	if cmd != nil {

@@ -168,11 +168,22 @@ func appendRepr(b, s []byte) []byte {
 // pushReject is the error of a command a client's pub/sub or MONITOR state
 // forbids ("" if none).
 func (c *client) pushReject(ps *pushState, cmd *commands.Command) string {
-	if ps.monitor.Load() && (cmd.HasFlag("write") || cmd.HasFlag("readonly") || cmd.HasFlag("may_replicate")) {
+	if ps.monitor.Load() && touchesKeyspace(cmd) {
 		return "ERR Replica can't interact with the keyspace"
 	}
 	if ps.subscribed() && c.w.Proto() == 2 {
 		return subscribedReject(cmd)
 	}
 	return ""
+}
+
+// touchesKeyspace is Redis' test for the commands a replica (and so a
+// MONITOR client) may not send: write, read-only or may-replicate ones
+// (PUBLISH, SPUBLISH and scripts replicate).
+func touchesKeyspace(cmd *commands.Command) bool {
+	switch cmd.Name {
+	case "publish", "spublish", "eval", "evalsha", "fcall":
+		return true
+	}
+	return cmd.HasFlag("write") || cmd.HasFlag("readonly") || cmd.HasFlag("may_replicate")
 }
