@@ -71,9 +71,13 @@ func cmdSetbit(c *Ctx) {
 	if ent != nil {
 		old = getBit(ent.Str, off)
 	}
-	if ent == nil || int64(len(ent.Str)) <= off>>3 || old != int(on) {
-		// Redis changes (and announces) nothing when the bit already holds
-		// the value and the string need not grow
+	switch {
+	case ent == nil || int64(len(ent.Str)) <= off>>3 || old != int(on):
+		tx.SetBit(c.DB, key, off, on == 1)
+	case ent.Enc != keyspace.EncRaw:
+		// the bit already holds the value: Redis only makes the string
+		// raw, without a keyspace event
+		tx.Event = notify.None
 		tx.SetBit(c.DB, key, off, on == 1)
 	}
 	c.W.Int(int64(old))
@@ -387,7 +391,10 @@ func cmdBitfield(c *Ctx, readOnly bool) {
 		null bool
 	}
 	res := make([]result, len(ops))
-	changes := 0 // SET and INCRBY that did not fail (Redis announces those)
+	// Redis announces the SET and INCRBY that did not fail and either
+	// changed bits or come with the string created or grown by the command
+	changes := 0
+	dirty := writes && (ent == nil || len(s) > len(ent.Str))
 	for k, op := range ops {
 		old := bfRead(s, op.off, op.width)
 		switch {
@@ -410,8 +417,10 @@ func cmdBitfield(c *Ctx, readOnly bool) {
 				res[k].null = true
 				continue
 			}
-			changes++
 			bfWrite(s, op.off, op.width, uint64(nv))
+			if dirty || bfRead(s, op.off, op.width) != old {
+				changes++
+			}
 		default:
 			var nv uint64
 			var ok bool
@@ -426,8 +435,10 @@ func cmdBitfield(c *Ctx, readOnly bool) {
 				res[k].null = true
 				continue
 			}
-			changes++
 			bfWrite(s, op.off, op.width, nv)
+			if dirty || nv != old {
+				changes++
+			}
 		}
 	}
 	c.W.ArrayLen(len(ops))

@@ -543,6 +543,7 @@ type scenario struct {
 	wantIDs bool
 	inMulti map[int]*[2]bool // connection → in MULTI on redis, lightcone
 	ids     map[int][2]int64 // connection → its client ID on redis, lightcone
+	retired map[[2]int64]int // IDs of closed connections → their number
 	marker  int
 }
 
@@ -558,7 +559,22 @@ func (sc *scenario) close(keep *Pair) {
 	}
 	sc.conns = map[int]*Pair{}
 	sc.ids = nil
+	sc.retired = nil
 	sc.inMulti = nil
+}
+
+// retire forgets connection n's ID for it (it closed) but keeps naming it
+// in replies (a redirection may still point at it).
+func (sc *scenario) retire(n int) {
+	id, ok := sc.ids[n]
+	if !ok {
+		return
+	}
+	if sc.retired == nil {
+		sc.retired = map[[2]int64]int{}
+	}
+	sc.retired[id] = n
+	delete(sc.ids, n)
 }
 
 // multi is connection n's MULTI state on both servers.
@@ -714,8 +730,12 @@ func (sc *scenario) syncStep(st caseStep) (string, int, error) {
 		}
 		m := sc.multi(n)
 		c.Send(args...)
-		if err := c.Flush(); err != nil {
-			return "", 0, err
+		if quit || (name == "MULTI" && !m[side]) {
+			// the marker waits for the reply; otherwise both go in one
+			// write, so that a server handles them in one batch
+			if err := c.Flush(); err != nil {
+				return "", 0, err
+			}
 		}
 		var vals []resp.Value
 		switch {
@@ -819,6 +839,9 @@ func (sc *scenario) syncStep(st caseStep) (string, int, error) {
 			addrs[c.nc.LocalAddr().String()] = "@" + strconv.Itoa(k)
 		}
 		if st.ids {
+			for id, k := range sc.retired {
+				ids[id[side]] = "@id" + strconv.Itoa(k)
+			}
 			for k, id := range sc.ids {
 				ids[id[side]] = "@id" + strconv.Itoa(k)
 			}
@@ -834,7 +857,7 @@ func (sc *scenario) syncStep(st caseStep) (string, int, error) {
 		if closedOK[0] != closedOK[1] {
 			return fmt.Sprintf("  after QUIT: redis closed: %v, lightcone closed: %v", closedOK[0], closedOK[1]), 0, nil
 		}
-		delete(sc.ids, n)
+		sc.retire(n)
 		delete(sc.inMulti, n)
 		if n == 1 {
 			// connection 1 is re-dialed for the following lines
@@ -860,7 +883,7 @@ func (sc *scenario) syncStep(st caseStep) (string, int, error) {
 		}
 		q := sc.conns[k]
 		q.Close()
-		delete(sc.ids, k)
+		sc.retire(k)
 		delete(sc.inMulti, k)
 		if k != 1 {
 			delete(sc.conns, k)
