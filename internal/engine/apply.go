@@ -577,8 +577,11 @@ func (en *Engine) applyFlush(d *keyspace.DB, e *effect.Effect) {
 	}
 }
 
-func (en *Engine) applySwap(a, b int) {
+func (en *Engine) applySwap(a, b int, e *effect.Effect) {
 	da, db := en.dbs[a].Load(), en.dbs[b].Load()
 	en.dbs[a].Store(db)
 	en.dbs[b].Store(da)
+	if en.hook != nil {
+		en.hook(a, nil, e, false, false) // WATCH and blocked clients of both databases
+	}
 }

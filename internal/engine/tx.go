@@ -428,7 +428,7 @@ func (tx *Tx) FlushDB(db int) {
 func (tx *Tx) SwapDB(a, b int) {
 	e := effect.Effect{Op: effect.OpSwapDB, DB: uint32(a), Int: int64(b)}
 	tx.en.stamp(&e, tx.Now)
-	tx.en.applySwap(a, b)
+	tx.en.applySwap(a, b, &e)
 	tx.lastValid = false
 	for i := range tx.locks {
 		tx.locks[i].ptr = tx.en.db(tx.locks[i].db)

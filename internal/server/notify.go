@@ -88,10 +88,18 @@ func (s *Server) initPush() {
 
 func (s *Server) applyNotify(v string) {
 	c, _ := notify.ParseClasses(v)
-	if notifyRawNew.Load() {
+	s.notifyFlags.Store(uint32(c))
+}
+
+// notifyClasses is notify-keyspace-events in force. CONFIG SET does not
+// re-apply a value whose canonical text did not change ("KEA" after
+// "AKE"), so the hidden 'n' of "An" is read from the last value parsed.
+func (s *Server) notifyClasses() notify.Class {
+	c := notify.Class(s.notifyFlags.Load())
+	if c&notify.All == notify.All && notifyRawNew.Load() {
 		c |= notify.New
 	}
-	s.notifyFlags.Store(uint32(c))
+	return c
 }
 
 var outputClasses = []string{"normal", "slave", "pubsub"}
@@ -167,7 +175,7 @@ func (s *Server) pubsubLimits() (hard, soft, secs int64) {
 // keyspace notifications and invalidates tracked keys. It runs with the
 // key's shard locked (the whole database for FLUSHDB).
 func (s *Server) keyspaceChanged(db int, key []byte, e *effect.Effect, existed, exists bool) {
-	flags := notify.Class(s.notifyFlags.Load())
+	flags := s.notifyClasses()
 	tracking := s.tracking.count.Load() > 0
 	if flags&(notify.Keyspace|notify.Keyevent) == 0 && !tracking {
 		return
@@ -247,7 +255,7 @@ type heldEvent struct {
 
 // keyMissed is the engine's miss hook: "keymiss" (class m).
 func (s *Server) keyMissed(db int, key []byte) {
-	flags := notify.Class(s.notifyFlags.Load())
+	flags := s.notifyClasses()
 	if flags&notify.KeyMiss == 0 || flags&(notify.Keyspace|notify.Keyevent) == 0 {
 		return
 	}

@@ -441,13 +441,6 @@ func (s *Server) publish(channel, payload []byte, origin *client, here *loop) in
 	return n
 }
 
-// publishRaw is publish for a message whose payload is already RESP (the
-// tracking invalidations of __redis__:invalidate), to one client.
-func (s *Server) publishTo(c *client, channel string, payloadRESP []byte, origin *client, here *loop) {
-	m := message{kind: "message", channel: []byte(channel), payload: payloadRESP, payloadRaw: true}
-	s.pushTo(c, m.encoded(c.push.Load().proto.Load()), true, origin, here)
-}
-
 // spublish delivers a message to a shard channel's subscribers.
 func (s *Server) spublish(channel, payload []byte, origin *client, here *loop) int {
 	r := &s.pubsub

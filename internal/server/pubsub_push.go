@@ -60,8 +60,9 @@ type pushState struct {
 	pendingSz atomic.Int64 // loop clients: unsent output, mirrored for limit checks
 
 	// owner only (the client's loop or goroutine)
-	post     []byte // pushes that follow the reply of the running command
-	qw       bool   // goroutine client: output goes through the writer goroutine
+	post     []byte      // pushes that follow the reply of the running command
+	later    []laterPush // invalidations caused by the running command, sent after it
+	qw       bool        // goroutine client: output goes through the writer goroutine
 	sig      chan struct{}
 	stop     chan struct{}
 	channels []string // subscription order
@@ -241,6 +242,13 @@ func (s *Server) dispatchPushing(c *client, ps *pushState, args [][]byte) {
 		s.origin.Store(c)
 	}
 	s.dispatchCmd(c, args)
+	if len(ps.later) > 0 {
+		for i, lp := range ps.later {
+			s.pushTo(lp.to, lp.msg, true, c, cmdLoop(c))
+			ps.later[i] = laterPush{}
+		}
+		ps.later = ps.later[:0]
+	}
 	if len(ps.post) > 0 {
 		c.w.Raw(ps.post)
 		ps.post = ps.post[:0]

@@ -196,8 +196,18 @@ func (t *trackingRegistry) invalidateAll(s *Server, origin *client, here *loop) 
 }
 
 // sendTracking delivers one invalidation to the tracking client or its
-// redirect target. A nil payload is a null (flush).
+// redirect target. A nil payload is a null (flush). The invalidations a
+// tracking client causes itself wait until its command has replied (as
+// Redis' pending keys); others go out at once.
 func (s *Server) sendTracking(x trackSend, origin *client, here *loop) {
+	deliver := func(to *client, msg []byte) {
+		if origin != nil && x.from == origin {
+			ops := origin.pushOf()
+			ops.later = append(ops.later, laterPush{to: to, msg: msg})
+			return
+		}
+		s.pushTo(to, msg, false, origin, here)
+	}
 	to := x.from
 	redirected := false
 	if x.redirect != 0 {
@@ -217,7 +227,7 @@ func (s *Server) sendTracking(x trackSend, origin *client, here *loop) {
 				b = append(b, ':')
 				b = strconv.AppendInt(b, x.redirect, 10)
 				b = append(b, '\r', '\n')
-				s.pushTo(x.from, b, true, origin, here)
+				deliver(x.from, b)
 			}
 			return
 		}
@@ -226,24 +236,34 @@ func (s *Server) sendTracking(x trackSend, origin *client, here *loop) {
 	tps := to.pushOf()
 	proto := tps.proto.Load()
 	payload := x.payload
-	if proto == 3 {
-		if payload == nil {
+	if payload == nil {
+		// a flush: Redis writes the null of the tracking client's protocol,
+		// whoever receives it
+		payload = []byte("$-1\r\n")
+		if x.from.push.Load().proto.Load() == 3 {
 			payload = []byte("_\r\n")
 		}
+	}
+	if proto == 3 {
 		b := make([]byte, 0, 20+len(payload))
 		b = appendPushHeader(b, 3, 2)
 		b = appendBulk(b, []byte("invalidate"))
 		b = append(b, payload...)
-		s.pushTo(to, b, true, origin, here)
+		deliver(to, b)
 		return
 	}
 	if redirected && tps.subscribed() {
-		if payload == nil {
-			payload = []byte("$-1\r\n")
-		}
-		s.publishTo(to, "__redis__:invalidate", payload, origin, here)
+		m := message{kind: "message", channel: []byte("__redis__:invalidate"), payload: payload, payloadRaw: true}
+		deliver(to, m.encoded(proto))
 	}
 	// RESP2 without a subscribed redirect target: nothing can carry it
+}
+
+// laterPush is an invalidation held until the command of the tracking
+// client that caused it has replied.
+type laterPush struct {
+	to  *client
+	msg []byte
 }
 
 // flushBroadcasts sends the keys collected for BCAST prefixes.

@@ -52,8 +52,11 @@ package diff
 //     compared as a multiset (Redis walks patterns and a client's channels
 //     in hash order).
 //   - "@idN" in an argument is replaced by the client ID of connection N on
-//     each server; "!ids" (sync mode) maps integers equal to such an ID back
-//     to "@idN" in the replies before comparing.
+//     each server (the harness asks every connection CLIENT ID as it opens
+//     when a file uses "@id" or "!ids"). Where a reply names a client ID
+//     (HELLO's "id", TRACKINGINFO's "redirect", a tracking-redir-broken
+//     push) the ID of a scenario connection is shown as "@idN" on both
+//     sides; "!ids" (sync mode) does the same for integer replies.
 //   - MONITOR lines ("+<time> [<db> <addr>] ...") are compared with the time
 //     replaced by "T" and an address of a scenario connection by "@N".
 //
@@ -838,17 +841,15 @@ func (sc *scenario) syncStep(st caseStep) (string, int, error) {
 			}
 			addrs[c.nc.LocalAddr().String()] = "@" + strconv.Itoa(k)
 		}
-		if st.ids {
-			for id, k := range sc.retired {
-				ids[id[side]] = "@id" + strconv.Itoa(k)
-			}
-			for k, id := range sc.ids {
-				ids[id[side]] = "@id" + strconv.Itoa(k)
-			}
+		for id, k := range sc.retired {
+			ids[id[side]] = "@id" + strconv.Itoa(k)
+		}
+		for k, id := range sc.ids {
+			ids[id[side]] = "@id" + strconv.Itoa(k)
 		}
 		for k, vals := range got[side] {
 			for i := range vals {
-				vals[i] = normalizeValue(vals[i], addrs, ids)
+				vals[i] = normalizeValue(vals[i], addrs, ids, st.ids)
 			}
 			got[side][k] = vals
 		}
@@ -926,6 +927,9 @@ func (sc *scenario) syncStep(st caseStep) (string, int, error) {
 		}
 		if !same {
 			fmt.Fprintf(&report, "  connection %d received:\n%s", k, describe(valueList(rv), valueList(lv)))
+			if os.Getenv("DIFF_DEBUG") != "" { // the exact encodings, when the rendering hides the difference
+				fmt.Fprintf(&report, "\n  %q\n  %q", canon(nil, valueList(rv)), canon(nil, valueList(lv)))
+			}
 			report.WriteByte('\n')
 		}
 	}
@@ -933,19 +937,35 @@ func (sc *scenario) syncStep(st caseStep) (string, int, error) {
 }
 
 // normalizeValue rewrites what differs between two servers by nature:
-// MONITOR lines (time, client address) and, when asked, client IDs.
-func normalizeValue(v resp.Value, addrs map[string]string, ids map[int64]string) resp.Value {
+// MONITOR lines (time, client address) and client IDs where replies name
+// them (HELLO's "id", TRACKINGINFO's "redirect", tracking-redir-broken
+// pushes), and, with top set ("!ids"), integer replies equal to an ID.
+func normalizeValue(v resp.Value, addrs map[string]string, ids map[int64]string, top bool) resp.Value {
+	id := func(x resp.Value) resp.Value {
+		if name, ok := ids[x.Int]; ok && x.Kind == resp.KindInt {
+			return resp.Value{Kind: resp.KindSimple, Str: []byte(name)}
+		}
+		return x
+	}
 	switch v.Kind {
 	case resp.KindSimple:
 		v.Str = normalizeMonitorLine(v.Str, addrs)
 	case resp.KindInt:
-		if name, ok := ids[v.Int]; ok {
-			return resp.Value{Kind: resp.KindSimple, Str: []byte(name)}
+		if top {
+			return id(v)
 		}
 	case resp.KindArray, resp.KindSet, resp.KindPush, resp.KindMap:
 		elems := make([]resp.Value, len(v.Elems))
 		for i, e := range v.Elems {
-			elems[i] = normalizeValue(e, addrs, ids)
+			elems[i] = normalizeValue(e, addrs, ids, false)
+		}
+		if len(elems) == 2 && string(elems[0].Str) == "tracking-redir-broken" {
+			elems[1] = id(elems[1])
+		}
+		for i := 0; i+1 < len(elems); i += 2 {
+			if k := string(elems[i].Str); elems[i].Kind == resp.KindBulk && (k == "id" || k == "redirect") {
+				elems[i+1] = id(elems[i+1])
+			}
 		}
 		v.Elems = elems
 	}
