@@ -368,12 +368,16 @@ func (s *Server) unsubscribeAll(c *client, ps *pushState, _ bool) {
 	}
 }
 
+// encBufs recycles message encodings (subscribers copy them).
+var encBufs = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
 // message is one published message, encoded lazily once per protocol.
 type message struct {
 	kind    string // "message" or "smessage"
 	channel []byte
 	payload []byte
 	enc     [2][]byte // RESP2, RESP3
+	bufs    [2]*[]byte
 	// payloadRaw: the payload is already RESP (tracking invalidations)
 	payloadRaw bool
 }
@@ -384,7 +388,9 @@ func (m *message) encoded(proto int32) []byte {
 		i = 1
 	}
 	if m.enc[i] == nil {
-		b := make([]byte, 0, 32+len(m.channel)+len(m.payload))
+		bp := encBufs.Get().(*[]byte)
+		m.bufs[i] = bp
+		b := (*bp)[:0]
 		b = appendPushHeader(b, proto, 3)
 		b = appendBulk(b, []byte(m.kind))
 		b = appendBulk(b, m.channel)
@@ -394,8 +400,19 @@ func (m *message) encoded(proto int32) []byte {
 			b = appendBulk(b, m.payload)
 		}
 		m.enc[i] = b
+		*m.bufs[i] = b
 	}
 	return m.enc[i]
+}
+
+// release recycles the encodings; the message must not be used after.
+func (m *message) release() {
+	for i, bp := range m.bufs {
+		if bp != nil && cap(*bp) <= 64<<10 {
+			encBufs.Put(bp)
+		}
+		m.bufs[i], m.enc[i] = nil, nil
+	}
 }
 
 func encodePMessage(proto int32, pattern string, channel, payload []byte) []byte {
@@ -438,6 +455,7 @@ func (s *Server) publish(channel, payload []byte, origin *client, here *loop) in
 		}
 	}
 	r.mu.RUnlock()
+	m.release()
 	return n
 }
 
@@ -450,8 +468,10 @@ func (s *Server) spublish(channel, payload []byte, origin *client, here *loop) i
 	for _, c := range subs {
 		s.pushTo(c, m.encoded(c.push.Load().proto.Load()), false, origin, here)
 	}
+	n := len(subs)
 	r.mu.RUnlock()
-	return len(subs)
+	m.release()
+	return n
 }
 
 // cmdLoop is the event loop running the command of c (nil for goroutine

@@ -38,7 +38,10 @@ func (l *loop) deliverPushes() {
 
 // markDirty notes a client this loop's goroutine wrote pushes to.
 func (l *loop) markDirty(c *client) {
-	l.dirtyq = append(l.dirtyq, c)
+	if ps := c.push.Load(); !ps.dirty {
+		ps.dirty = true
+		l.dirtyq = append(l.dirtyq, c)
+	}
 }
 
 // afterBatch runs after every batch of readiness events: flush the clients
@@ -47,10 +50,15 @@ func (l *loop) afterBatch() {
 	if len(l.dirtyq) > 0 {
 		q := l.dirtyq
 		l.dirtyq = nil
-		for _, c := range q {
+		for i, c := range q {
+			q[i] = nil
+			c.push.Load().dirty = false
 			if c.w.Buffered() > 0 && l.open(c) {
 				l.flushClient(c)
 			}
+		}
+		if l.dirtyq == nil {
+			l.dirtyq = q[:0] // reuse the array
 		}
 	}
 	l.s.tracking.flushBroadcasts(l.s)

@@ -44,11 +44,12 @@ type pushState struct {
 	c *client
 
 	mu        sync.Mutex
-	out       []byte // pushes waiting for the client's writer
-	spare     []byte // the other buffer (swapped with out)
-	queued    bool   // on its loop's push queue, or its writer was signalled
-	closed    bool   // the connection went away
-	softSince int64  // unix nanos the soft limit was first exceeded (0: under it)
+	out       []byte      // pushes waiting for the client's writer
+	spare     []byte      // the other buffer (swapped with out)
+	queued    bool        // on its loop's push queue, or its writer was signalled
+	hasOut    atomic.Bool // len(out) > 0, readable without the lock
+	closed    bool        // the connection went away
+	softSince int64       // unix nanos the soft limit was first exceeded (0: under it)
 
 	proto     atomic.Int32 // the client's RESP version, for encoding
 	subCount  atomic.Int32 // channel + pattern + shard subscriptions (CLIENT_PUBSUB)
@@ -63,6 +64,7 @@ type pushState struct {
 	post     []byte      // pushes that follow the reply of the running command
 	later    []laterPush // invalidations caused by the running command, sent after it
 	qw       bool        // goroutine client: output goes through the writer goroutine
+	dirty    bool        // on its loop's dirty list (loop goroutine only)
 	sig      chan struct{}
 	stop     chan struct{}
 	channels []string // subscription order
@@ -114,16 +116,10 @@ func (s *Server) pushTo(c *client, msg []byte, after bool, origin *client, here 
 		return
 	}
 	if here != nil && c.loop == here && c.fd >= 0 {
-		ps.mu.Lock()
-		if ps.closed {
-			ps.mu.Unlock()
-			return
+		// this goroutine owns c's writer; what waits in the outbox goes first
+		if ps.hasOut.Load() {
+			c.drainOut(ps)
 		}
-		if len(ps.out) > 0 {
-			c.w.Raw(ps.out)
-			ps.out = ps.out[:0]
-		}
-		ps.mu.Unlock()
 		c.w.Raw(msg)
 		here.markDirty(c)
 		return
@@ -134,6 +130,7 @@ func (s *Server) pushTo(c *client, msg []byte, after bool, origin *client, here 
 		return
 	}
 	ps.out = append(ps.out, msg...)
+	ps.hasOut.Store(true)
 	first := !ps.queued
 	ps.queued = true
 	over := s.overLimit(ps, int64(len(ps.out))+ps.pendingSz.Load())
@@ -171,6 +168,7 @@ func (ps *pushState) takeOut() []byte {
 	ps.out = ps.spare[:0]
 	ps.spare = out
 	ps.queued = false
+	ps.hasOut.Store(false)
 	ps.mu.Unlock()
 	return out
 }
@@ -178,7 +176,7 @@ func (ps *pushState) takeOut() []byte {
 // drainOut moves the outbox into the client's writer (owner goroutine;
 // not for clients with a writer goroutine, whose outbox is their output).
 func (c *client) drainOut(ps *pushState) {
-	if ps.qw {
+	if ps.qw || !ps.hasOut.Load() {
 		return
 	}
 	ps.mu.Lock()
@@ -186,6 +184,7 @@ func (c *client) drainOut(ps *pushState) {
 		c.w.Raw(ps.out)
 		ps.out = ps.out[:0]
 	}
+	ps.hasOut.Store(false)
 	ps.mu.Unlock()
 }
 
@@ -346,6 +345,7 @@ func (w pushWriter) Write(p []byte) (int, error) {
 		return 0, io.ErrClosedPipe
 	}
 	ps.out = append(ps.out, p...)
+	ps.hasOut.Store(true)
 	first := !ps.queued
 	ps.queued = true
 	over := s.overLimit(ps, int64(len(ps.out)))
@@ -375,6 +375,7 @@ func (s *Server) dropPush(c *client) {
 	ps.mu.Lock()
 	ps.closed = true
 	ps.out = nil
+	ps.hasOut.Store(false)
 	ps.mu.Unlock()
 	if ps.stop != nil {
 		close(ps.stop)
