@@ -218,6 +218,9 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		return
 	}
 	s.dispatchCmd(c, args)
+	if ps := c.push.Load(); ps != nil {
+		s.startedPushing(c, ps) // the command subscribed, tracked, monitored
+	}
 }
 
 func (s *Server) dispatchCmd(c *client, args [][]byte) {

@@ -53,8 +53,8 @@ func (l *loop) afterBatch() {
 		for i, c := range q {
 			q[i] = nil
 			c.push.Load().dirty = false
-			if c.w.Buffered() > 0 && l.open(c) {
-				l.flushClient(c)
+			if l.open(c) {
+				l.flushClient(c) // and the limits: a big push may have gone to pending directly
 			}
 		}
 		if l.dirtyq == nil {

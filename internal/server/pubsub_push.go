@@ -267,7 +267,16 @@ func (s *Server) dispatchPushing(c *client, ps *pushState, args [][]byte) {
 		s.gate.shared(c.slot)
 	}
 	c.drainOut(ps)
-	if c.fd < 0 && !ps.qw && (ps.subscribed() || ps.monitor.Load()) {
+	if c.fd < 0 && !ps.qw && ps.receives() {
+		s.startPusher(c, ps)
+	}
+}
+
+// startedPushing follows the command that gave a client its pushState.
+func (s *Server) startedPushing(c *client, ps *pushState) {
+	ps.proto.Store(int32(c.w.Proto()))
+	c.drainOut(ps)
+	if c.fd < 0 && !ps.qw && ps.receives() {
 		s.startPusher(c, ps)
 	}
 }
