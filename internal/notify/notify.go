@@ -14,6 +14,10 @@
 //  3. "del" (class g) when a write that is not itself a deletion left the
 //     key without a value (a collection emptied by LPOP, SREM, ZREM, ...).
 //
+// A deletion announces itself only if it removed the key: a delete effect
+// from another node that had not seen a concurrent write (which survives
+// it, see docs/SEMANTICS.md) raises nothing where the key lives on.
+//
 // The package is pure: no locks, no I/O; it imports only effect.
 package notify
 
@@ -355,6 +359,11 @@ func KeyMissEvent() Event { return evKeyMiss }
 // SWAPDB raise none.
 func Events(dst []Event, e *effect.Effect, existed, exists bool) []Event {
 	if e.Op == effect.OpFlushDB || e.Op == effect.OpSwapDB {
+		return dst
+	}
+	if e.Op == effect.OpDelete && (!existed || exists) {
+		// a removal that removed nothing here (a remote delete that had not
+		// seen a concurrent write, which survives): nothing to announce
 		return dst
 	}
 	var main []Event

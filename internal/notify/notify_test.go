@@ -91,6 +91,8 @@ func TestEvents(t *testing.T) {
 		{effect.Effect{Op: effect.OpExpire, Int: 5}, true, true, "expire"},
 		{effect.Effect{Op: effect.OpExpire}, true, true, "persist"},
 		{effect.Effect{Op: effect.OpDelete}, true, false, "del"},
+		{effect.Effect{Op: effect.OpDelete}, true, true, ""},   // a remote delete that lost to an unseen write
+		{effect.Effect{Op: effect.OpDelete}, false, false, ""}, // nothing to delete
 		{effect.Effect{Op: effect.OpDelete, Event: ExpiredKey}, true, false, "expired"},
 		{effect.Effect{Op: effect.OpDelete, Event: RenameFrom}, true, false, "rename_from"},
 		{effect.Effect{Op: effect.OpHLL}, false, true, "new,pfadd"},
