@@ -565,3 +565,12 @@ func subscribedPing(c *commands.Ctx) {
 		c.W.BulkString("")
 	}
 }
+
+// pubsubStats are INFO's pubsub_channels, pubsub_patterns and
+// pubsubshard_channels.
+func (s *Server) pubsubStats() (channels, patterns, shardChannels int64) {
+	r := &s.pubsub
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return int64(len(r.channels)), int64(len(r.patterns)), int64(len(r.shard))
+}

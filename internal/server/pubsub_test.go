@@ -271,3 +271,32 @@ func TestPushClientsIdle(t *testing.T) {
 		})
 	}
 }
+
+// The counters INFO reports (infocmd.go prints them).
+func TestPubSubStats(t *testing.T) {
+	s, addr := pushServer(t, 1)
+	a, b := dialTest(t, addr), dialTest(t, addr)
+	a.send("SUBSCRIBE", "x", "y")
+	a.read()
+	a.read()
+	a.send("PSUBSCRIBE", "p*")
+	a.read()
+	b.send("SSUBSCRIBE", "s")
+	b.read()
+	b.send("PSUBSCRIBE", "p*")
+	b.read()
+	c := dialTest(t, addr)
+	c.do("HELLO", "3")
+	c.want(resp.KindSimple, "OK", "CLIENT", "TRACKING", "on", "bcast", "prefix", "a", "prefix", "b")
+	d := dialTest(t, addr)
+	d.do("HELLO", "3")
+	d.want(resp.KindSimple, "OK", "CLIENT", "TRACKING", "on")
+	d.do("MGET", "k1", "k2")
+	d.do("GET", "k1")
+	if ch, pat, sh := s.pubsubStats(); ch != 2 || pat != 1 || sh != 1 {
+		t.Errorf("pubsub stats = %d channels, %d patterns, %d shard channels; want 2 1 1", ch, pat, sh)
+	}
+	if keys, items, prefixes, clients := s.tracking.stats(); keys != 2 || items != 2 || prefixes != 2 || clients != 2 {
+		t.Errorf("tracking stats = %d keys, %d items, %d prefixes, %d clients; want 2 2 2 2", keys, items, prefixes, clients)
+	}
+}
