@@ -167,11 +167,11 @@ const (
 	LRem
 	LTrim
 	// LMOVE / RPOPLPUSH with the same source and destination written as
-	// one effect: the pop event, then the push event
-	LPopLPush
-	LPopRPush
-	RPopLPush
-	RPopRPush
+	// one effect: Redis 7.0 raises the push event, then the pop event
+	LPushThenLPop
+	RPushThenLPop
+	LPushThenRPop
+	RPushThenRPop
 
 	// hashes (h)
 	HSet
@@ -257,18 +257,18 @@ var codes = [numCodes]codeInfo{
 	SetBit:      {events: ev(String, "setbit")},
 	PFAdd:       {events: ev(String, "pfadd")},
 
-	LPush:     {events: ev(List, "lpush")},
-	RPush:     {events: ev(List, "rpush")},
-	LPop:      {events: ev(List, "lpop")},
-	RPop:      {events: ev(List, "rpop")},
-	LInsert:   {events: ev(List, "linsert")},
-	LSet:      {events: ev(List, "lset")},
-	LRem:      {events: ev(List, "lrem")},
-	LTrim:     {events: ev(List, "ltrim")},
-	LPopLPush: {events: ev(List, "lpop", "lpush")},
-	LPopRPush: {events: ev(List, "lpop", "rpush")},
-	RPopLPush: {events: ev(List, "rpop", "lpush")},
-	RPopRPush: {events: ev(List, "rpop", "rpush")},
+	LPush:         {events: ev(List, "lpush")},
+	RPush:         {events: ev(List, "rpush")},
+	LPop:          {events: ev(List, "lpop")},
+	RPop:          {events: ev(List, "rpop")},
+	LInsert:       {events: ev(List, "linsert")},
+	LSet:          {events: ev(List, "lset")},
+	LRem:          {events: ev(List, "lrem")},
+	LTrim:         {events: ev(List, "ltrim")},
+	LPushThenLPop: {events: ev(List, "lpush", "lpop")},
+	RPushThenLPop: {events: ev(List, "rpush", "lpop")},
+	LPushThenRPop: {events: ev(List, "lpush", "rpop")},
+	RPushThenRPop: {events: ev(List, "rpush", "rpop")},
 
 	HSet:         {events: ev(Hash, "hset")},
 	HDel:         {events: ev(Hash, "hdel")},
@@ -349,6 +349,28 @@ func init() {
 	derived[effect.OpHLL] = codes[PFAdd].events
 	// collection ops raise nothing by themselves: their families set the
 	// code of every write (a code per command, see the constants)
+}
+
+// Where a write's tracking invalidation comes among its keyspace events:
+// Redis signals the key at different points in different commands.
+const (
+	InvalidateFirst     uint8 = iota // "new", the invalidation, the other events (most writes)
+	InvalidateLast                   // the events, then the invalidation (pops, expiry)
+	InvalidateBeforeDel              // the events, the invalidation, then "del" (ZPOPMIN/ZPOPMAX)
+)
+
+// InvalidationOrder is where an effect with this code invalidates tracked
+// keys relative to its events (observed on Redis 7.0: LPOP, RPOP, LMPOP,
+// SPOP and the source of LMOVE raise their events first; ZPOPMIN/ZPOPMAX
+// signal between the pop and "del"; an expiry raises "expired" first).
+func InvalidationOrder(code uint8) uint8 {
+	switch code {
+	case LPop, RPop, SPop, ExpiredKey, EvictedKey:
+		return InvalidateLast
+	case ZPopMin, ZPopMax:
+		return InvalidateBeforeDel
+	}
+	return InvalidateFirst
 }
 
 // KeyMissEvent is the event a read that finds no key raises.

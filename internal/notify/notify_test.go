@@ -98,7 +98,7 @@ func TestEvents(t *testing.T) {
 		{effect.Effect{Op: effect.OpHLL}, false, true, "new,pfadd"},
 		{effect.Effect{Op: effect.OpList, Event: LPush}, false, true, "new,lpush"},
 		{effect.Effect{Op: effect.OpList, Event: RPop}, true, false, "rpop,del"},
-		{effect.Effect{Op: effect.OpList, Event: RPopLPush}, true, true, "rpop,lpush"},
+		{effect.Effect{Op: effect.OpList, Event: LPushThenRPop}, true, true, "lpush,rpop"},
 		{effect.Effect{Op: effect.OpSet, Event: SRem}, true, false, "srem,del"},
 		{effect.Effect{Op: effect.OpStream, Event: XAddTrim}, true, true, "xadd,xtrim"},
 		{effect.Effect{Op: effect.OpZSet}, false, true, "new"}, // a family that forgot its code
@@ -117,5 +117,18 @@ func TestEvents(t *testing.T) {
 	}
 	if KeyMissEvent().Class != KeyMiss || KeyMissEvent().Name != "keymiss" {
 		t.Error("keymiss")
+	}
+}
+
+func TestInvalidationOrder(t *testing.T) {
+	for code, want := range map[uint8]uint8{
+		Derive: InvalidateFirst, SetKey: InvalidateFirst, Del: InvalidateFirst, RenameFrom: InvalidateFirst,
+		HDel: InvalidateFirst, SRem: InvalidateFirst, ZRem: InvalidateFirst, LPushThenRPop: InvalidateFirst,
+		LPop: InvalidateLast, RPop: InvalidateLast, SPop: InvalidateLast, ExpiredKey: InvalidateLast,
+		ZPopMin: InvalidateBeforeDel, ZPopMax: InvalidateBeforeDel,
+	} {
+		if got := InvalidationOrder(code); got != want {
+			t.Errorf("InvalidationOrder(%d) = %d, want %d", code, got, want)
+		}
 	}
 }

@@ -176,7 +176,7 @@ func (s *Server) pubsubLimits() (hard, soft, secs int64) {
 // key's shard locked (the whole database for FLUSHDB).
 func (s *Server) keyspaceChanged(db int, key []byte, e *effect.Effect, existed, exists bool) {
 	flags := s.notifyClasses()
-	tracking := s.tracking.count.Load() > 0
+	tracking := s.tracking.live()
 	if flags&(notify.Keyspace|notify.Keyevent) == 0 && !tracking {
 		return
 	}
@@ -188,69 +188,107 @@ func (s *Server) keyspaceChanged(db int, key []byte, e *effect.Effect, existed, 
 	if origin != nil && origin.fd >= 0 {
 		here = origin.loop
 	}
-	if tracking {
-		switch {
-		case key != nil:
-			s.tracking.invalidateKey(s, key, origin, here)
-		case e.Op == effect.OpFlushDB && e.Event != notify.None:
+	notifying := flags&(notify.Keyspace|notify.Keyevent) != 0
+	if key == nil {
+		if tracking && e.Op == effect.OpFlushDB && e.Event != notify.None {
 			s.tracking.invalidateAll(s, origin, here)
 		}
+		return
 	}
-	if flags&(notify.Keyspace|notify.Keyevent) == 0 || key == nil {
+	local := e.ID.Node == s.NodeID
+	if local && (e.Event == notify.RenameTo || e.Event == notify.MoveTo) {
+		// RENAME and MOVE write the destination first, then delete the
+		// source. Redis raises "new" (destination) first, then invalidates
+		// the source and the destination, then raises rename_from/move_from
+		// and rename_to/move_to: hold the destination's invalidation and
+		// main events until the source's effect, written by the same Tx
+		// (whose effect record is the same object for all its writes).
+		h := heldEvents{db: db, key: append([]byte(nil), key...), invalidate: tracking}
+		if notifying {
+			var buf [4]notify.Event
+			for _, ev := range notify.Events(buf[:0], e, existed, exists) {
+				switch {
+				case flags&ev.Class == 0:
+				case ev.Class == notify.New:
+					s.keyspaceEvent(flags, db, key, ev.Name, origin, here)
+				default:
+					h.names = append(h.names, ev.Name)
+				}
+			}
+		}
+		if h.invalidate || len(h.names) > 0 {
+			s.heldMu.Lock()
+			if s.held == nil {
+				s.held = map[*effect.Effect]heldEvents{}
+			}
+			s.held[e] = h
+			s.heldMu.Unlock()
+		}
+		return
+	}
+	var h heldEvents
+	if local && (e.Event == notify.RenameFrom || e.Event == notify.MoveFrom) {
+		s.heldMu.Lock()
+		h = s.held[e]
+		delete(s.held, e)
+		s.heldMu.Unlock()
+	}
+	invalidate := func() {
+		if tracking {
+			s.tracking.invalidateKey(s, key, origin, here)
+		}
+		if h.invalidate {
+			s.tracking.invalidateKey(s, h.key, origin, here)
+		}
+	}
+	if !notifying {
+		invalidate()
 		return
 	}
 	var buf [4]notify.Event
 	evs := notify.Events(buf[:0], e, existed, exists)
-	local := e.ID.Node == s.NodeID
-	switch {
-	case local && (e.Event == notify.RenameTo || e.Event == notify.MoveTo):
-		// RENAME and MOVE write the destination first, then delete the
-		// source; Redis announces "new" (destination), the source's
-		// rename_from/move_from, then rename_to/move_to: hold the latter
-		// until the source's effect, written by the same Tx (whose effect
-		// record is the same object for all its writes)
-		var held []heldEvent
-		for _, ev := range evs {
-			if flags&ev.Class == 0 {
-				continue
-			}
-			if ev.Class == notify.New {
-				s.keyspaceEvent(flags, db, key, ev.Name, origin, here)
-			} else {
-				held = append(held, heldEvent{db: db, key: append([]byte(nil), key...), name: ev.Name})
-			}
+	// "new" comes first (Redis raises it as it adds the key); the
+	// invalidation goes where the command's Redis counterpart signals
+	for len(evs) > 0 && evs[0].Class == notify.New {
+		if flags&notify.New != 0 {
+			s.keyspaceEvent(flags, db, key, evs[0].Name, origin, here)
 		}
-		if len(held) > 0 {
-			s.heldMu.Lock()
-			if s.held == nil {
-				s.held = map[*effect.Effect][]heldEvent{}
-			}
-			s.held[e] = append(s.held[e], held...)
-			s.heldMu.Unlock()
+		evs = evs[1:]
+	}
+	var tail []notify.Event // what follows the invalidation
+	switch notify.InvalidationOrder(e.Event) {
+	case notify.InvalidateFirst:
+		invalidate()
+	case notify.InvalidateBeforeDel:
+		if n := len(evs); n > 0 && evs[n-1].Name == "del" && evs[n-1].Class == notify.Generic {
+			evs, tail = evs[:n-1], evs[n-1:]
 		}
-		return
 	}
 	for _, ev := range evs {
 		if flags&ev.Class != 0 {
 			s.keyspaceEvent(flags, db, key, ev.Name, origin, here)
 		}
 	}
-	if local && (e.Event == notify.RenameFrom || e.Event == notify.MoveFrom) {
-		s.heldMu.Lock()
-		held := s.held[e]
-		delete(s.held, e)
-		s.heldMu.Unlock()
-		for _, h := range held {
-			s.keyspaceEvent(flags, h.db, h.key, h.name, origin, here)
+	for _, name := range h.names {
+		s.keyspaceEvent(flags, h.db, h.key, name, origin, here)
+	}
+	if notify.InvalidationOrder(e.Event) != notify.InvalidateFirst {
+		invalidate()
+	}
+	for _, ev := range tail {
+		if flags&ev.Class != 0 {
+			s.keyspaceEvent(flags, db, key, ev.Name, origin, here)
 		}
 	}
 }
 
-// heldEvent is an event waiting for its partner effect (see keyspaceChanged).
-type heldEvent struct {
-	db   int
-	key  []byte
-	name string
+// heldEvents is what a RENAME/MOVE destination's effect leaves for the
+// source's (see keyspaceChanged).
+type heldEvents struct {
+	db         int
+	key        []byte
+	invalidate bool
+	names      []string
 }
 
 // keyMissed is the engine's miss hook: "keymiss" (class m).

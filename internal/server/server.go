@@ -74,7 +74,7 @@ type Server struct {
 	notifyFlags  atomic.Uint32          // notify-keyspace-events
 	pubsubLimit  [3]atomic.Int64        // client-output-buffer-limit pubsub: hard, soft, seconds
 	heldMu       sync.Mutex
-	held         map[*effect.Effect][]heldEvent // RENAME/MOVE events awaiting the source's (notify.go)
+	held         map[*effect.Effect]heldEvents // RENAME/MOVE events awaiting the source's (notify.go)
 }
 
 // Stats are INFO's counters.

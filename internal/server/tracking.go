@@ -51,6 +51,7 @@ type bcastPrefix struct {
 type trackingRegistry struct {
 	mu       sync.Mutex
 	count    atomic.Int64 // clients with tracking on
+	keys     atomic.Int64 // len(table): entries outlive their clients' tracking, as in Redis
 	table    map[string]map[int64]struct{}
 	items    int
 	byID     map[int64]*client // clients with tracking on
@@ -65,6 +66,11 @@ func (t *trackingRegistry) init() {
 	t.prefixes = map[string]*bcastPrefix{}
 	t.maxKeys.Store(1000000)
 }
+
+// live reports whether writes have anything to invalidate: a client
+// tracks, or the table still names keys (Redis forgets a key when it is
+// written, whether or not its readers still track).
+func (t *trackingRegistry) live() bool { return t.count.Load() > 0 || t.keys.Load() > 0 }
 
 func (t *trackingRegistry) clearCaching(ps *pushState) {
 	t.mu.Lock()
@@ -96,6 +102,7 @@ func (t *trackingRegistry) remember(c *client, ps *pushState, ctx *commands.Ctx)
 		if ids == nil {
 			ids = map[int64]struct{}{}
 			t.table[string(ctx.Args[i])] = ids
+			t.keys.Store(int64(len(t.table)))
 		}
 		if _, ok := ids[c.id]; !ok {
 			ids[c.id] = struct{}{}
@@ -128,7 +135,7 @@ type trackSend struct {
 // is the client whose command wrote it (nil if unknown), here the event
 // loop running (nil if none).
 func (t *trackingRegistry) invalidateKey(s *Server, key []byte, origin *client, here *loop) {
-	if t.count.Load() == 0 {
+	if !t.live() {
 		return
 	}
 	t.mu.Lock()
@@ -150,6 +157,7 @@ func (t *trackingRegistry) invalidateKey(s *Server, key []byte, origin *client, 
 		return
 	}
 	delete(t.table, string(key))
+	t.keys.Store(int64(len(t.table)))
 	t.items -= len(ids)
 	var sends []trackSend
 	var payload []byte
@@ -177,7 +185,7 @@ func (t *trackingRegistry) invalidateKey(s *Server, key []byte, origin *client, 
 // invalidateAll is FLUSHDB/FLUSHALL: every tracking client is told with a
 // null, and the table is emptied.
 func (t *trackingRegistry) invalidateAll(s *Server, origin *client, here *loop) {
-	if t.count.Load() == 0 {
+	if !t.live() {
 		return
 	}
 	t.mu.Lock()
@@ -187,6 +195,7 @@ func (t *trackingRegistry) invalidateAll(s *Server, origin *client, here *loop) 
 		sends = append(sends, trackSend{from: c, redirect: tr.redirect})
 	}
 	t.table = map[string]map[int64]struct{}{}
+	t.keys.Store(0)
 	t.items = 0
 	t.mu.Unlock()
 	sort.Slice(sends, func(i, j int) bool { return sends[i].from.id < sends[j].from.id })
