@@ -300,3 +300,36 @@ func TestPubSubStats(t *testing.T) {
 		t.Errorf("tracking stats = %d keys, %d items, %d prefixes, %d clients; want 2 2 2 2", keys, items, prefixes, clients)
 	}
 }
+
+// tracking-table-max-keys bounds the table: past it, keys are forgotten
+// and their readers told (as if the keys had been written).
+func TestTrackingTableMaxKeys(t *testing.T) {
+	s, addr := pushServer(t, 1, "tracking-table-max-keys", "3")
+	c := dialTest(t, addr)
+	c.do("HELLO", "3")
+	c.want(resp.KindSimple, "OK", "CLIENT", "TRACKING", "on")
+	v := c.do("MGET", "k1", "k2", "k3", "k4", "k5")
+	evicted := 0
+	for v.Kind == resp.KindPush {
+		if string(v.Elems[0].Str) != "invalidate" {
+			t.Fatalf("got %v", v)
+		}
+		evicted++
+		v = c.read()
+	}
+	if v.Kind != resp.KindArray || len(v.Elems) != 5 {
+		t.Fatalf("MGET replied %v", v)
+	}
+	c.send("PING")
+	for v = c.read(); v.Kind == resp.KindPush; v = c.read() {
+		evicted++
+	}
+	if keys, _, _, _ := s.tracking.stats(); keys > 3 || evicted != 2 {
+		t.Errorf("table holds %d keys after %d invalidations, want at most 3 after 2", keys, evicted)
+	}
+	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "tracking-table-max-keys", "0")
+	c.do("MGET", "a", "b", "c", "d", "e", "f")
+	if keys, _, _, _ := s.tracking.stats(); keys < 6 {
+		t.Errorf("with no limit the table holds %d keys", keys)
+	}
+}
