@@ -58,6 +58,7 @@ type pushState struct {
 	nssub     atomic.Int32 // ssub=
 	monitor   atomic.Bool
 	trOn      atomic.Bool  // tracking on (mirror of tr.on)
+	target    atomic.Bool  // some client's tracking redirects here (never cleared)
 	pendingSz atomic.Int64 // loop clients: unsent output, mirrored for limit checks
 
 	// owner only (the client's loop or goroutine)
@@ -285,7 +286,7 @@ func (s *Server) startedPushing(c *client, ps *pushState) {
 // it (it subscribes, tracks keys or monitors): such a client runs each
 // command with the gate held exclusively.
 func (ps *pushState) receives() bool {
-	return ps.subCount.Load() > 0 || ps.trOn.Load() || ps.monitor.Load()
+	return ps.subCount.Load() > 0 || ps.trOn.Load() || ps.monitor.Load() || ps.target.Load()
 }
 
 func isClientCmd(cmd *commands.Command) bool {

@@ -479,6 +479,9 @@ func cmdClientTracking(c *commands.Ctx) {
 				return
 			}
 			redirect = id
+			// its own writes may now send it invalidations: like a tracking
+			// client it runs its commands alone (pubsub_push.go)
+			target.pushOf().target.Store(true)
 		case c.Is(j, "bcast"):
 			bcast = true
 		case c.Is(j, "optin"):

@@ -1008,6 +1008,17 @@ func normalizeMonitorLine(s []byte, addrs map[string]string) []byte {
 
 func sortValues(vs []resp.Value) []resp.Value {
 	out := append([]resp.Value(nil), vs...)
+	for i, v := range out {
+		// a push written while a reply was being written lands inside the
+		// reply's array (Redis does that, e.g. keymiss events during MGET):
+		// those pushes are in hash order too
+		for _, e := range v.Elems {
+			if e.Kind == resp.KindPush {
+				out[i] = SortReply(v)
+				break
+			}
+		}
+	}
 	slices.SortStableFunc(out, func(a, b resp.Value) int { return bytes.Compare(canon(nil, a), canon(nil, b)) })
 	return out
 }
