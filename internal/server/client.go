@@ -171,6 +171,8 @@ func (c *client) serve() {
 	defer func() {
 		c.s.dropBlocked(c)
 		c.unwatchAll()
+		c.drainPusher() // what the writer goroutine still holds (QUIT's +OK)
+		c.s.dropPush(c) // unsubscribed before the peer sees the close
 		c.conn.Close()
 		c.s.forgetClient(c)
 	}()
@@ -189,7 +191,9 @@ func (c *client) serve() {
 		g.enter(c.slot)
 		c.s.dispatch(c, args)
 		c.s.serveReady()
-		c.s.tracking.flushBroadcasts(c.s)
+		if c.r.Buffered() == 0 { // after a batch, like an event loop
+			c.s.tracking.flushBroadcasts(c.s)
+		}
 		g.leave(c.slot)
 		if c.parked != nil {
 			c.w.Flush()

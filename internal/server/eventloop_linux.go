@@ -275,6 +275,7 @@ func (l *loop) close(c *client) {
 		c.parked = nil
 	}
 	c.unwatchAll()
+	c.s.dropPush(c) // unsubscribed before the peer sees the close
 	l.mu.Lock()
 	delete(l.conns, c.fd)
 	l.mu.Unlock()

@@ -62,13 +62,15 @@ type pushState struct {
 	pendingSz atomic.Int64 // loop clients: unsent output, mirrored for limit checks
 
 	// owner only (the client's loop or goroutine)
-	post     []byte      // pushes that follow the reply of the running command
-	later    []laterPush // invalidations caused by the running command, sent after it
-	qw       bool        // goroutine client: output goes through the writer goroutine
-	dirty    bool        // on its loop's dirty list (loop goroutine only)
-	sig      chan struct{}
-	stop     chan struct{}
-	channels []string // subscription order
+	post     []byte        // pushes that follow the reply of the running command
+	later    []laterPush   // invalidations caused by the running command, sent after it
+	qw       bool          // goroutine client: output goes through the writer goroutine
+	dirty    bool          // on its loop's dirty list (loop goroutine only)
+	dropped  bool          // dropPush ran (owner)
+	sig      chan struct{} // goroutine client's writer: wake-up (guarded by mu)
+	stop     chan struct{} // and its end
+	done     chan struct{} // closed when it has ended
+	channels []string      // subscription order
 	chanSet  map[string]struct{}
 	patterns []string
 	shard    []string
@@ -134,6 +136,7 @@ func (s *Server) pushTo(c *client, msg []byte, after bool, origin *client, here 
 	ps.hasOut.Store(true)
 	first := !ps.queued
 	ps.queued = true
+	sig := ps.sig
 	over := s.overLimit(ps, int64(len(ps.out))+ps.pendingSz.Load())
 	ps.mu.Unlock()
 	if over {
@@ -142,23 +145,23 @@ func (s *Server) pushTo(c *client, msg []byte, after bool, origin *client, here 
 		return
 	}
 	if first {
-		s.wakePush(c, ps)
+		wakePush(c, sig)
 	}
 }
 
-// wakePush makes sure whoever writes c's output looks at its outbox.
-func (s *Server) wakePush(c *client, ps *pushState) {
+// wakePush makes sure whoever writes c's output looks at its outbox: its
+// event loop, or its writer goroutine (sig). A goroutine client without a
+// writer goroutine takes its outbox before its next command.
+func wakePush(c *client, sig chan struct{}) {
 	switch {
 	case c.fd >= 0:
 		c.loop.queuePush(c)
-	case ps.sig != nil:
+	case sig != nil:
 		select {
-		case ps.sig <- struct{}{}:
+		case sig <- struct{}{}:
 		default:
 		}
 	}
-	// a goroutine client without a writer goroutine takes its outbox
-	// before its next command
 }
 
 // takeOut swaps the outbox out (caller owns the returned bytes until the
@@ -300,16 +303,20 @@ func isClientCmd(cmd *commands.Command) bool {
 // ahead of the queue.
 func (s *Server) startPusher(c *client, ps *pushState) {
 	c.w.Flush()
-	ps.sig = make(chan struct{}, 1)
-	ps.stop = make(chan struct{})
+	sig, stop, done := make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+	ps.mu.Lock()
+	ps.sig = sig // read by publishers under ps.mu
+	ps.mu.Unlock()
+	ps.stop, ps.done = stop, done
 	ps.qw = true
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		defer close(done)
 		for {
 			select {
-			case <-ps.sig:
-			case <-ps.stop:
+			case <-sig:
+			case <-stop:
 				return
 			}
 			out := ps.takeOut()
@@ -330,9 +337,26 @@ func (s *Server) startPusher(c *client, ps *pushState) {
 	ps.mu.Unlock()
 	if pending {
 		select {
-		case ps.sig <- struct{}{}:
+		case sig <- struct{}{}:
 		default:
 		}
+	}
+}
+
+// drainPusher ends a goroutine client's writer goroutine and writes what
+// it had not sent yet (the owner, as the connection closes).
+func (c *client) drainPusher() {
+	ps := c.push.Load()
+	if ps == nil || !ps.qw || ps.stop == nil {
+		return
+	}
+	close(ps.stop)
+	<-ps.done
+	ps.stop = nil
+	if out := ps.takeOut(); len(out) > 0 && !c.killed.Load() {
+		c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		n, _ := c.conn.Write(out)
+		c.countOutput(n)
 	}
 }
 
@@ -358,6 +382,7 @@ func (w pushWriter) Write(p []byte) (int, error) {
 	ps.hasOut.Store(true)
 	first := !ps.queued
 	ps.queued = true
+	sig := ps.sig
 	over := s.overLimit(ps, int64(len(ps.out)))
 	ps.mu.Unlock()
 	if over {
@@ -365,10 +390,7 @@ func (w pushWriter) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	if first {
-		select {
-		case ps.sig <- struct{}{}:
-		default:
-		}
+		wakePush(w.c, sig)
 	}
 	return len(p), nil
 }
@@ -376,9 +398,10 @@ func (w pushWriter) Write(p []byte) (int, error) {
 // dropPush forgets a closing client's subscriptions, tracking and MONITOR.
 func (s *Server) dropPush(c *client) {
 	ps := c.push.Load()
-	if ps == nil {
+	if ps == nil || ps.dropped {
 		return
 	}
+	ps.dropped = true
 	s.unsubscribeAll(c, ps, false)
 	s.tracking.disable(c, ps)
 	s.stopMonitor(c, ps)
