@@ -5,6 +5,7 @@ import (
 
 	"github.com/lightconedb/lightcone/internal/effect"
 	"github.com/lightconedb/lightcone/internal/keyspace"
+	"github.com/lightconedb/lightcone/internal/notify"
 )
 
 func init() { families = append(families, registerBitmaps) }
@@ -73,7 +74,7 @@ func cmdSetbit(c *Ctx) {
 	}
 	// like Redis, a SETBIT that changes nothing (same bit, no growth) on a
 	// raw string writes nothing: no effect, no touched key for WATCH (it
-	// still turns an int or embstr value raw, which takes an effect here)
+	// still turns an int or embstr value raw, which takes a silent effect)
 	switch {
 	case ent == nil || off>>3 >= int64(len(ent.Str)) || int64(old) != on:
 		tx.SetBit(c.DB, key, off, on == 1)
@@ -392,6 +393,10 @@ func cmdBitfield(c *Ctx, readOnly bool) {
 		null bool
 	}
 	res := make([]result, len(ops))
+	// Redis announces the SET and INCRBY that did not fail and either
+	// changed bits or come with the string created or grown by the command
+	changes := 0
+	dirty := writes && (ent == nil || len(s) > len(ent.Str))
 	for k, op := range ops {
 		old := bfRead(s, op.off, op.width)
 		switch {
@@ -415,6 +420,9 @@ func cmdBitfield(c *Ctx, readOnly bool) {
 				continue
 			}
 			bfWrite(s, op.off, op.width, uint64(nv))
+			if dirty || bfRead(s, op.off, op.width) != old {
+				changes++
+			}
 		default:
 			var nv uint64
 			var ok bool
@@ -430,10 +438,10 @@ func cmdBitfield(c *Ctx, readOnly bool) {
 				continue
 			}
 			bfWrite(s, op.off, op.width, nv)
+			if dirty || nv != old {
+				changes++
+			}
 		}
-	}
-	if writes && (ent == nil || ent.Enc != keyspace.EncRaw || !bytes.Equal(s, ent.Str)) {
-		tx.AssignRaw(c.DB, key, s, 0, true)
 	}
 	c.W.ArrayLen(len(ops))
 	for _, r := range res {
@@ -442,5 +450,12 @@ func cmdBitfield(c *Ctx, readOnly bool) {
 		} else {
 			c.W.Int(r.v)
 		}
+	}
+	if changes > 0 || (writes && (ent == nil || ent.Enc != keyspace.EncRaw || !bytes.Equal(s, ent.Str))) {
+		tx.Event = notify.None // a string created but not written raises only "new"
+		if changes > 0 {
+			tx.Event = notify.SetBit
+		}
+		tx.AssignRaw(c.DB, key, s, 0, true)
 	}
 }

@@ -3,6 +3,8 @@ package commands
 import (
 	"strconv"
 	"time"
+
+	"github.com/lightconedb/lightcone/internal/notify"
 )
 
 // Database-wide commands: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME.
@@ -49,6 +51,9 @@ func cmdFlush(c *Ctx, all bool) {
 	if all {
 		tx := c.Eng.BeginAll()
 		for db := 0; db < c.Eng.Databases(); db++ {
+			if db > 0 {
+				tx.Event = notify.None // tracking clients are told once per FLUSHALL
+			}
 			tx.FlushDB(db)
 		}
 		tx.End()

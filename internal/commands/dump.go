@@ -5,6 +5,7 @@ import (
 
 	"github.com/lightconedb/lightcone/internal/engine"
 	"github.com/lightconedb/lightcone/internal/keyspace"
+	"github.com/lightconedb/lightcone/internal/notify"
 	"github.com/lightconedb/lightcone/internal/rdb"
 )
 
@@ -148,6 +149,7 @@ func cmdRestore(c *Ctx) {
 		c.OK()
 		return
 	}
+	tx.Event = notify.Restore
 	switch obj.Type {
 	case rdb.TypeString:
 		tx.Assign(c.DB, key, obj.Str, ttl, false)

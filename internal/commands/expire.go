@@ -116,10 +116,11 @@ func cmdExpire(c *Ctx, unit int64, abs bool) {
 	}
 	if when <= tx.Now {
 		tx.Delete(c.DB, key)
+		c.W.Int(1)
 	} else {
+		c.W.Int(1) // Redis replies before it announces "expire"
 		tx.SetExpire(c.DB, key, when)
 	}
-	c.W.Int(1)
 }
 
 // cmdTTL is TTL, PTTL, EXPIRETIME and PEXPIRETIME: -2 for a missing key, -1

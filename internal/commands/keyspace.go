@@ -8,6 +8,7 @@ import (
 	"github.com/lightconedb/lightcone/internal/crdt"
 	"github.com/lightconedb/lightcone/internal/engine"
 	"github.com/lightconedb/lightcone/internal/keyspace"
+	"github.com/lightconedb/lightcone/internal/notify"
 )
 
 // Generic key commands: DEL, UNLINK, EXISTS, TYPE, TOUCH, KEYS, SCAN,
@@ -101,8 +102,17 @@ func registerKeyspace(t *Table) {
 
 // peekRead looks key up the way Redis' read lookups with LOOKUP_NOTOUCH do
 // (EXISTS, TYPE, TTL, OBJECT): the access clock stays, the keyspace hit or
-// miss is counted, an expired key is deleted.
+// miss is counted, an expired key is deleted. A miss raises "keymiss"
+// unless quiet (OBJECT).
 func peekRead(c *Ctx, tx *engine.Tx, db int, key []byte) *keyspace.Entry {
+	e := peekReadQuiet(c, tx, db, key)
+	if e == nil {
+		tx.NotifyMiss(db, key)
+	}
+	return e
+}
+
+func peekReadQuiet(c *Ctx, tx *engine.Tx, db int, key []byte) *keyspace.Entry {
 	e := tx.Peek(db, key)
 	if e == nil {
 		c.Eng.Stats().KeyspaceMisses.Add(1)
@@ -421,7 +431,9 @@ func cmdRename(c *Ctx, nx bool) {
 		c.Error(errKindNotCopyable)
 		return
 	}
+	tx.Event = notify.RenameTo
 	copyEntry(tx, c.DB, dst, ent, ent.Expire)
+	tx.Event = notify.RenameFrom
 	tx.Delete(c.DB, src)
 	if nx {
 		c.W.Int(1)
@@ -469,6 +481,7 @@ func cmdCopy(c *Ctx) {
 		c.Error(errKindNotCopyable)
 		return
 	}
+	tx.Event = notify.CopyTo
 	copyEntry(tx, dstDB, dst, ent, ent.Expire)
 	c.W.Int(1)
 }
@@ -500,7 +513,9 @@ func cmdMove(c *Ctx) {
 		c.Error(errKindNotCopyable)
 		return
 	}
+	tx.Event = notify.MoveTo
 	copyEntry(tx, dstDB, key, ent, ent.Expire)
+	tx.Event = notify.MoveFrom
 	tx.Delete(c.DB, key)
 	c.W.Int(1)
 }
@@ -511,7 +526,7 @@ func objectLookup(c *Ctx, fn func(e *keyspace.Entry)) {
 	key := c.Args[2]
 	tx := c.Eng.Begin1(c.DB, key)
 	defer tx.End()
-	ent := peekRead(c, tx, c.DB, key)
+	ent := peekReadQuiet(c, tx, c.DB, key)
 	if ent == nil {
 		c.W.Null()
 		return

@@ -58,10 +58,11 @@ func (en *Engine) applyKey(sh *keyspace.Shard, e *effect.Effect, notify bool, en
 	if !known {
 		ent = sh.Get(e.Key)
 	}
+	existed := ent != nil && ent.Exists()
 	if !en.cluster {
 		ent = en.applyStable(sh, e, ent, nowMs)
 		if notify && en.hook != nil {
-			en.hook(int(e.DB), e.Key, e)
+			en.hook(int(e.DB), e.Key, e, existed, ent != nil)
 		}
 		return ent
 	}
@@ -105,7 +106,7 @@ func (en *Engine) applyKey(sh *keyspace.Shard, e *effect.Effect, notify bool, en
 
 	sh.Reindex(ent)
 	if notify && en.hook != nil {
-		en.hook(int(e.DB), e.Key, e)
+		en.hook(int(e.DB), e.Key, e, existed, ent.Exists())
 	}
 	return ent
 }
@@ -572,12 +573,15 @@ func (en *Engine) applyFlush(d *keyspace.DB, e *effect.Effect) {
 		}
 	}
 	if en.hook != nil {
-		en.hook(int(e.DB), nil, e)
+		en.hook(int(e.DB), nil, e, false, false)
 	}
 }
 
-func (en *Engine) applySwap(a, b int) {
+func (en *Engine) applySwap(a, b int, e *effect.Effect) {
 	da, db := en.dbs[a].Load(), en.dbs[b].Load()
 	en.dbs[a].Store(db)
 	en.dbs[b].Store(da)
+	if en.hook != nil {
+		en.hook(a, nil, e, false, false) // WATCH and blocked clients of both databases
+	}
 }

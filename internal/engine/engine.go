@@ -27,7 +27,14 @@ type Sink interface {
 
 // Hook is told about every key an applied effect touched (after the change),
 // for keyspace notifications and waking blocked clients. Same rules as Sink.
-type Hook func(db int, key []byte, e *effect.Effect)
+// existed and exists say whether the key held a value before and after the
+// effect (keyspace events "new" and "del"); for FLUSHDB and SWAPDB the key
+// is nil and both are false.
+type Hook func(db int, key []byte, e *effect.Effect, existed, exists bool)
+
+// MissHook is told about every read lookup (Tx.Read) that found no key, for
+// the "keymiss" keyspace event. It runs with the key's shard locked.
+type MissHook func(db int, key []byte)
 
 // Config sets up an engine.
 type Config struct {
@@ -46,6 +53,7 @@ type Engine struct {
 	dbs     []atomic.Pointer[keyspace.DB]
 	sink    Sink
 	hook    Hook
+	miss    MissHook
 	cluster bool
 	members []effect.NodeID
 
@@ -110,6 +118,9 @@ func New(cfg Config) *Engine {
 
 // SetHook installs the change hook (call before serving).
 func (en *Engine) SetHook(h Hook) { en.hook = h }
+
+// SetMissHook installs the read-miss hook (call before serving).
+func (en *Engine) SetMissHook(h MissHook) { en.miss = h }
 
 // Node is this node's ID.
 func (en *Engine) Node() effect.NodeID { return en.node }

@@ -94,7 +94,7 @@ func (en *Engine) deliver(e *effect.Effect) {
 		en.applyFlush(tx.DB(int(e.DB)), e)
 	case effect.OpSwapDB:
 		tx = en.BeginDBs(int(e.DB), int(e.Int))
-		en.applySwap(int(e.DB), int(e.Int))
+		en.applySwap(int(e.DB), int(e.Int), e)
 	default:
 		if int(e.DB) >= len(en.dbs) {
 			break

@@ -7,6 +7,7 @@ import (
 	"github.com/lightconedb/lightcone/internal/crdt"
 	"github.com/lightconedb/lightcone/internal/effect"
 	"github.com/lightconedb/lightcone/internal/keyspace"
+	"github.com/lightconedb/lightcone/internal/notify"
 )
 
 // A Tx is one command's hold on the keyspace: the locks of every shard it
@@ -220,10 +221,21 @@ func (tx *Tx) Read(db int, key []byte) *keyspace.Entry {
 	e := tx.Get(db, key)
 	if e == nil {
 		tx.en.stats.KeyspaceMisses.Add(1)
+		if h := tx.en.miss; h != nil {
+			h(db, key)
+		}
 	} else {
 		tx.en.stats.KeyspaceHits.Add(1)
 	}
 	return e
+}
+
+// NotifyMiss tells the miss hook that a read lookup made without Read found
+// no key (EXISTS, TYPE, TTL: Redis' read lookups that raise "keymiss").
+func (tx *Tx) NotifyMiss(db int, key []byte) {
+	if h := tx.en.miss; h != nil {
+		h(db, key)
+	}
 }
 
 // Peek is Get without touching the access clock (OBJECT, DEBUG).
@@ -242,7 +254,10 @@ func (tx *Tx) Peek(db int, key []byte) *keyspace.Entry {
 
 func (tx *Tx) expire(db int, key []byte) {
 	tx.en.stats.ExpiredKeys.Add(1)
+	ev := tx.Event // the command's own write keeps its event
+	tx.Event = notify.ExpiredKey
 	tx.write(db, key, effect.Effect{Op: effect.OpDelete})
+	tx.Event = ev
 }
 
 // write stamps and applies one local effect on key.
@@ -401,7 +416,8 @@ func (tx *Tx) Delete(db int, key []byte) {
 
 // FlushDB removes every key of db this node has seen. The Tx holds db whole.
 func (tx *Tx) FlushDB(db int) {
-	e := effect.Effect{Op: effect.OpFlushDB, DB: uint32(db)}
+	e := effect.Effect{Op: effect.OpFlushDB, DB: uint32(db), Event: tx.Event}
+	tx.Event = 0
 	en := tx.en
 	en.stamp(&e, tx.Now)
 	en.applyFlush(tx.DB(db), &e)
@@ -412,7 +428,7 @@ func (tx *Tx) FlushDB(db int) {
 func (tx *Tx) SwapDB(a, b int) {
 	e := effect.Effect{Op: effect.OpSwapDB, DB: uint32(a), Int: int64(b)}
 	tx.en.stamp(&e, tx.Now)
-	tx.en.applySwap(a, b)
+	tx.en.applySwap(a, b, &e)
 	tx.lastValid = false
 	for i := range tx.locks {
 		tx.locks[i].ptr = tx.en.db(tx.locks[i].db)

@@ -73,6 +73,11 @@ type client struct {
 	side    []byte // goroutine clients: input read while parked
 	sideErr error  // and how that reading ended (EOF: the client left)
 
+	// pub/sub, tracking and MONITOR (pubsub_push.go); execDepth > 0 while
+	// EXEC runs the queued commands
+	push      atomic.Pointer[pushState]
+	execDepth int
+
 	// event-loop clients (fd >= 0): the socket, its loop, unsent output
 	fd         int
 	loop       *loop
@@ -104,7 +109,7 @@ func (s *Server) newClient(conn net.Conn, fd int) *client {
 		c.acl.Store(s.aclUser("default"))
 	}
 	var rd io.Reader = connReader{c}
-	var wr io.Writer = connWriter{c}
+	var wr io.Writer = pushWriter{c, connWriter{c}}
 	if fd >= 0 {
 		rd, wr = fdReader{c}, fdWriter{c}
 	}
@@ -165,12 +170,15 @@ func (s *Server) forgetClient(c *client) {
 	s.mu.Lock()
 	delete(s.clients, c.id)
 	s.mu.Unlock()
+	s.dropPush(c)
 }
 
 func (c *client) serve() {
 	defer func() {
 		c.s.dropBlocked(c)
 		c.unwatchAll()
+		c.drainPusher() // what the writer goroutine still holds (QUIT's +OK)
+		c.s.dropPush(c) // unsubscribed before the peer sees the close
 		c.conn.Close()
 		c.s.forgetClient(c)
 	}()
@@ -191,6 +199,9 @@ func (c *client) serve() {
 		} else {
 			c.s.dispatch(c, args)
 			c.s.serveReady()
+			if c.r.Buffered() == 0 { // after a batch, like an event loop
+				c.s.tracking.flushBroadcasts(c.s)
+			}
 			g.leave(c.slot)
 		}
 		if c.parked != nil {
@@ -215,6 +226,17 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 	if len(args) == 0 {
 		return
 	}
+	if ps := c.push.Load(); ps != nil {
+		s.dispatchPushing(c, ps, args)
+		return
+	}
+	s.dispatchCmd(c, args)
+	if ps := c.push.Load(); ps != nil {
+		s.startedPushing(c, ps) // the command subscribed, tracked, monitored
+	}
+}
+
+func (s *Server) dispatchCmd(c *client, args [][]byte) {
 	s.Stats.Commands.Add(1)
 	startNs := s.clock.nanos()
 	c.lastInteraction.Store(startNs)
@@ -264,6 +286,13 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 			return
 		}
 	}
+	if ps := c.push.Load(); ps != nil {
+		if msg := c.pushReject(ps, cmd); msg != "" {
+			ctx.Error(msg)
+			s.finishReject(c, ctx, cmd, mark)
+			return
+		}
+	}
 	if s.pausing.Load() && s.pausedFor(c, cmd) {
 		s.postpone(c, ctx, cmd)
 		return
@@ -301,6 +330,9 @@ func (s *Server) finishReject(c *client, ctx *commands.Ctx, cmd *commands.Comman
 		c.unwatchAll()
 		ctx.ErrorTag = ""
 		ctx.Error("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(ctx.LastError, "ERR "))
+		if s.monitorCount.Load() > 0 {
+			s.feedMonitors(c, ctx) // Redis shows the refused EXEC too
+		}
 	}
 	c.flagMulti()
 	if cmd != nil {

@@ -183,7 +183,12 @@ func clientOnOff(c *commands.Ctx, set func(cl *client, on bool)) {
 
 // clientType is the client's kind for CLIENT LIST/KILL TYPE: "normal",
 // "pubsub" (subscribed), "master" or "replica" (replication links).
-func (c *client) clientType() string { return "normal" }
+func (c *client) clientType() string {
+	if c.push.Load().subscribed() {
+		return "pubsub"
+	}
+	return "normal"
+}
 
 // parseClientType maps a TYPE argument to clientType's names.
 func parseClientType(b []byte) (string, bool) {
@@ -284,10 +289,19 @@ func (cl *client) infoLine(c *commands.Ctx) string {
 	if self {
 		rbp = replyBufSize
 	}
+	ps := cl.push.Load()
+	trFlags, redir := cl.s.tracking.listFlags(ps)
 	flags := ""
+	if ps != nil && ps.monitor.Load() {
+		flags += "O"
+	}
+	if ps.subscribed() {
+		flags += "P"
+	}
 	if cl.isBlocked() {
 		flags += "b"
 	}
+	flags += trFlags
 	if cl.unix {
 		flags += "U"
 	}
@@ -334,9 +348,13 @@ func (cl *client) infoLine(c *commands.Ctx) string {
 	num("idle", int64(idle/time.Second))
 	field("flags", flags)
 	num("db", int64(db))
-	num("sub", 0)
-	num("psub", 0)
-	num("ssub", 0)
+	var nsub, npsub, nssub int32
+	if ps != nil {
+		nsub, npsub, nssub = ps.nsub.Load(), ps.npsub.Load(), ps.nssub.Load()
+	}
+	num("sub", int64(nsub))
+	num("psub", int64(npsub))
+	num("ssub", int64(nssub))
 	num("multi", -1)
 	num("qbuf", int64(qbuf))
 	num("qbuf-free", int64(qfree))
@@ -351,7 +369,7 @@ func (cl *client) infoLine(c *commands.Ctx) string {
 	field("events", "r")
 	field("cmd", lastCmd)
 	field("user", user)
-	num("redir", -1)
+	num("redir", redir)
 	num("resp", int64(proto))
 	return b.String()
 }

@@ -48,6 +48,10 @@ type Param struct {
 	Help  string
 	// OnSet, when set, is called with the server after a runtime change.
 	OnSet func(s *Server, value string) error
+	// Norm, when set, validates a value and returns the form CONFIG GET
+	// prints, instead of the rules of Kind; cur is the current value (a
+	// value may update part of it, as client-output-buffer-limit does).
+	Norm func(cur, value string) (string, error)
 }
 
 // Params is the registry, in the order --help lists them.
@@ -142,7 +146,13 @@ func (s *Settings) Set(name, value string) error {
 	if p == nil {
 		return fmt.Errorf("unknown option '%s'", name)
 	}
-	norm, err := p.Normalize(value)
+	var norm string
+	var err error
+	if p.Norm != nil {
+		norm, err = p.Norm(s.Get(p.Name), value)
+	} else {
+		norm, err = p.Normalize(value)
+	}
 	if err != nil {
 		return err
 	}
@@ -160,6 +170,9 @@ func (s *Settings) Set(name, value string) error {
 
 // Normalize checks value and returns it in the form CONFIG GET prints.
 func (p *Param) Normalize(value string) (string, error) {
+	if p.Norm != nil {
+		return p.Norm(p.Default, value)
+	}
 	switch p.Kind {
 	case KindInt:
 		n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/lightconedb/lightcone/internal/resp"
@@ -30,6 +31,13 @@ type loop struct {
 	mu      sync.Mutex
 	conns   map[int]*client
 	resumed []resumed // clients whose blocking wait ended (guarded by mu)
+
+	// pushes (pubsub_push.go): clients with a filled outbox (guarded by
+	// mu), whether the loop was woken for them since it last looked, and
+	// clients written to by this loop's goroutine, flushed after the batch
+	pushq  []*client
+	poked  atomic.Bool
+	dirtyq []*client
 }
 
 // queueResume hands the loop a client whose blocking wait ended.
@@ -152,6 +160,8 @@ func (l *loop) run() {
 			if fd == l.wake[0] {
 				var buf [64]byte
 				syscall.Read(fd, buf[:])
+				l.poked.Store(false)
+				l.deliverPushes()
 				l.resume()
 				continue
 			}
@@ -181,6 +191,7 @@ func (l *loop) run() {
 				l.readable(c)
 			}
 		}
+		l.afterBatch()
 		if l.s.closing.Load() {
 			l.mu.Lock()
 			empty := len(l.conns) == 0
@@ -267,6 +278,7 @@ func (l *loop) close(c *client) {
 		c.parked = nil
 	}
 	c.unwatchAll()
+	c.s.dropPush(c) // unsubscribed before the peer sees the close
 	l.mu.Lock()
 	delete(l.conns, c.fd)
 	l.mu.Unlock()
@@ -278,6 +290,13 @@ func (l *loop) close(c *client) {
 	}
 	c.mu.Unlock()
 	c.s.forgetClient(c)
+}
+
+// open reports whether c is still one of the loop's connections.
+func (l *loop) open(c *client) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.conns[c.fd] == c
 }
 
 // wakeAll makes every loop look at its state (shutdown).
@@ -372,6 +391,9 @@ func (c *client) flushPending() bool {
 		c.pending = c.pending[n:]
 	}
 	c.pending = nil
+	if ps := c.push.Load(); ps != nil {
+		ps.pendingSz.Store(0)
+	}
 	c.setEvents()
 	return true
 }

@@ -71,6 +71,18 @@ type Server struct {
 	// scripting: EVAL scripts, functions, the running script (script.go)
 	scripting scripting
 	cl        clusterState // cluster.go
+
+	// pub/sub, keyspace notifications, tracking, MONITOR (pubsub*.go,
+	// notify.go, tracking.go, monitor.go)
+	pubsub       pubsubRegistry
+	tracking     trackingRegistry
+	monitors     monitorRegistry
+	monitorCount atomic.Int32
+	origin       atomic.Pointer[client] // the client running alone whose writes these are
+	notifyFlags  atomic.Uint32          // notify-keyspace-events
+	pubsubLimit  [3]atomic.Int64        // client-output-buffer-limit pubsub: hard, soft, seconds
+	heldMu       sync.Mutex
+	held         map[*effect.Effect]heldEvents // RENAME/MOVE events awaiting the source's (notify.go)
 }
 
 // Stats are INFO's counters.
@@ -135,9 +147,10 @@ func New(set *Settings, log *slog.Logger) (*Server, error) {
 	s.initObservability()
 	s.watches.keys = map[blockKey][]*client{}
 	s.gate.init(0) // resized by startLoops before any client exists
-	s.Eng.SetHook(func(db int, key []byte, e *effect.Effect) {
+	s.Eng.SetHook(func(db int, key []byte, e *effect.Effect, existed, exists bool) {
 		s.keyTouched(db, key, e)
 		s.touchWatched(db, key, e)
+		s.keyspaceChanged(db, key, e, existed, exists)
 	})
 	s.Table = commands.NewTable()
 	commands.RegisterAll(s.Table)
@@ -147,6 +160,7 @@ func New(set *Settings, log *slog.Logger) (*Server, error) {
 	if err := s.initACL(); err != nil {
 		return nil, fmt.Errorf("ACL: %w", err)
 	}
+	s.initPush()
 	return s, nil
 }
 
@@ -343,6 +357,7 @@ func (s *Server) cron() {
 		if !s.admin.noActiveExpire.Load() { // DEBUG SET-ACTIVE-EXPIRE 0
 			s.gate.enter(s.gate.misc())
 			s.Eng.ActiveExpire(time.Second / time.Duration(hz) / 4)
+			s.tracking.flushBroadcasts(s)
 			s.gate.leave(s.gate.misc())
 		}
 		s.sampleStats()
