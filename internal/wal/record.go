@@ -1,0 +1,95 @@
+// Package wal keeps a node durable: an append-only, checksummed, segmented
+// log of every effect the engine applies (group commit, Redis' appendfsync
+// policies), snapshots of the materialised state taken shard by shard while
+// writes go on, recovery (snapshot + log tail, torn tails truncated, corrupt
+// records refused), retained history and point-in-time restore, and the
+// offline tools that check and print a log. docs/DURABILITY.md describes
+// the formats and the guarantees.
+package wal
+
+import (
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+)
+
+// A record is one framed payload, in log segments and snapshot files alike:
+//
+//	u32le length of payload | u32le crc32c(length bytes, payload) | payload
+//
+// The checksum covers the length, so a damaged length is caught as surely
+// as a damaged payload. A log record's payload is one effect in the
+// canonical encoding (effect.AppendBinary).
+const frameHeader = 8
+
+// MaxRecord bounds a record's payload (an effect holds at most a 512 MiB
+// key and value; a snapshot block one shard of a database).
+const MaxRecord = 1<<31 - 1
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Frame errors.
+var (
+	errShort  = errors.New("record runs past the end of the data")
+	errLength = errors.New("record length is invalid")
+	errCRC    = errors.New("record checksum mismatch")
+)
+
+// beginFrame reserves a record header at the end of dst; finishFrame fills
+// it in once the payload has been appended.
+func beginFrame(dst []byte) ([]byte, int) {
+	return append(dst, 0, 0, 0, 0, 0, 0, 0, 0), len(dst)
+}
+
+func finishFrame(dst []byte, at int) []byte {
+	n := len(dst) - at - frameHeader
+	binary.LittleEndian.PutUint32(dst[at:], uint32(n))
+	crc := crc32.Update(0, castagnoli, dst[at:at+4])
+	crc = crc32.Update(crc, castagnoli, dst[at+frameHeader:])
+	binary.LittleEndian.PutUint32(dst[at+4:], crc)
+	return dst
+}
+
+// appendFrame appends payload as one record.
+func appendFrame(dst, payload []byte) []byte {
+	dst, at := beginFrame(dst)
+	dst = append(dst, payload...)
+	return finishFrame(dst, at)
+}
+
+// parseFrame reads the record at the front of b: its payload (aliasing b)
+// and its whole size.
+func parseFrame(b []byte) ([]byte, int, error) {
+	if len(b) < frameHeader {
+		return nil, 0, errShort
+	}
+	n := binary.LittleEndian.Uint32(b)
+	if n == 0 || n > MaxRecord {
+		return nil, 0, errLength
+	}
+	if uint64(len(b)-frameHeader) < uint64(n) {
+		return nil, 0, errShort
+	}
+	crc := crc32.Update(0, castagnoli, b[:4])
+	crc = crc32.Update(crc, castagnoli, b[frameHeader:frameHeader+int(n)])
+	if crc != binary.LittleEndian.Uint32(b[4:]) {
+		return nil, 0, errCRC
+	}
+	return b[frameHeader : frameHeader+int(n)], frameHeader + int(n), nil
+}
+
+// validFrameAfter reports whether some well-formed record (for which ok
+// holds) starts anywhere in b: what tells damage in the middle of a log from
+// a torn tail, after which nothing valid can follow.
+func validFrameAfter(b []byte, ok func(payload []byte) bool) (int, bool) {
+	for i := 0; i+frameHeader < len(b); i++ {
+		n := binary.LittleEndian.Uint32(b[i:])
+		if n == 0 || uint64(n) > uint64(len(b)-i-frameHeader) {
+			continue
+		}
+		if p, _, err := parseFrame(b[i:]); err == nil && ok(p) {
+			return i, true
+		}
+	}
+	return 0, false
+}

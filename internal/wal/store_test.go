@@ -1,0 +1,352 @@
+package wal
+
+import (
+	"bytes"
+	"encoding/hex"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/lightconedb/lightcone/internal/crdt"
+	"github.com/lightconedb/lightcone/internal/effect"
+	"github.com/lightconedb/lightcone/internal/engine"
+)
+
+const testNode effect.NodeID = 0x1234
+
+// node is an engine with a store, as a server sets them up.
+type node struct {
+	st *Store
+	en *engine.Engine
+}
+
+func openNode(t testing.TB, dir string, mod ...func(*Options)) *node {
+	t.Helper()
+	opts := Options{Dir: dir, Node: testNode, AppendOnly: true, Fsync: FsyncEverySec}
+	for _, f := range mod {
+		f(&opts)
+	}
+	st, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	en := engine.New(engine.Config{Node: testNode, Sink: st})
+	if err := st.Recover(en); err != nil {
+		st.Abandon()
+		t.Fatal(err)
+	}
+	return &node{st: st, en: en}
+}
+
+func (n *node) close(t testing.TB) {
+	t.Helper()
+	if err := n.st.Close(false); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func digest(en *engine.Engine) string {
+	d := en.Digest()
+	return hex.EncodeToString(d[:])
+}
+
+// op applies one random write, as commands would.
+func randomOp(en *engine.Engine, r *rand.Rand, keys int) {
+	key := []byte("k" + strconv.Itoa(r.IntN(keys)))
+	db := r.IntN(3)
+	tx := en.Begin1(db, key)
+	defer tx.End()
+	ent := tx.Get(db, key)
+	switch x := r.IntN(100); {
+	case x < 30:
+		tx.Assign(db, key, []byte("v"+strconv.Itoa(r.IntN(1000))), 0, false)
+	case x < 45:
+		if ent == nil || (ent.Kind == 1 && isInt(ent.Str)) {
+			tx.AddInt(db, key, int64(r.IntN(10)-3))
+		}
+	case x < 55:
+		if ent == nil || ent.Kind == 1 {
+			tx.Append(db, key, []byte("+"))
+		}
+	case x < 70:
+		if ent == nil || ent.Kind == 4 {
+			p := tx.Payload()
+			crdt.EncodeSet(p, crdt.SetAdd, [][]byte{[]byte(strconv.Itoa(r.IntN(20))), []byte("m" + strconv.Itoa(r.IntN(5)))})
+			tx.Coll(db, key, effect.OpSet, p)
+		}
+	case x < 75:
+		if ent != nil && ent.Kind == 4 {
+			p := tx.Payload()
+			crdt.EncodeSet(p, crdt.SetRem, [][]byte{[]byte(strconv.Itoa(r.IntN(20)))})
+			tx.Coll(db, key, effect.OpSet, p)
+		}
+	case x < 85:
+		if ent != nil {
+			tx.SetExpire(db, key, tx.Now+int64(1+r.IntN(100))*3600_000)
+		}
+	case x < 95:
+		if ent != nil {
+			tx.Delete(db, key)
+		}
+	default:
+		if ent != nil {
+			tx.SetBit(db, key, int64(r.IntN(64)), r.IntN(2) == 0)
+		}
+	}
+}
+
+func isInt(b []byte) bool {
+	_, ok := engine.ParseInt(b)
+	return ok
+}
+
+func TestRecoverFromLog(t *testing.T) {
+	dir := t.TempDir()
+	n := openNode(t, dir)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 3000; i++ {
+		randomOp(n.en, r, 200)
+	}
+	want, seq := digest(n.en), n.en.Seq()
+	n.close(t)
+
+	n = openNode(t, dir)
+	if got := digest(n.en); got != want {
+		t.Fatalf("digest after restart %s, want %s", got, want)
+	}
+	if n.en.Seq() != seq {
+		t.Fatalf("seq after restart %d, want %d", n.en.Seq(), seq)
+	}
+	if n.st.Recovery.LogRecords != int64(seq) || n.st.Recovery.Snapshot != "" {
+		t.Fatalf("recovery %+v", n.st.Recovery)
+	}
+	// the node continues its sequence
+	randomOp(n.en, r, 200)
+	for n.en.Seq() == seq {
+		randomOp(n.en, r, 200)
+	}
+	want, seq = digest(n.en), n.en.Seq()
+	n.close(t)
+	n = openNode(t, dir)
+	defer n.close(t)
+	if digest(n.en) != want || n.en.Seq() != seq {
+		t.Fatalf("second restart: digest %s seq %d, want %s %d", digest(n.en), n.en.Seq(), want, seq)
+	}
+}
+
+func TestRecoverSnapshotAndTail(t *testing.T) {
+	dir := t.TempDir()
+	n := openNode(t, dir)
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 2000; i++ {
+		randomOp(n.en, r, 300)
+	}
+	m, err := n.st.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Keys != int64(n.en.Keys()) {
+		t.Errorf("snapshot says %d keys, engine has %d", m.Keys, n.en.Keys())
+	}
+	for i := 0; i < 1000; i++ {
+		randomOp(n.en, r, 300)
+	}
+	want, seq := digest(n.en), n.en.Seq()
+	n.close(t)
+
+	n = openNode(t, dir)
+	defer n.close(t)
+	if got := digest(n.en); got != want {
+		t.Fatalf("digest %s, want %s", got, want)
+	}
+	if n.en.Seq() != seq {
+		t.Fatalf("seq %d, want %d", n.en.Seq(), seq)
+	}
+	ri := n.st.Recovery
+	if ri.Snapshot != m.Path || ri.LogFrom != m.LogPos || ri.LogRecords == 0 || ri.LogRecords >= int64(seq) {
+		t.Fatalf("recovery %+v (snapshot at %d)", ri, m.LogPos)
+	}
+	// the log behind the snapshot is gone (no retention)
+	segs, _ := ListSegments(n.st.LogDir())
+	if len(segs) == 0 || segs[0].Start < m.LogPos {
+		t.Fatalf("segments after snapshot at %d: %+v", m.LogPos, segs)
+	}
+}
+
+// TestSnapshotIsACut checks that a snapshot taken while writers run holds
+// exactly the effects its end cut covers: load it alone and compare with the
+// log's effects up to that cut replayed from nothing. Writers include
+// non-idempotent writes (INCR, APPEND), FLUSHDB and SWAPDB.
+func TestSnapshotIsACut(t *testing.T) {
+	for round := 0; round < 6; round++ {
+		t.Run(strconv.Itoa(round), func(t *testing.T) {
+			dir := t.TempDir()
+			// keep all history, to rebuild each snapshot's state from the log
+			n := openNode(t, dir, func(o *Options) { o.Retention.Duration = 1 << 40 })
+			r := rand.New(rand.NewPCG(uint64(round), 9))
+			for i := 0; i < 3000; i++ {
+				randomOp(n.en, r, 2000)
+			}
+			var wg sync.WaitGroup
+			stop := make(chan struct{})
+			for w := 0; w < 3; w++ {
+				wg.Add(1)
+				go func(w int) {
+					defer wg.Done()
+					r := rand.New(rand.NewPCG(uint64(round), uint64(w)))
+					for i := 0; ; i++ {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						randomOp(n.en, r, 2000)
+						if w == 0 && i%700 == 699 {
+							switch round % 3 {
+							case 1:
+								tx := n.en.BeginDBs(1)
+								tx.FlushDB(1)
+								tx.End()
+							case 2:
+								tx := n.en.BeginDBs(1, 2)
+								tx.SwapDB(1, 2)
+								tx.End()
+							}
+						}
+					}
+				}(w)
+			}
+			var metas []SnapMeta
+			for k := 0; k < 4; k++ {
+				m, err := n.st.Snapshot()
+				if err != nil {
+					t.Fatal(err)
+				}
+				metas = append(metas, m)
+			}
+			close(stop)
+			wg.Wait()
+			final := digest(n.en)
+			n.close(t)
+
+			concurrent := 0
+			for _, m := range metas {
+				if m.Start.Seq != m.End.Seq || m.Frozen {
+					concurrent++
+				}
+				got := engine.New(engine.Config{Node: testNode})
+				if _, err := LoadSnapshot(m.Path, got); err != nil {
+					t.Fatal(err)
+				}
+				t.Logf("%s: %d keys, tail %d, discarded %d, cut %d..%d, frozen %v", filepath.Base(m.Path), m.Keys, m.Tail, len(m.Discarded), m.Start.Seq, m.End.Seq, m.Frozen)
+				if got.Seq() != m.End.Seq {
+					t.Errorf("seq after load %d, want %d", got.Seq(), m.End.Seq)
+				}
+				ref := engine.New(engine.Config{Node: testNode})
+				_, err := ReadLog(filepath.Join(dir, "log"), 0, func(pos uint64, e *effect.Effect) error {
+					if m.End.Covers(e.ID) != (pos < m.LogPos) {
+						t.Fatalf("effect %v at %d: covered %v, snapshot log position %d", e.ID, pos, m.End.Covers(e.ID), m.LogPos)
+					}
+					if pos < m.LogPos {
+						ref.Replay(e)
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if digest(got) != digest(ref) {
+					t.Fatalf("snapshot %s is not the state at its cut", m.Path)
+				}
+			}
+			if concurrent == 0 {
+				t.Errorf("no snapshot overlapped a write: the test proves nothing")
+			}
+			n = openNode(t, dir)
+			defer n.close(t)
+			if digest(n.en) != final {
+				t.Fatalf("recovered state differs from the final one")
+			}
+		})
+	}
+}
+
+func TestTornTail(t *testing.T) {
+	dir := t.TempDir()
+	n := openNode(t, dir)
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := 0; i < 500; i++ {
+		randomOp(n.en, r, 50)
+	}
+	want := digest(n.en)
+	n.close(t)
+	segs, _ := ListSegments(filepath.Join(dir, "log"))
+	last := segs[len(segs)-1].Path
+	fi, _ := os.Stat(last)
+	// a record cut short, as a crash mid-write leaves it
+	var e effect.Effect
+	e.ID = effect.ID{Node: testNode, Seq: 1 << 40}
+	e.Op, e.Key, e.Value = effect.OpAssign, []byte("torn"), bytes.Repeat([]byte("x"), 100)
+	rec, at := beginFrame(nil)
+	rec = finishFrame(e.AppendBinary(rec), at)
+	f, _ := os.OpenFile(last, os.O_APPEND|os.O_WRONLY, 0)
+	f.Write(rec[:len(rec)-7])
+	f.Close()
+
+	n = openNode(t, dir)
+	if got := digest(n.en); got != want {
+		t.Fatalf("digest %s, want %s", got, want)
+	}
+	tt := n.st.Recovery.Torn
+	if tt == nil || tt.Path != last || tt.Offset != fi.Size() || tt.Bytes != int64(len(rec)-7) {
+		t.Fatalf("torn tail report %+v (file %s size %d)", tt, last, fi.Size())
+	}
+	n.close(t)
+	if fi2, _ := os.Stat(last); fi2.Size() != fi.Size() {
+		t.Fatalf("torn tail not truncated: %d bytes, want %d", fi2.Size(), fi.Size())
+	}
+	n = openNode(t, dir)
+	defer n.close(t)
+	if n.st.Recovery.Torn != nil || digest(n.en) != want {
+		t.Fatalf("after repair: %+v", n.st.Recovery)
+	}
+}
+
+func TestBitFlipInTheMiddle(t *testing.T) {
+	dir := t.TempDir()
+	n := openNode(t, dir)
+	r := rand.New(rand.NewPCG(7, 8))
+	for i := 0; i < 500; i++ {
+		randomOp(n.en, r, 50)
+	}
+	n.close(t)
+	segs, _ := ListSegments(filepath.Join(dir, "log"))
+	path := segs[0].Path
+	b, _ := os.ReadFile(path)
+	off := len(b) / 2
+	b[off] ^= 0x10
+	os.WriteFile(path, b, 0o644)
+
+	st, err := Open(Options{Dir: dir, Node: testNode, AppendOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Abandon()
+	err = st.Recover(engine.New(engine.Config{Node: testNode, Sink: st}))
+	if err == nil || !IsCorrupt(err) {
+		t.Fatalf("recover: %v, want a corrupt-log error", err)
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, path) || !strings.Contains(msg, "lightcone check-log --fix") || !strings.Contains(msg, "offset") {
+		t.Fatalf("message %q should name the file, the offset and the repair", msg)
+	}
+	p := err.(*Problem)
+	if p.Offset > int64(off) || p.Offset < int64(off)-200 {
+		t.Fatalf("damage reported at %d, the flipped byte is at %d", p.Offset, off)
+	}
+	t.Log(msg)
+}
