@@ -24,12 +24,13 @@ import (
 // is closed right away), so readiness is reported to one epoll only.
 
 type loop struct {
-	s       *Server
-	epfd    int
-	wake    [2]int // pipe: a byte wakes the loop (shutdown)
-	mu      sync.Mutex
-	conns   map[int]*client
-	resumed []resumed // clients whose blocking wait ended (guarded by mu)
+	s        *Server
+	epfd     int
+	wake     [2]int // pipe: a byte wakes the loop (shutdown)
+	mu       sync.Mutex
+	conns    map[int]*client
+	resumed  []resumed // clients whose blocking wait ended (guarded by mu)
+	deferred []*client // replies waiting for the log's group commit (persist.go)
 }
 
 // queueResume hands the loop a client whose blocking wait ended.
@@ -179,6 +180,7 @@ func (l *loop) run() {
 				l.readable(c)
 			}
 		}
+		l.flushDeferred()
 		if l.s.closing.Load() {
 			l.mu.Lock()
 			empty := len(l.conns) == 0
@@ -322,6 +324,7 @@ type fdWriter struct{ c *client }
 
 func (w fdWriter) Write(p []byte) (int, error) {
 	c := w.c
+	c.awaitDurable()
 	total := len(p)
 	if len(c.pending) > 0 {
 		c.pending = append(c.pending, p...)

@@ -61,6 +61,7 @@ type Server struct {
 	noLoops bool       // serve every connection with a goroutine (LIGHTCONE_NO_EVENT_LOOP)
 	admin   adminState // INFO samples, DEBUG switches (infocmd.go)
 	blocks  blockRegistry
+	dur     durable // effect log and snapshots (persist.go)
 }
 
 // Stats are INFO's counters.
@@ -110,13 +111,19 @@ func New(set *Settings, log *slog.Logger) (*Server, error) {
 	s.Stats.ErrorCounts = map[string]int64{}
 	s.clock.resync()
 	s.noLoops = os.Getenv("LIGHTCONE_NO_EVENT_LOOP") != ""
-	s.Eng = engine.New(engine.Config{Node: node, Databases: int(set.Int("databases"))})
+	if err := s.openStore(); err != nil {
+		return nil, err
+	}
+	s.Eng = engine.New(engine.Config{Node: node, Databases: int(set.Int("databases")), Sink: s.dur.store})
 	s.blocks.init()
 	s.Eng.SetHook(s.keyTouched)
 	s.Table = commands.NewTable()
 	commands.RegisterAll(s.Table)
 	commands.SetProtoMaxBulkLen(set.Int("proto-max-bulk-len"))
 	s.registerServerCommands()
+	if err := s.recoverStore(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -152,7 +159,12 @@ func loadNodeID(dir string) (effect.NodeID, error) {
 
 // Listen opens the configured listeners (TCP on every bind address unless
 // port is 0, and the Unix socket if set).
-func (s *Server) Listen() error {
+func (s *Server) Listen() (err error) {
+	defer func() {
+		if err != nil {
+			s.releaseStore() // this node will not serve: free the data directory
+		}
+	}()
 	port := s.Settings.Int("port")
 	if port != 0 {
 		binds := strings.Fields(s.Settings.Get("bind"))
@@ -309,6 +321,7 @@ func (s *Server) cron() {
 			s.Eng.ActiveExpire(time.Second / time.Duration(hz) / 4)
 		}
 		s.sampleStats()
+		s.persistCron()
 		if t := s.Settings.Int("timeout"); t > 0 {
 			s.closeIdle(time.Duration(t) * time.Second)
 		}
@@ -344,6 +357,7 @@ func (s *Server) Shutdown() {
 	s.mu.Unlock()
 	s.wakeLoops()
 	s.wg.Wait()
+	s.closeStore()
 	if path := s.Settings.Get("unixsocket"); path != "" {
 		os.Remove(path)
 	}

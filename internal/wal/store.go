@@ -430,6 +430,20 @@ func (s *Store) BackgroundSnapshot() bool {
 	return true
 }
 
+// SaveInBackground starts a snapshot unless one is running: onStart runs
+// before it returns true, onDone when the snapshot is finished.
+func (s *Store) SaveInBackground(onStart func(), onDone func(error)) bool {
+	if !s.saving.CompareAndSwap(false, true) {
+		return false
+	}
+	onStart()
+	go func() {
+		_, err := s.snapshot(true)
+		onDone(err)
+	}()
+	return true
+}
+
 // Snapshot takes a snapshot now (the caller waits; writes go on).
 func (s *Store) Snapshot() (SnapMeta, error) {
 	if !s.saving.CompareAndSwap(false, true) {
