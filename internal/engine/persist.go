@@ -16,6 +16,71 @@ import (
 // replay logged effects with their original identities. Nothing here does
 // I/O.
 
+// A GroupSink is a Sink that is also told which command each local effect
+// belongs to, so that it can keep a command's effects together: a log must
+// never hold part of a command (half an MSET, a RENAME's delete without its
+// write) after a crash, and a snapshot must not be cut inside one.
+//
+// For each command (Tx) that writes, the engine calls BeginGroup once before
+// its first effect is stamped (holding the command's shard locks but not
+// the emit lock, so BeginGroup may wait), then EmitIn for each effect (as
+// Emit: under the emit lock), and EndGroup after the last one, still holding
+// the command's locks. Effects that come from elsewhere (remote delivery)
+// go through Emit as before.
+type GroupSink interface {
+	Sink
+	BeginGroup(g *Group)
+	EmitIn(e *effect.Effect, g *Group)
+	EndGroup(g *Group)
+}
+
+// Group is one command's effects as a GroupSink sees them. Buf is the
+// sink's to use (it keeps its memory from one command to the next).
+type Group struct {
+	Buf  []byte
+	N    int  // effects emitted in the group
+	Open bool // BeginGroup was called and EndGroup not yet
+}
+
+// stamp gives a command's effect its identity and hands it to the sink,
+// through the group protocol when the sink speaks it (engine.stamp
+// otherwise). The caller holds the locks of every shard the effect touches.
+func (tx *Tx) stamp(e *effect.Effect) {
+	en := tx.en
+	gs, ok := en.sink.(GroupSink)
+	if !ok {
+		en.stamp(e, tx.Now)
+		return
+	}
+	if !tx.grp.Open {
+		tx.grp.Open = true
+		tx.grp.N = 0
+		gs.BeginGroup(&tx.grp)
+	}
+	en.emitMu.Lock()
+	en.seq++
+	e.ID = effect.ID{Node: en.node, Seq: en.seq}
+	e.HLC = en.clock.NowAt(tx.Now)
+	if en.cluster {
+		e.Frontier = en.frontierLocked()
+	}
+	tx.grp.N++
+	gs.EmitIn(e, &tx.grp)
+	en.emitMu.Unlock()
+	en.stats.LocalEffects.Add(1)
+}
+
+// endGroup closes the command's group (Tx.End, before the locks go).
+func (tx *Tx) endGroup() {
+	tx.grp.Open = false
+	if gs, ok := tx.en.sink.(GroupSink); ok {
+		gs.EndGroup(&tx.grp)
+	}
+	if cap(tx.grp.Buf) > 64<<10 {
+		tx.grp.Buf = nil
+	}
+}
+
 // Cut is the engine's position in its own history at one instant: every
 // effect stamped or delivered before it is applied (or being applied under
 // its shard locks), none after it.

@@ -27,6 +27,8 @@ type Tx struct {
 	lastDB    int
 	lastEnt   *keyspace.Entry
 	lastValid bool
+
+	grp Group // this command's effects, for a GroupSink (persist.go)
 }
 
 type lockRef struct {
@@ -159,6 +161,9 @@ func (tx *Tx) unlock() {
 
 // End releases the locks. The Tx must not be used afterwards.
 func (tx *Tx) End() {
+	if tx.grp.Open {
+		tx.endGroup()
+	}
 	tx.unlock()
 	if cap(tx.locks) > 64 {
 		tx.locks = nil
@@ -252,7 +257,7 @@ func (tx *Tx) write(db int, key []byte, op effect.Effect) {
 	if en.cluster {
 		e.Deps = liveTips(sh.Get(key))
 	}
-	en.stamp(e, tx.Now)
+	tx.stamp(e)
 	var ent *keyspace.Entry
 	known := tx.lastValid && tx.lastDB == db && string(tx.lastKey) == string(key)
 	if known {
@@ -398,7 +403,7 @@ func (tx *Tx) Delete(db int, key []byte) {
 func (tx *Tx) FlushDB(db int) {
 	e := effect.Effect{Op: effect.OpFlushDB, DB: uint32(db)}
 	en := tx.en
-	en.stamp(&e, tx.Now)
+	tx.stamp(&e)
 	en.applyFlush(tx.DB(db), &e)
 	tx.lastValid = false
 }
@@ -406,7 +411,7 @@ func (tx *Tx) FlushDB(db int) {
 // SwapDB swaps two databases. The Tx holds both whole.
 func (tx *Tx) SwapDB(a, b int) {
 	e := effect.Effect{Op: effect.OpSwapDB, DB: uint32(a), Int: int64(b)}
-	tx.en.stamp(&e, tx.Now)
+	tx.stamp(&e)
 	tx.en.applySwap(a, b)
 	tx.lastValid = false
 	for i := range tx.locks {

@@ -31,11 +31,17 @@ var errStop = errors.New("stop")
 // returned as a *Problem. A log that does not reach back to from is an
 // error too: recovery would silently miss effects.
 func ReadLog(dir string, from uint64, fn func(pos uint64, e *effect.Effect) error) (LogInfo, error) {
-	info := LogInfo{From: from, End: from}
 	segs, err := ListSegments(dir)
 	if err != nil {
-		return info, err
+		return LogInfo{From: from, End: from}, err
 	}
+	return readSegments(segs, dir, from, fn)
+}
+
+// readSegments is ReadLog over a list of segments sorted by start (from one
+// directory, or a data directory and an archive merged).
+func readSegments(segs []Segment, dir string, from uint64, fn func(pos uint64, e *effect.Effect) error) (LogInfo, error) {
+	info := LogInfo{From: from, End: from}
 	if len(segs) == 0 {
 		return info, nil
 	}
@@ -78,10 +84,7 @@ func ReadLog(dir string, from uint64, fn func(pos uint64, e *effect.Effect) erro
 				Reason: fmt.Sprintf("segment starts at log position %d but the one before ends at %d", seg.Start, prevEnd)}
 		}
 		last := j == len(segs)-1
-		off, err := scanSegment(seg, b, last, func(pos uint64, e *effect.Effect) error {
-			if pos < from {
-				return nil
-			}
+		off, err := scanSegment(seg, b, last, from, func(pos uint64, e *effect.Effect) error {
 			info.Records++
 			if fn != nil {
 				return fn(pos, e)

@@ -15,12 +15,17 @@ import (
 
 // A record is one framed payload, in log segments and snapshot files alike:
 //
-//	u32le length of payload | u32le crc32c(length bytes, payload) | payload
+//	u32le length of payload, top bit "continued" | u32le crc32c(those 4 bytes, payload) | payload
 //
 // The checksum covers the length, so a damaged length is caught as surely
 // as a damaged payload. A log record's payload is one effect in the
-// canonical encoding (effect.AppendBinary).
-const frameHeader = 8
+// canonical encoding (effect.AppendBinary). In a log, "continued" says the
+// next record belongs to the same command: a command's records are written
+// together, and recovery drops a command whose last record is missing.
+const (
+	frameHeader = 8
+	contBit     = 1 << 31
+)
 
 // MaxRecord bounds a record's payload (an effect holds at most a 512 MiB
 // key and value; a snapshot block one shard of a database).
@@ -57,13 +62,34 @@ func appendFrame(dst, payload []byte) []byte {
 	return finishFrame(dst, at)
 }
 
+// sealGroup finishes the records framed (with beginFrame) in b, one
+// command's: every one but the last is marked "continued".
+func sealGroup(b []byte) {
+	for at := 0; at < len(b); {
+		n := binary.LittleEndian.Uint32(b[at:]) // the payload length, set by EmitIn
+		end := at + frameHeader + int(n)
+		h := n
+		if end < len(b) {
+			h |= contBit
+		}
+		binary.LittleEndian.PutUint32(b[at:], h)
+		crc := crc32.Update(0, castagnoli, b[at:at+4])
+		crc = crc32.Update(crc, castagnoli, b[at+frameHeader:end])
+		binary.LittleEndian.PutUint32(b[at+4:], crc)
+		at = end
+	}
+}
+
+// frameContinued reports whether a well-formed record is marked "continued".
+func frameContinued(b []byte) bool { return binary.LittleEndian.Uint32(b)&contBit != 0 }
+
 // parseFrame reads the record at the front of b: its payload (aliasing b)
 // and its whole size.
 func parseFrame(b []byte) ([]byte, int, error) {
 	if len(b) < frameHeader {
 		return nil, 0, errShort
 	}
-	n := binary.LittleEndian.Uint32(b)
+	n := binary.LittleEndian.Uint32(b) &^ contBit
 	if n == 0 || n > MaxRecord {
 		return nil, 0, errLength
 	}
@@ -83,7 +109,7 @@ func parseFrame(b []byte) ([]byte, int, error) {
 // a torn tail, after which nothing valid can follow.
 func validFrameAfter(b []byte, ok func(payload []byte) bool) (int, bool) {
 	for i := 0; i+frameHeader < len(b); i++ {
-		n := binary.LittleEndian.Uint32(b[i:])
+		n := binary.LittleEndian.Uint32(b[i:]) &^ contBit
 		if n == 0 || uint64(n) > uint64(len(b)-i-frameHeader) {
 			continue
 		}

@@ -151,7 +151,10 @@ func effectOK(p []byte) bool {
 // whether this is the log's last segment, where a torn tail is possible. It
 // returns the file offset after the last good record and the damage found,
 // if any (a *Problem with Torn set for a torn tail).
-func scanSegment(seg *Segment, b []byte, last bool, fn func(pos uint64, e *effect.Effect) error) (int64, error) {
+//
+// Reading starts at log position from when it lies in this segment (the
+// records before it are not even parsed: damage there does not matter).
+func scanSegment(seg *Segment, b []byte, last bool, from uint64, fn func(pos uint64, e *effect.Effect) error) (int64, error) {
 	if len(b) < segHeaderLen {
 		if last {
 			return 0, &Problem{Path: seg.Path, Offset: 0, Pos: seg.Start, Reason: "segment header is incomplete", Torn: true, Bytes: int64(len(b))}
@@ -167,6 +170,17 @@ func scanSegment(seg *Segment, b []byte, last bool, fn func(pos uint64, e *effec
 	}
 	seg.Node, seg.Created, seg.Flags = h.Node, h.Created, h.Flags
 	off := segHeaderLen
+	if from > seg.Start {
+		if from-seg.Start > uint64(len(b)-segHeaderLen) {
+			return int64(len(b)), &Problem{Path: seg.Path, Offset: int64(len(b)), Pos: seg.End(),
+				Reason: fmt.Sprintf("position %d is past the end of the segment", from), Torn: false}
+		}
+		off += int(from - seg.Start)
+	}
+	// a command's records are handed on only once its last one is read
+	var group []effect.Effect
+	var groupPos []uint64
+	groupOff := -1
 	for off < len(b) {
 		payload, n, ferr := parseFrame(b[off:])
 		var e effect.Effect
@@ -187,14 +201,48 @@ func scanSegment(seg *Segment, b []byte, last bool, fn func(pos uint64, e *effec
 					p.Torn = true
 				}
 			}
+			if groupOff >= 0 {
+				if p.Torn {
+					// the torn command starts with its first record
+					p.Offset, p.Pos, p.Bytes = int64(groupOff), seg.Start+uint64(groupOff-segHeaderLen), int64(len(b)-groupOff)
+				}
+				return int64(groupOff), p
+			}
 			return int64(off), p
 		}
+		pos := seg.Start + uint64(off-segHeaderLen)
+		if frameContinued(b[off:]) || groupOff >= 0 {
+			if groupOff < 0 {
+				groupOff = off
+				group, groupPos = group[:0], groupPos[:0]
+			}
+			group = append(group, e)
+			groupPos = append(groupPos, pos)
+			off += n
+			if frameContinued(b[off-n:]) {
+				continue
+			}
+			for i := range group {
+				if fn != nil && groupPos[i] >= from {
+					if err := fn(groupPos[i], &group[i]); err != nil {
+						return int64(groupOff), err
+					}
+				}
+			}
+			groupOff = -1
+			continue
+		}
 		if fn != nil {
-			if err := fn(seg.Start+uint64(off-segHeaderLen), &e); err != nil {
+			if err := fn(pos, &e); err != nil {
 				return int64(off), err
 			}
 		}
 		off += n
+	}
+	if groupOff >= 0 {
+		p := &Problem{Path: seg.Path, Offset: int64(groupOff), Pos: seg.Start + uint64(groupOff-segHeaderLen),
+			Reason: "the log ends inside a command (its last record is missing)", Bytes: int64(len(b) - groupOff), Torn: last}
+		return int64(groupOff), p
 	}
 	return int64(off), nil
 }

@@ -55,6 +55,7 @@ type Store struct {
 
 	log   atomic.Pointer[Log]
 	track atomic.Pointer[snapTrack]
+	gate  gate // commands in progress (group.go)
 	pos   atomic.Uint64 // log position while the log is off (where it stopped)
 
 	snapMu       sync.Mutex // one snapshot at a time
@@ -334,9 +335,11 @@ func (s *Store) SetAppendOnly(on bool) error {
 	}
 	if !on {
 		var l *Log
-		s.en.Cut(func(*engine.Cut) {
-			l = s.log.Swap(nil)
-			s.pos.Store(l.Appended())
+		s.gate.quiesce(func() {
+			s.en.Cut(func(*engine.Cut) {
+				l = s.log.Swap(nil)
+				s.pos.Store(l.Appended())
+			})
 		})
 		s.opts.AppendOnly = false
 		return l.Close()
@@ -345,7 +348,9 @@ func (s *Store) SetAppendOnly(on bool) error {
 	if err != nil {
 		return err
 	}
-	s.en.Cut(func(*engine.Cut) { s.log.Store(l) })
+	s.gate.quiesce(func() {
+		s.en.Cut(func(*engine.Cut) { s.log.Store(l) })
+	})
 	s.opts.AppendOnly = true
 	s.BackgroundSnapshot()
 	return nil
@@ -660,10 +665,14 @@ func (s *Store) snapshotOnce(frozen bool) (SnapMeta, error) {
 				}
 			}
 		}
-		en.Cut(func(c *engine.Cut) {
-			m.End = cloneCut(c)
-			m.LogPos = s.position()
-			s.track.Store(nil)
+		// the end cut falls between commands: a snapshot never holds
+		// part of one
+		s.gate.quiesce(func() {
+			en.Cut(func(c *engine.Cut) {
+				m.End = cloneCut(c)
+				m.LogPos = s.position()
+				s.track.Store(nil)
+			})
 		})
 		if t.invalid.Load() {
 			w.abort()
