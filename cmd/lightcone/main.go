@@ -26,13 +26,31 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "server":
 		return runServer(args[1:], stdout, stderr)
+	case "check-log":
+		return runCheckLog(args[1:], stdout, stderr)
+	case "dump-log":
+		return runDumpLog(args[1:], stdout, stderr)
+	case "restore":
+		return runRestore(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "lightcone %s (Redis %s compatible)\n", server.Version, server.RedisVersion)
 		return 0
 	case "help", "--help", "-h":
-		if len(args) > 1 && args[1] == "server" {
-			serverUsage(stdout)
-			return 0
+		if len(args) > 1 {
+			switch args[1] {
+			case "server":
+				serverUsage(stdout)
+				return 0
+			case "check-log":
+				fmt.Fprint(stdout, checkLogUsage)
+				return 0
+			case "dump-log":
+				fmt.Fprint(stdout, dumpLogUsage)
+				return 0
+			case "restore":
+				fmt.Fprint(stdout, restoreUsage)
+				return 0
+			}
 		}
 		usage(stdout)
 		return 0
@@ -49,8 +67,11 @@ func usage(w io.Writer) {
 
 SYNOPSIS
     lightcone server [--config FILE] [--OPTION VALUE]...
+    lightcone check-log [--fix] DIR
+    lightcone dump-log [--from POSITION] DIR
+    lightcone restore --dir SRC --to TIME --out DST [--archive DIR]
     lightcone version
-    lightcone help [server]
+    lightcone help [COMMAND]
 
 DESCRIPTION
     Every write is an immutable effect that names what it observed, so nodes
@@ -59,6 +80,9 @@ DESCRIPTION
 
 COMMANDS
     server     run a node (see "lightcone help server" for every option)
+    check-log  verify a stopped node's effect log and snapshots; --fix repairs
+    dump-log   print a node's effect log, one effect per line
+    restore    rebuild a data directory as of a past time from retained history
     version    print the version
     help       print this help
 
