@@ -55,7 +55,7 @@ type Store struct {
 
 	log   atomic.Pointer[Log]
 	track atomic.Pointer[snapTrack]
-	gate  gate // commands in progress (group.go)
+	gate  gate          // commands in progress (group.go)
 	pos   atomic.Uint64 // log position while the log is off (where it stopped)
 
 	snapMu       sync.Mutex // one snapshot at a time
