@@ -214,6 +214,13 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	if closer != nil {
 		defer closer.Close()
 	}
+	if path := os.Getenv("LIGHTCONE_CPUPROFILE"); path != "" {
+		// profiling aid: a CPU profile of the whole run (recovery included), written at shutdown
+		if f, err := os.Create(path); err == nil {
+			pprof.StartCPUProfile(f)
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
+	}
 	s, err := server.New(set, log)
 	if err != nil {
 		log.Error("cannot start", "err", err)
@@ -235,13 +242,6 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 		log.Info("shutting down", "signal", got.String())
 		s.Shutdown()
 	}()
-	if path := os.Getenv("LIGHTCONE_CPUPROFILE"); path != "" {
-		// profiling aid: a CPU profile of the whole run, written at shutdown
-		if f, err := os.Create(path); err == nil {
-			pprof.StartCPUProfile(f)
-			defer func() { pprof.StopCPUProfile(); f.Close() }()
-		}
-	}
 	s.Serve()
 	log.Info("bye")
 	return 0

@@ -404,10 +404,8 @@ func (en *Engine) LoadEntry(db int, b []byte) (int, error) {
 	} else if !ent.Exists() {
 		return used, nil // nothing to keep
 	}
-	ent.Access = en.lruClock()
-	tx := en.Begin1(db, v.key)
-	sh := tx.shard(db, v.key)
-	sh.Put(ent)
+	tx := en.beginReplay(db, v.key)
+	tx.locks[0].ptr.Shards[tx.locks[0].shard].Put(ent)
 	tx.End()
 	return used, nil
 }
@@ -432,8 +430,8 @@ func (en *Engine) Replay(e *effect.Effect) {
 		}
 	default:
 		if int(e.DB) < len(en.dbs) {
-			tx = en.Begin1(int(e.DB), e.Key)
-			en.applyKey(tx.shard(int(e.DB), e.Key), e, false, nil, false, tx.Now)
+			tx = en.beginReplay(int(e.DB), e.Key)
+			en.applyKey(&tx.locks[0].ptr.Shards[tx.locks[0].shard], e, false, nil, false, en.startMs)
 		}
 	}
 	en.emitMu.Lock()
@@ -448,6 +446,22 @@ func (en *Engine) Replay(e *effect.Effect) {
 	en.emitMu.Unlock()
 	if tx != nil {
 		tx.End()
+	}
+}
+
+// beginReplay locks the shard of one key like Begin1, without reading the
+// clock (a replayed effect's time is its own).
+func (en *Engine) beginReplay(db int, key []byte) *Tx {
+	tx := en.newTx()
+	tx.locks = append(tx.locks, lockRef{db: db, shard: keyspace.ShardIndex(key)})
+	l := &tx.locks[0]
+	for {
+		l.ptr = en.db(db)
+		l.ptr.Shards[l.shard].Lock()
+		if en.db(db) == l.ptr {
+			return tx
+		}
+		l.ptr.Shards[l.shard].Unlock() // swapped meanwhile
 	}
 }
 

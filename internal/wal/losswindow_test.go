@@ -59,7 +59,7 @@ func (f *powerFile) cut() []byte {
 // survive. Redis documents "up to one second"; so does Lightcone
 // (docs/DURABILITY.md). LIGHTCONE_LOSS_TRIALS sets the number of cuts.
 func TestEverysecLossWindow(t *testing.T) {
-	trials := 8
+	trials := 4
 	if testing.Short() {
 		trials = 2
 	}

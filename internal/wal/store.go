@@ -174,14 +174,16 @@ func (s *Store) Recover(en *engine.Engine) error {
 		s.lastSize.Store(m.Size)
 	}
 	ri.LogFrom = from
+	rp := newReplayer(en)
 	info, err := ReadLog(s.logDir, from, func(pos uint64, e *effect.Effect) error {
 		if meta != nil && meta.End.Covers(e.ID) {
 			return nil
 		}
-		en.Replay(e)
+		rp.apply(e)
 		ri.LogRecords++
 		return nil
 	})
+	rp.close()
 	if err != nil {
 		return err
 	}
@@ -248,36 +250,57 @@ func removeTemps(dir string) {
 	}
 }
 
-// LoadSnapshot loads a snapshot into en: its entries, then its tail, then
-// the node's position at its cut.
+// LoadSnapshot loads a snapshot into en: its entries (blocks in parallel),
+// then its tail, then the node's position at its cut.
 func LoadSnapshot(path string, en *engine.Engine) (SnapMeta, error) {
+	bl := newBlockLoader(en, path)
+	finished := false
+	finish := func() error {
+		if finished {
+			return nil
+		}
+		finished = true
+		return bl.finish()
+	}
 	m, err := ReadSnapshot(path, SnapVisitor{
 		Entries: func(db, shard, count int, data []byte) error {
 			if db >= en.Databases() {
 				return fmt.Errorf("snapshot %s holds database %d but the node has %d (set --databases)", path, db, en.Databases())
 			}
-			for i := 0; i < count; i++ {
-				n, err := en.LoadEntry(db, data)
-				if err != nil {
-					return fmt.Errorf("snapshot %s: entry %d of database %d: %w", path, i, db, err)
-				}
-				data = data[n:]
-			}
-			if len(data) != 0 {
-				return fmt.Errorf("snapshot %s: trailing bytes in a block of database %d", path, db)
-			}
+			bl.add(db, count, data)
 			return nil
 		},
 		Tail: func(e *effect.Effect) error {
+			if err := finish(); err != nil {
+				return err
+			}
 			en.Replay(e)
 			return nil
 		},
 	})
+	if ferr := finish(); err == nil {
+		err = ferr
+	}
 	if err != nil {
 		return m, err
 	}
 	en.Restore(&m.End)
 	return m, nil
+}
+
+// loadBlock loads one block of count entries of database db.
+func loadBlock(en *engine.Engine, path string, db, count int, data []byte) error {
+	for i := 0; i < count; i++ {
+		n, err := en.LoadEntry(db, data)
+		if err != nil {
+			return fmt.Errorf("snapshot %s: entry %d of a block of database %d: %w", path, i, db, err)
+		}
+		data = data[n:]
+	}
+	if len(data) != 0 {
+		return fmt.Errorf("snapshot %s: trailing bytes in a block of database %d", path, db)
+	}
+	return nil
 }
 
 // Appended is the log position after the last effect logged (0 with the log
