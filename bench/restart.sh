@@ -2,17 +2,17 @@
 # restart.sh: how long a restart takes with 1,000,000 keys, Lightcone next to
 # redis-server, each loading what it wrote itself:
 #
-#   lightcone snapshot+tail  a snapshot of KEYS keys, then TAIL more writes in
-#                            the log, then kill -9; restart = snapshot + log tail
-#   lightcone log only       no snapshot: the whole log is replayed
-#   redis rdb                SAVE, then restart loads dump.rdb
-#   redis aof                appendonly yes (RDB preamble after BGREWRITEAOF)
-#                            plus the same TAIL writes, then kill -9
+#   lc-snapshot  Lightcone: a snapshot of KEYS keys, then TAIL more writes in
+#                the log, then kill -9; restart = snapshot + log tail
+#   lc-log       Lightcone, no snapshot: the whole log is replayed
+#   redis-rdb    redis-server: SAVE after all writes; restart loads dump.rdb
+#   redis-aof    redis-server, appendonly yes: BGREWRITEAOF (RDB preamble)
+#                after KEYS writes, then the TAIL writes, then kill -9
 #
 # The time is from starting the process to its first PONG (what a client
-# waits for), best of ROUNDS starts; the loaders' own reports are printed
-# too. Keys are "key:<n>" with VALUE_SIZE-byte values; the tail overwrites
-# TAIL of them.
+# waits for); the setups restart in turn, ROUNDS times, and the best and
+# median are printed. Keys are "key:<n>" with VALUE_SIZE-byte values; the
+# tail overwrites TAIL of them.
 #
 # Usage: bench/restart.sh  (KEYS=1000000 TAIL=100000 VALUE_SIZE=16 ROUNDS=3)
 set -euo pipefail
@@ -49,91 +49,86 @@ EOF
 gen 0 "$KEYS" >"$WORK/load.resp"
 gen 0 "$TAIL" | sed 's/vvvv/wwww/' >"$WORK/tail.resp"
 
-# wait_pong PORT: seconds (fractional) until PING answers PONG
-wait_pong() {
-	local port=$1 t0 t1
-	t0=$(date +%s.%N)
-	until [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ]; do sleep 0.005; done
-	t1=$(date +%s.%N)
-	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
-}
-
-# time_start NAME CMD...: starts CMD in the background (PORT set), prints
-# the seconds until PONG and sets PID
+# time_start CMD...: starts CMD in the background (PORT set), sets PID and
+# T, the seconds until its first PONG
 time_start() {
+	local t0 t1
+	t0=$(date +%s.%N)
 	"$@" >>"$WORK/server.log" 2>&1 &
 	PID=$!
 	SERVER_PIDS+=("$PID")
-	wait_pong "$PORT"
+	until [ "$(redis-cli -p "$PORT" ping 2>/dev/null)" = PONG ]; do
+		kill -0 "$PID" 2>/dev/null || die "$1 exited: $(tail -3 "$WORK/server.log")"
+		sleep 0.005
+	done
+	t1=$(date +%s.%N)
+	T=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
 }
 
 best() { sort -g | head -1; }
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-report=()
+declare -A ARGS BIN KEYSN TIMES
 
-# --- Lightcone ---------------------------------------------------------------
-for mode in snapshot log; do
+# prepare NAME: fills a data directory for one of the four setups
+prepare() {
+	local name=$1 dir="$WORK/$1"
 	PORT=$(free_port)
-	dir="$WORK/lc-$mode"
-	args=(server --port "$PORT" --bind 127.0.0.1 --dir "$dir" --loglevel warning --save "" --auto-aof-rewrite-percentage 0)
-	time_start "$WORK/lightcone" "${args[@]}" >/dev/null
+	case $name in
+	lc-snapshot | lc-log)
+		BIN[$name]=$WORK/lightcone
+		ARGS[$name]="server --port $PORT --bind 127.0.0.1 --dir $dir --loglevel warning --save '' --auto-aof-rewrite-percentage 0"
+		;;
+	redis-rdb)
+		mkdir -p "$dir"
+		BIN[$name]=redis-server
+		ARGS[$name]="--port $PORT --bind 127.0.0.1 --dir $dir --save '' --appendonly no --daemonize no"
+		;;
+	redis-aof)
+		mkdir -p "$dir"
+		BIN[$name]=redis-server
+		ARGS[$name]="--port $PORT --bind 127.0.0.1 --dir $dir --save '' --appendonly yes --appendfsync everysec --daemonize no"
+		;;
+	esac
+	eval "time_start ${BIN[$name]} ${ARGS[$name]}"
 	redis-cli -p "$PORT" --pipe <"$WORK/load.resp" >/dev/null
-	[ "$mode" = snapshot ] && redis-cli -p "$PORT" save >/dev/null
+	case $name in
+	lc-snapshot) redis-cli -p "$PORT" save >/dev/null ;;
+	redis-aof)
+		redis-cli -p "$PORT" bgrewriteaof >/dev/null
+		sleep 0.2
+		while [ "$(redis-cli -p "$PORT" info persistence | tr -d '\r' | awk -F: '/^aof_rewrite_in_progress/ { print $2 }')" != 0 ]; do sleep 0.1; done
+		;;
+	esac
 	redis-cli -p "$PORT" --pipe <"$WORK/tail.resp" >/dev/null
-	n=$(redis-cli -p "$PORT" dbsize)
+	[ "$name" = redis-rdb ] && redis-cli -p "$PORT" save >/dev/null
+	KEYSN[$name]=$(redis-cli -p "$PORT" dbsize)
 	sleep 1.2 # everysec: let the last fsync happen
 	stop_server "$PID"
-	times=()
-	for r in $(seq "$ROUNDS"); do
-		t=$(time_start "$WORK/lightcone" "${args[@]}")
-		got=$(redis-cli -p "$PORT" dbsize)
-		[ "$got" = "$n" ] || die "lightcone ($mode) restarted with $got keys, not $n"
-		rec=$(redis-cli -p "$PORT" info persistence | tr -d '\r' | awk -F: '/^recovery_time_ms/ { print $2 }')
-		echo "lightcone $mode: start $r: ${t}s to PONG (recovery ${rec} ms, $got keys)" >&2
-		times+=("$t")
-		stop_server "$PID"
-	done
-	report+=("$(printf '%-26s %8s s' "lightcone $mode" "$(printf '%s\n' "${times[@]}" | best)")")
-	du -sh "$dir"/log "$dir"/snapshots >&2
-done
+	echo "$name: $(du -sh "$dir" | cut -f1) on disk, ${KEYSN[$name]} keys" >&2
+}
 
-# --- redis-server ------------------------------------------------------------
-for mode in rdb aof; do
-	PORT=$(free_port)
-	dir="$WORK/redis-$mode"
-	mkdir -p "$dir"
-	if [ "$mode" = rdb ]; then
-		args=(--port "$PORT" --bind 127.0.0.1 --dir "$dir" --save "" --appendonly no --daemonize no)
-	else
-		args=(--port "$PORT" --bind 127.0.0.1 --dir "$dir" --save "" --appendonly yes --appendfsync everysec --daemonize no)
-	fi
-	time_start redis-server "${args[@]}" >/dev/null
-	redis-cli -p "$PORT" --pipe <"$WORK/load.resp" >/dev/null
-	if [ "$mode" = rdb ]; then
-		redis-cli -p "$PORT" --pipe <"$WORK/tail.resp" >/dev/null
-		redis-cli -p "$PORT" save >/dev/null
-	else
-		redis-cli -p "$PORT" bgrewriteaof >/dev/null
-		while [ "$(redis-cli -p "$PORT" info persistence | tr -d '\r' | awk -F: '/^aof_rewrite_in_progress/ { print $2 }')" != 0 ]; do sleep 0.1; done
-		sleep 0.5
-		redis-cli -p "$PORT" --pipe <"$WORK/tail.resp" >/dev/null
-	fi
-	n=$(redis-cli -p "$PORT" dbsize)
-	sleep 1.2
-	stop_server "$PID"
-	times=()
-	for r in $(seq "$ROUNDS"); do
-		t=$(time_start redis-server "${args[@]}")
+SETUPS="lc-snapshot lc-log redis-rdb redis-aof"
+for name in $SETUPS; do prepare "$name"; done
+
+# interleaved restarts: every setup once per round
+for r in $(seq "$ROUNDS"); do
+	for name in $SETUPS; do
+		PORT=$(echo "${ARGS[$name]}" | awk '{ for (i = 1; i < NF; i++) if ($i == "--port") print $(i + 1) }')
+		eval "time_start ${BIN[$name]} ${ARGS[$name]}"
 		got=$(redis-cli -p "$PORT" dbsize)
-		[ "$got" = "$n" ] || die "redis ($mode) restarted with $got keys, not $n"
-		echo "redis $mode: start $r: ${t}s to PONG ($got keys)" >&2
-		times+=("$t")
+		[ "$got" = "${KEYSN[$name]}" ] || die "$name restarted with $got keys, not ${KEYSN[$name]}"
+		extra=""
+		case $name in lc-*) extra=" (recovery $(redis-cli -p "$PORT" info persistence | tr -d '\r' | awk -F: '/^recovery_time_ms/ { print $2 }') ms)" ;; esac
+		echo "round $r: $name ${T}s to PONG$extra" >&2
+		TIMES[$name]="${TIMES[$name]:-} $T"
 		stop_server "$PID"
 	done
-	report+=("$(printf '%-26s %8s s' "redis-server $mode" "$(printf '%s\n' "${times[@]}" | best)")")
-	du -sh "$dir" >&2
 done
 
 echo
-echo "restart with $KEYS keys ($VALUE_SIZE-byte values) + $TAIL writes after the snapshot, best of $ROUNDS, $(nproc) CPUs:"
-printf '%s\n' "${report[@]}"
+echo "restart with $KEYS keys ($VALUE_SIZE-byte values) + $TAIL overwrites after the snapshot/rewrite, $ROUNDS interleaved rounds, $(nproc) CPUs:"
+printf '%-14s %10s %10s\n' setup "best s" "median s"
+for name in $SETUPS; do
+	printf '%-14s %10s %10s\n' "$name" "$(printf '%s\n' ${TIMES[$name]} | best)" "$(printf '%s\n' ${TIMES[$name]} | median)"
+done

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -142,6 +143,8 @@ func (s *Store) Emit(e *effect.Effect, local bool) {
 func (s *Store) Recover(en *engine.Engine) error {
 	start := time.Now()
 	s.en = en
+	// loading allocates what stays: collect less often meanwhile
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	ri := &s.Recovery
 	snaps, err := ListSnapshots(s.snapDir)
 	if err != nil {
