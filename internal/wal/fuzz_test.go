@@ -2,7 +2,6 @@ package wal
 
 import (
 	"bytes"
-	"encoding/binary"
 	"testing"
 
 	"github.com/lightconedb/lightcone/internal/crdt"
@@ -26,7 +25,7 @@ func seedSegment() []byte {
 	for _, e := range []effect.Effect{mk(3, effect.OpAssign, "k1", "v"), mk(4, effect.OpAssign, "k2", "v"), mk(5, effect.OpDelete, "a", "")} {
 		f, at := beginFrame(g)
 		f = e.AppendBinary(f)
-		binary.LittleEndian.PutUint32(f[at:], uint32(len(f)-at-frameHeader))
+		setFrameLen(f, at)
 		g = f
 	}
 	sealGroup(g)

@@ -87,9 +87,9 @@ type Log struct {
 	opts  LogOptions
 	fsync atomic.Int32
 
-	mu  sync.Mutex // guards buf
+	mu  sync.Mutex // guards buf and pos
 	buf []byte
-	pos atomic.Uint64 // appended
+	pos uint64 // appended
 
 	wmu     sync.Mutex // serialises writes to the file and rotation
 	f       logFile
@@ -128,7 +128,7 @@ func OpenLog(opts LogOptions) (*Log, error) {
 	}
 	l := &Log{opts: opts, kick: make(chan struct{}, 1), done: make(chan struct{})}
 	l.fsync.Store(int32(opts.Fsync))
-	l.pos.Store(opts.Start)
+	l.pos = opts.Start
 	l.written.Store(opts.Start)
 	l.synced.Store(opts.Start)
 	l.lastSync.Store(time.Now().UnixNano())
@@ -160,7 +160,7 @@ func (l *Log) Append(e *effect.Effect) {
 	b, at := beginFrame(l.buf)
 	b = e.AppendBinary(b)
 	b = finishFrame(b, at)
-	l.pos.Add(uint64(len(b) - at))
+	l.pos += uint64(len(b) - at)
 	l.buf = b
 	big := len(b) >= kickSize
 	l.mu.Unlock()
@@ -173,7 +173,12 @@ func (l *Log) Append(e *effect.Effect) {
 }
 
 // Appended is the log position after the last effect appended.
-func (l *Log) Appended() uint64 { return l.pos.Load() }
+func (l *Log) Appended() uint64 {
+	l.mu.Lock()
+	p := l.pos
+	l.mu.Unlock()
+	return p
+}
 
 // Written is the log position up to which the OS has the data.
 func (l *Log) Written() uint64 { return l.written.Load() }
@@ -218,7 +223,7 @@ func (l *Log) writeLocked(target uint64) error {
 	}
 	l.mu.Lock()
 	b := l.buf
-	end := l.pos.Load()
+	end := l.pos
 	l.buf = l.spare[:0]
 	l.mu.Unlock()
 	l.spare = nil
@@ -316,7 +321,7 @@ func (l *Log) syncLocked(target uint64) error {
 func (l *Log) Rotate() error {
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
-	if err := l.writeLocked(l.pos.Load()); err != nil {
+	if err := l.writeLocked(l.Appended()); err != nil {
 		return err
 	}
 	if l.seg.Size <= segHeaderLen {
@@ -393,9 +398,9 @@ func (l *Log) background() {
 		case <-l.done:
 			return
 		case <-l.kick:
-			l.Write(l.pos.Load())
+			l.Write(l.Appended())
 		case <-t.C:
-			l.Write(l.pos.Load())
+			l.Write(l.Appended())
 			switch l.Policy() {
 			case FsyncAlways:
 				l.Sync(l.written.Load())
@@ -421,7 +426,7 @@ func (l *Log) Close() error {
 	l.wg.Wait()
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
-	err := l.writeLocked(l.pos.Load())
+	err := l.writeLocked(l.Appended())
 	l.smu.Lock()
 	if serr := l.syncLocked(l.written.Load()); err == nil {
 		err = serr
@@ -455,7 +460,7 @@ func (l *Log) Stats() LogStats {
 	buffered := len(l.buf)
 	l.mu.Unlock()
 	st := LogStats{
-		Appended: l.pos.Load(), Written: l.written.Load(), Synced: l.synced.Load(),
+		Appended: l.Appended(), Written: l.written.Load(), Synced: l.synced.Load(),
 		Buffered:      buffered,
 		MaxFsyncLag:   l.maxLag.Load() / 1e6,
 		LastFsync:     l.lastSync.Load() / 1e6,

@@ -15,13 +15,14 @@ import (
 
 // A record is one framed payload, in log segments and snapshot files alike:
 //
-//	u32le length of payload, top bit "continued" | u32le crc32c(those 4 bytes, payload) | payload
+//	u32le crc32c of the next 4 bytes and the payload | u32le payload length, top bit "continued" | payload
 //
 // The checksum covers the length, so a damaged length is caught as surely
-// as a damaged payload. A log record's payload is one effect in the
-// canonical encoding (effect.AppendBinary). In a log, "continued" says the
-// next record belongs to the same command: a command's records are written
-// together, and recovery drops a command whose last record is missing.
+// as a damaged payload (and length and payload are contiguous: one pass).
+// A log record's payload is one effect in the canonical encoding
+// (effect.AppendBinary). In a log, "continued" says the next record belongs
+// to the same command: a command's records are written together, and
+// recovery drops a command whose last record is missing.
 const (
 	frameHeader = 8
 	contBit     = 1 << 31
@@ -47,11 +48,8 @@ func beginFrame(dst []byte) ([]byte, int) {
 }
 
 func finishFrame(dst []byte, at int) []byte {
-	n := len(dst) - at - frameHeader
-	binary.LittleEndian.PutUint32(dst[at:], uint32(n))
-	crc := crc32.Update(0, castagnoli, dst[at:at+4])
-	crc = crc32.Update(crc, castagnoli, dst[at+frameHeader:])
-	binary.LittleEndian.PutUint32(dst[at+4:], crc)
+	binary.LittleEndian.PutUint32(dst[at+4:], uint32(len(dst)-at-frameHeader))
+	binary.LittleEndian.PutUint32(dst[at:], crc32.Checksum(dst[at+4:], castagnoli))
 	return dst
 }
 
@@ -62,26 +60,28 @@ func appendFrame(dst, payload []byte) []byte {
 	return finishFrame(dst, at)
 }
 
-// sealGroup finishes the records framed (with beginFrame) in b, one
-// command's: every one but the last is marked "continued".
+// setFrameLen writes the payload length of a frame begun at dst[at:]
+// without its checksum (sealGroup adds it).
+func setFrameLen(dst []byte, at int) {
+	binary.LittleEndian.PutUint32(dst[at+4:], uint32(len(dst)-at-frameHeader))
+}
+
+// sealGroup finishes the records framed in b (lengths set, checksums not),
+// one command's: every one but the last is marked "continued".
 func sealGroup(b []byte) {
 	for at := 0; at < len(b); {
-		n := binary.LittleEndian.Uint32(b[at:]) // the payload length, set by EmitIn
+		n := binary.LittleEndian.Uint32(b[at+4:])
 		end := at + frameHeader + int(n)
-		h := n
 		if end < len(b) {
-			h |= contBit
+			binary.LittleEndian.PutUint32(b[at+4:], n|contBit)
 		}
-		binary.LittleEndian.PutUint32(b[at:], h)
-		crc := crc32.Update(0, castagnoli, b[at:at+4])
-		crc = crc32.Update(crc, castagnoli, b[at+frameHeader:end])
-		binary.LittleEndian.PutUint32(b[at+4:], crc)
+		binary.LittleEndian.PutUint32(b[at:], crc32.Checksum(b[at+4:end], castagnoli))
 		at = end
 	}
 }
 
 // frameContinued reports whether a well-formed record is marked "continued".
-func frameContinued(b []byte) bool { return binary.LittleEndian.Uint32(b)&contBit != 0 }
+func frameContinued(b []byte) bool { return binary.LittleEndian.Uint32(b[4:])&contBit != 0 }
 
 // parseFrame reads the record at the front of b: its payload (aliasing b)
 // and its whole size.
@@ -89,16 +89,14 @@ func parseFrame(b []byte) ([]byte, int, error) {
 	if len(b) < frameHeader {
 		return nil, 0, errShort
 	}
-	n := binary.LittleEndian.Uint32(b) &^ contBit
+	n := binary.LittleEndian.Uint32(b[4:]) &^ contBit
 	if n == 0 || n > MaxRecord {
 		return nil, 0, errLength
 	}
 	if uint64(len(b)-frameHeader) < uint64(n) {
 		return nil, 0, errShort
 	}
-	crc := crc32.Update(0, castagnoli, b[:4])
-	crc = crc32.Update(crc, castagnoli, b[frameHeader:frameHeader+int(n)])
-	if crc != binary.LittleEndian.Uint32(b[4:]) {
+	if crc32.Checksum(b[4:frameHeader+int(n)], castagnoli) != binary.LittleEndian.Uint32(b) {
 		return nil, 0, errCRC
 	}
 	return b[frameHeader : frameHeader+int(n)], frameHeader + int(n), nil
@@ -109,7 +107,7 @@ func parseFrame(b []byte) ([]byte, int, error) {
 // a torn tail, after which nothing valid can follow.
 func validFrameAfter(b []byte, ok func(payload []byte) bool) (int, bool) {
 	for i := 0; i+frameHeader < len(b); i++ {
-		n := binary.LittleEndian.Uint32(b[i:]) &^ contBit
+		n := binary.LittleEndian.Uint32(b[i+4:]) &^ contBit
 		if n == 0 || uint64(n) > uint64(len(b)-i-frameHeader) {
 			continue
 		}

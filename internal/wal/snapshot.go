@@ -263,12 +263,12 @@ func (w *snapWriter) record(parts ...[]byte) error {
 		return fmt.Errorf("snapshot record of %d bytes is too large", n)
 	}
 	var hdr [frameHeader]byte
-	binary.LittleEndian.PutUint32(hdr[:], uint32(n))
-	crc := crc32.Update(0, castagnoli, hdr[:4])
+	binary.LittleEndian.PutUint32(hdr[4:], uint32(n))
+	crc := crc32.Update(0, castagnoli, hdr[4:])
 	for _, p := range parts {
 		crc = crc32.Update(crc, castagnoli, p)
 	}
-	binary.LittleEndian.PutUint32(hdr[4:], crc)
+	binary.LittleEndian.PutUint32(hdr[:], crc)
 	if _, err := w.bw.Write(hdr[:]); err != nil {
 		return err
 	}
@@ -443,8 +443,8 @@ func ReadSnapshot(path string, v SnapVisitor) (SnapMeta, error) {
 		if _, err := io.ReadFull(br, hdr[:]); err != nil {
 			return bad(err.Error())
 		}
-		n := binary.LittleEndian.Uint32(hdr[:])
-		if n == 0 || int64(n) > m.Size-off {
+		n := binary.LittleEndian.Uint32(hdr[4:])
+		if n == 0 || n > MaxRecord || int64(n) > m.Size-off {
 			return bad("record length")
 		}
 		if cap(buf) < int(n) {
@@ -454,8 +454,8 @@ func ReadSnapshot(path string, v SnapVisitor) (SnapMeta, error) {
 		if _, err := io.ReadFull(br, buf); err != nil {
 			return bad(err.Error())
 		}
-		crc := crc32.Update(0, castagnoli, hdr[:4])
-		if crc32.Update(crc, castagnoli, buf) != binary.LittleEndian.Uint32(hdr[4:]) {
+		crc := crc32.Update(0, castagnoli, hdr[4:])
+		if crc32.Update(crc, castagnoli, buf) != binary.LittleEndian.Uint32(hdr[:]) {
 			return bad("record checksum mismatch")
 		}
 		r := rd{b: buf}

@@ -56,7 +56,6 @@ type Store struct {
 
 	log   atomic.Pointer[Log]
 	track atomic.Pointer[snapTrack]
-	gate  gate          // commands in progress (group.go)
 	pos   atomic.Uint64 // log position while the log is off (where it stopped)
 
 	snapMu       sync.Mutex // one snapshot at a time
@@ -361,7 +360,7 @@ func (s *Store) SetAppendOnly(on bool) error {
 	}
 	if !on {
 		var l *Log
-		s.gate.quiesce(func() {
+		s.en.Frozen(func(func(int, int) *keyspace.Shard) {
 			s.en.Cut(func(*engine.Cut) {
 				l = s.log.Swap(nil)
 				s.pos.Store(l.Appended())
@@ -374,7 +373,7 @@ func (s *Store) SetAppendOnly(on bool) error {
 	if err != nil {
 		return err
 	}
-	s.gate.quiesce(func() {
+	s.en.Frozen(func(func(int, int) *keyspace.Shard) {
 		s.en.Cut(func(*engine.Cut) { s.log.Store(l) })
 	})
 	s.opts.AppendOnly = true
@@ -691,9 +690,10 @@ func (s *Store) snapshotOnce(frozen bool) (SnapMeta, error) {
 				}
 			}
 		}
-		// the end cut falls between commands: a snapshot never holds
+		// the end cut falls between commands (every shard locked: a
+		// command holds its own until it ends): a snapshot never holds
 		// part of one
-		s.gate.quiesce(func() {
+		en.Frozen(func(func(int, int) *keyspace.Shard) {
 			en.Cut(func(c *engine.Cut) {
 				m.End = cloneCut(c)
 				m.LogPos = s.position()
