@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/lightconedb/lightcone/internal/crdt"
 	"github.com/lightconedb/lightcone/internal/effect"
@@ -418,5 +419,56 @@ func TestCommandsStayWhole(t *testing.T) {
 	}
 	if cont == 0 {
 		t.Fatalf("no cut fell inside a command")
+	}
+}
+
+// TestLogRestartNeedsSnapshot: the log turned on at runtime after writes that
+// were not logged is only replayed once a snapshot covers those writes;
+// before that, a restart recovers the last snapshot and sets the new log
+// aside (rather than replay it on a state that misses writes it followed).
+func TestLogRestartNeedsSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	n := openNode(t, dir, func(o *Options) { o.AppendOnly = false })
+	r := rand.New(rand.NewPCG(21, 22))
+	writeSome(n, r, 300)
+	if _, err := n.st.Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	saved := digest(n.en)
+	writeSome(n, r, 300) // not logged, not snapshotted
+	// the log comes back without the snapshot that SetAppendOnly takes
+	l, err := n.st.openLog(n.st.pos.Load()+1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.en.Cut(func(*engine.Cut) { n.st.log.Store(l) })
+	writeSome(n, r, 300)
+	n.close(t)
+
+	n = openNode(t, dir)
+	if digest(n.en) != saved || n.st.Recovery.Restarted == "" {
+		t.Fatalf("recovered %v, want the snapshot's state and the restarted log set aside (%+v)", digest(n.en) == saved, n.st.Recovery)
+	}
+	if orphans, _ := filepath.Glob(filepath.Join(dir, "log", "*.orphan")); len(orphans) == 0 {
+		t.Fatalf("no segment set aside")
+	}
+	// with the snapshot, everything is back
+	writeSome(n, r, 200)
+	n.close(t)
+	n = openNode(t, dir, func(o *Options) { o.AppendOnly = false })
+	writeSome(n, r, 200)
+	if err := n.st.SetAppendOnly(true); err != nil {
+		t.Fatal(err)
+	}
+	for saving, _ := n.st.Saving(); saving; saving, _ = n.st.Saving() {
+		time.Sleep(5 * time.Millisecond)
+	}
+	writeSome(n, r, 200)
+	want := digest(n.en)
+	n.close(t)
+	n = openNode(t, dir)
+	defer n.close(t)
+	if digest(n.en) != want {
+		t.Fatalf("after the snapshot that turning the log on takes, a restart lost writes")
 	}
 }
