@@ -320,7 +320,7 @@ func (s *Server) persistCron() {
 	rules := d.rules
 	lastTry := d.lastTry
 	d.mu.Unlock()
-	ss := st.SaveStats()
+	ss := st.Counters()
 	last := st.LastSave()
 	if last == 0 {
 		last = s.Started.Unix()

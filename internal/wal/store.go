@@ -412,14 +412,7 @@ type SaveStats struct {
 
 // SaveStats samples the snapshot counters and the files on disk.
 func (s *Store) SaveStats() SaveStats {
-	st := SaveStats{
-		LastOK: s.lastOK.Load(), LastDuration: s.lastDuration.Load(), Saves: s.saves.Load(),
-		LastSize: s.lastSize.Load(), LastLogPos: s.lastLogPos.Load(),
-	}
-	st.Dirty = s.Dirty()
-	if e := s.lastErr.Load(); e != nil {
-		st.LastError = *e
-	}
+	st := s.Counters()
 	if segs, err := ListSegments(s.logDir); err == nil {
 		st.LogSegments = len(segs)
 		for _, g := range segs {
@@ -433,6 +426,19 @@ func (s *Store) SaveStats() SaveStats {
 				st.SnapshotBytes += fi.Size()
 			}
 		}
+	}
+	return st
+}
+
+// Counters is SaveStats without looking at the files (cheap).
+func (s *Store) Counters() SaveStats {
+	st := SaveStats{
+		LastOK: s.lastOK.Load(), LastDuration: s.lastDuration.Load(), Saves: s.saves.Load(),
+		LastSize: s.lastSize.Load(), LastLogPos: s.lastLogPos.Load(),
+	}
+	st.Dirty = s.Dirty()
+	if e := s.lastErr.Load(); e != nil {
+		st.LastError = *e
 	}
 	return st
 }
