@@ -110,6 +110,7 @@ type durable struct {
 	lastRewriteSecs atomic.Int64
 	lastBgsaveSecs  atomic.Int64
 	started         atomic.Int64 // Unix ms the running snapshot began
+	shutdownSave    atomic.Int32 // SHUTDOWN NOSAVE (-1) or SAVE (1); 0: as the save rules say
 }
 
 // openStore opens the data directory's store; the engine is built next with
@@ -182,6 +183,12 @@ func (s *Server) closeStore() {
 	s.dur.mu.Lock()
 	snap := len(s.dur.rules) > 0
 	s.dur.mu.Unlock()
+	switch s.dur.shutdownSave.Load() {
+	case -1:
+		snap = false
+	case 1:
+		snap = true
+	}
 	if err := s.dur.store.Close(snap); err != nil {
 		s.Log.Error("closing the effect log", "err", err)
 	}
@@ -396,7 +403,34 @@ func registerPersistence(s *Server, t *commands.Table) {
 	)
 }
 
-func init() { serverFamilies = append(serverFamilies, registerPersistence) }
+func init() { serverFamilies = append(serverFamilies, registerPersistence, wrapShutdown) }
+
+// wrapShutdown makes SHUTDOWN's NOSAVE and SAVE reach the store: NOSAVE
+// skips the snapshot a node with save rules takes when it stops, SAVE takes
+// one even without rules. (The log is made durable either way.)
+func wrapShutdown(s *Server, t *commands.Table) {
+	cmd := t.Lookup([]byte("shutdown"))
+	if cmd == nil {
+		return
+	}
+	orig := cmd.Handler
+	cmd.Handler = func(c *commands.Ctx) {
+		var mode int32
+		for _, a := range c.Args[1:] {
+			switch {
+			case commands.EqualFold(a, "nosave"):
+				mode = -1
+			case commands.EqualFold(a, "save"):
+				mode = 1
+			}
+		}
+		prev := srv(c).dur.shutdownSave.Swap(mode)
+		orig(c)
+		if c.Failed {
+			srv(c).dur.shutdownSave.Store(prev)
+		}
+	}
+}
 
 // SAVE takes a snapshot while the caller waits (other clients go on).
 func cmdSave(c *commands.Ctx) {

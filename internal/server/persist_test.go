@@ -141,3 +141,35 @@ func TestAppendonlySwitch(t *testing.T) {
 	}
 	_ = os.Remove
 }
+
+func TestShutdownSaveModes(t *testing.T) {
+	for _, tc := range []struct {
+		save, cmd string
+		snapshots int
+	}{
+		{"3600 1", "NOSAVE", 0},
+		{"3600 1", "", 1},
+		{"", "SAVE", 1},
+		{"", "", 0},
+	} {
+		dir := t.TempDir()
+		s, addr := adminTestServer(t, "dir", dir, "save", tc.save)
+		c := dialTest(t, addr)
+		c.want(kSimple, "OK", "SET", "k", "v")
+		if tc.cmd == "" {
+			c.send("SHUTDOWN")
+		} else {
+			c.send("SHUTDOWN", tc.cmd)
+		}
+		<-s.stopped
+		snaps, _ := filepath.Glob(filepath.Join(dir, "snapshots", "*.lcs"))
+		if len(snaps) != tc.snapshots {
+			t.Errorf("save %q, SHUTDOWN %s: %d snapshots, want %d", tc.save, tc.cmd, len(snaps), tc.snapshots)
+		}
+		s2, _ := adminTestServer(t, "dir", dir, "save", "")
+		if s2.Eng.Keys() != 1 {
+			t.Errorf("save %q, SHUTDOWN %s: %d keys after restart", tc.save, tc.cmd, s2.Eng.Keys())
+		}
+		s2.Shutdown()
+	}
+}

@@ -140,8 +140,13 @@ func IsCorrupt(err error) bool {
 	return errors.As(err, &p) && !p.Torn
 }
 
-// effectOK is what a log record's payload must be: exactly one effect.
+// effectOK is what a log record's payload must be: exactly one effect. The
+// first byte (the encoding's version) screens out almost every wrong guess
+// before anything is decoded.
 func effectOK(p []byte) bool {
+	if len(p) == 0 || p[0] != 1 {
+		return false
+	}
 	_, n, err := effect.Decode(p)
 	return err == nil && n == len(p)
 }
