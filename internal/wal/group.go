@@ -36,10 +36,41 @@ func (s *Store) EmitIn(e *effect.Effect, g *engine.Group) {
 func (s *Store) EndGroup(g *engine.Group) {
 	if len(g.Buf) > 0 {
 		if l := s.log.Load(); l != nil {
-			sealGroup(g.Buf)
-			l.appendFrames(g.Buf)
+			if s.inTxn.Load() {
+				s.txnMu.Lock()
+				s.txnBuf = append(s.txnBuf, g.Buf...) // sealed with the rest in EndTxn
+				s.txnMu.Unlock()
+			} else {
+				sealGroup(g.Buf)
+				l.appendFrames(g.Buf)
+			}
 		}
 		g.Buf = g.Buf[:0]
+	}
+}
+
+// BeginTxn says that the commands that follow, until EndTxn, are one
+// transaction (MULTI/EXEC, a script): their effects reach the log as one
+// piece, so a crash keeps all of them or none. The caller guarantees that
+// nothing else writes meanwhile (EXEC runs alone).
+func (s *Store) BeginTxn() { s.inTxn.Store(true) }
+
+// EndTxn ends the transaction begun by BeginTxn.
+func (s *Store) EndTxn() {
+	s.inTxn.Store(false)
+	s.txnMu.Lock()
+	b := s.txnBuf
+	s.txnBuf = s.txnBuf[:0]
+	s.txnMu.Unlock()
+	if len(b) == 0 {
+		return
+	}
+	if l := s.log.Load(); l != nil {
+		sealGroup(b)
+		l.appendFrames(b)
+	}
+	if cap(s.txnBuf) > 1<<20 {
+		s.txnBuf = nil
 	}
 }
 

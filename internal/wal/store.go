@@ -30,6 +30,11 @@ type Options struct {
 	Retention   Retention
 	Archive     string // directory closed segments and snapshots are copied to ("" = none)
 	Log         *slog.Logger
+	// Exclusive, when set, runs fn while no transaction of several
+	// commands (MULTI/EXEC) is in progress and none can start; the
+	// snapshot's end cut and appendonly switches run inside it, so that
+	// they fall between transactions as well as between commands.
+	Exclusive func(fn func())
 }
 
 // Retention says how much history to keep beyond what recovery needs: a
@@ -54,9 +59,12 @@ type Store struct {
 	lock    *os.File
 	en      *engine.Engine
 
-	log   atomic.Pointer[Log]
-	track atomic.Pointer[snapTrack]
-	pos   atomic.Uint64 // log position while the log is off (where it stopped)
+	log    atomic.Pointer[Log]
+	track  atomic.Pointer[snapTrack]
+	inTxn  atomic.Bool // between BeginTxn and EndTxn (group.go)
+	txnMu  sync.Mutex
+	txnBuf []byte
+	pos    atomic.Uint64 // log position while the log is off (where it stopped)
 
 	snapMu       sync.Mutex // one snapshot at a time
 	saving       atomic.Bool
@@ -360,7 +368,7 @@ func (s *Store) SetAppendOnly(on bool) error {
 	}
 	if !on {
 		var l *Log
-		s.en.Frozen(func(func(int, int) *keyspace.Shard) {
+		s.between(func() {
 			s.en.Cut(func(*engine.Cut) {
 				l = s.log.Swap(nil)
 				s.pos.Store(l.Appended())
@@ -373,12 +381,27 @@ func (s *Store) SetAppendOnly(on bool) error {
 	if err != nil {
 		return err
 	}
-	s.en.Frozen(func(func(int, int) *keyspace.Shard) {
+	s.between(func() {
 		s.en.Cut(func(*engine.Cut) { s.log.Store(l) })
 	})
 	s.opts.AppendOnly = true
 	s.BackgroundSnapshot()
 	return nil
+}
+
+// between runs fn between commands and transactions: with every shard
+// locked, inside Options.Exclusive when set.
+func (s *Store) between(fn func()) {
+	s.exclusive(func() { s.en.Frozen(func(func(int, int) *keyspace.Shard) { fn() }) })
+}
+
+// exclusive runs fn inside Options.Exclusive when set.
+func (s *Store) exclusive(fn func()) {
+	if s.opts.Exclusive != nil {
+		s.opts.Exclusive(fn)
+		return
+	}
+	fn()
 }
 
 // position is the log position at this instant; call it within a Cut.
@@ -649,19 +672,21 @@ func (s *Store) snapshotOnce(frozen bool) (SnapMeta, error) {
 	}
 	if frozen {
 		var werr error
-		en.Frozen(func(shard func(db, s int) *keyspace.Shard) {
-			en.Cut(func(c *engine.Cut) {
-				m.Start, m.End = cloneCut(c), cloneCut(c)
-				m.LogPos = s.position()
-				s.dirtyAtStart = s.effects()
-			})
-			for db := 0; db < m.Databases && werr == nil; db++ {
-				for sh := 0; sh < keyspace.NumShards && werr == nil; sh++ {
-					if n := copyShard(db, sh, shard(db, sh)); n > 0 {
-						werr = writeBlock(db, sh, n)
+		s.exclusive(func() {
+			en.Frozen(func(shard func(db, s int) *keyspace.Shard) {
+				en.Cut(func(c *engine.Cut) {
+					m.Start, m.End = cloneCut(c), cloneCut(c)
+					m.LogPos = s.position()
+					s.dirtyAtStart = s.effects()
+				})
+				for db := 0; db < m.Databases && werr == nil; db++ {
+					for sh := 0; sh < keyspace.NumShards && werr == nil; sh++ {
+						if n := copyShard(db, sh, shard(db, sh)); n > 0 {
+							werr = writeBlock(db, sh, n)
+						}
 					}
 				}
-			}
+			})
 		})
 		if werr != nil {
 			w.abort()
@@ -697,9 +722,9 @@ func (s *Store) snapshotOnce(frozen bool) (SnapMeta, error) {
 			}
 		}
 		// the end cut falls between commands (every shard locked: a
-		// command holds its own until it ends): a snapshot never holds
-		// part of one
-		en.Frozen(func(func(int, int) *keyspace.Shard) {
+		// command holds its own until it ends) and transactions: a
+		// snapshot never holds part of one
+		s.between(func() {
 			en.Cut(func(c *engine.Cut) {
 				m.End = cloneCut(c)
 				m.LogPos = s.position()

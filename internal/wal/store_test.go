@@ -494,3 +494,58 @@ func TestGarbageTailIsCheap(t *testing.T) {
 		t.Fatalf("8 MB of garbage took %v to classify", d)
 	}
 }
+
+// TestTxnStaysWhole: the commands between BeginTxn and EndTxn (an EXEC)
+// reach the log as one piece: cut the log anywhere, recovery has all of the
+// transaction's writes or none.
+func TestTxnStaysWhole(t *testing.T) {
+	dir := t.TempDir()
+	n := openNode(t, dir)
+	for i := 0; i < 200; i++ {
+		n.st.BeginTxn()
+		for k := 0; k < 4; k++ { // four commands, one key each
+			key := []byte(fmt.Sprintf("t%d", k))
+			tx := n.en.Begin1(0, key)
+			tx.Assign(0, key, []byte(strconv.Itoa(i)), 0, false)
+			tx.End()
+		}
+		n.st.EndTxn()
+		if i%7 == 0 {
+			n.st.Log().Write(n.st.Appended())
+		}
+	}
+	n.close(t)
+	segs, _ := ListSegments(filepath.Join(dir, "log"))
+	data, _ := os.ReadFile(segs[0].Path)
+	for off, recs := segHeaderLen, 0; off < len(data); recs++ {
+		_, k, err := parseFrame(data[off:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		off += k
+		if recs%3 != 0 {
+			continue // every third boundary is plenty
+		}
+		d := t.TempDir()
+		os.MkdirAll(filepath.Join(d, "log"), 0o755)
+		os.WriteFile(filepath.Join(d, "log", filepath.Base(segs[0].Path)), data[:off], 0o644)
+		m := openNode(t, d, func(o *Options) { o.AppendOnly = false })
+		var vals []string
+		for k := 0; k < 4; k++ {
+			key := []byte(fmt.Sprintf("t%d", k))
+			tx := m.en.Begin1(0, key)
+			v := "-"
+			if e := tx.Peek(0, key); e != nil {
+				v = string(e.Str)
+			}
+			tx.End()
+			vals = append(vals, v)
+		}
+		m.close(t)
+		for k := 1; k < 4; k++ {
+			if vals[k] != vals[0] {
+				t.Fatalf("cut at %d: values %v: half a transaction recovered", off, vals)
+			}
+		}
+	}
+}
