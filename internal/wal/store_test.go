@@ -474,8 +474,8 @@ func TestLogRestartNeedsSnapshot(t *testing.T) {
 }
 
 // TestGarbageTailIsCheap: a long run of garbage after a bad record (a torn
-// tail in a big segment) is told from damage in the middle (before the
-// screening, 8 MB took minutes: a checksum over most of the rest per byte).
+// tail in a big segment) is told from damage in the middle; candidates are
+// screened before any checksum, so this takes one cheap test per byte.
 func TestGarbageTailIsCheap(t *testing.T) {
 	seg := seedSegment()
 	r := rand.New(rand.NewPCG(5, 5))
