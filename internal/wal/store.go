@@ -30,11 +30,6 @@ type Options struct {
 	Retention   Retention
 	Archive     string // directory closed segments and snapshots are copied to ("" = none)
 	Log         *slog.Logger
-	// Exclusive, when set, runs fn while no transaction of several
-	// commands (MULTI/EXEC) is in progress and none can start; the
-	// snapshot's end cut and appendonly switches run inside it, so that
-	// they fall between transactions as well as between commands.
-	Exclusive func(fn func())
 }
 
 // Retention says how much history to keep beyond what recovery needs: a
@@ -389,19 +384,24 @@ func (s *Store) SetAppendOnly(on bool) error {
 	return nil
 }
 
-// between runs fn between commands and transactions: with every shard
-// locked, inside Options.Exclusive when set.
+// between runs fn between commands and between transactions: with every
+// shard locked (a command holds its shards until it ends), at a moment when
+// no BeginTxn is open (an EXEC between two of its commands holds no lock:
+// then the locks are let go and taken again a little later).
 func (s *Store) between(fn func()) {
-	s.exclusive(func() { s.en.Frozen(func(func(int, int) *keyspace.Shard) { fn() }) })
-}
-
-// exclusive runs fn inside Options.Exclusive when set.
-func (s *Store) exclusive(fn func()) {
-	if s.opts.Exclusive != nil {
-		s.opts.Exclusive(fn)
-		return
+	for {
+		done := false
+		s.en.Frozen(func(func(int, int) *keyspace.Shard) {
+			if !s.inTxn.Load() {
+				fn()
+				done = true
+			}
+		})
+		if done {
+			return
+		}
+		time.Sleep(50 * time.Microsecond)
 	}
-	fn()
 }
 
 // position is the log position at this instant; call it within a Cut.
@@ -672,8 +672,12 @@ func (s *Store) snapshotOnce(frozen bool) (SnapMeta, error) {
 	}
 	if frozen {
 		var werr error
-		s.exclusive(func() {
+		for done := false; !done; {
 			en.Frozen(func(shard func(db, s int) *keyspace.Shard) {
+				if s.inTxn.Load() {
+					return // inside a transaction: again in a moment
+				}
+				done = true
 				en.Cut(func(c *engine.Cut) {
 					m.Start, m.End = cloneCut(c), cloneCut(c)
 					m.LogPos = s.position()
@@ -687,7 +691,10 @@ func (s *Store) snapshotOnce(frozen bool) (SnapMeta, error) {
 					}
 				}
 			})
-		})
+			if !done {
+				time.Sleep(50 * time.Microsecond)
+			}
+		}
 		if werr != nil {
 			w.abort()
 			return m, werr

@@ -547,3 +547,49 @@ func TestTxnStaysWhole(t *testing.T) {
 		}
 	}
 }
+
+// TestSnapshotWaitsForTxn: a snapshot's end cut does not fall inside a
+// transaction (between two of an EXEC's commands).
+func TestSnapshotWaitsForTxn(t *testing.T) {
+	dir := t.TempDir()
+	n := openNode(t, dir)
+	defer n.close(t)
+	set := func(k, v string) {
+		tx := n.en.Begin1(0, []byte(k))
+		tx.Assign(0, []byte(k), []byte(v), 0, false)
+		tx.End()
+	}
+	set("x", "0")
+	set("y", "0")
+	n.st.BeginTxn()
+	set("x", "1")
+	done := make(chan SnapMeta)
+	go func() {
+		m, err := n.st.Snapshot()
+		if err != nil {
+			t.Error(err)
+		}
+		done <- m
+	}()
+	select {
+	case <-done:
+		t.Fatal("the snapshot ended inside the transaction")
+	case <-time.After(100 * time.Millisecond):
+	}
+	set("y", "1")
+	n.st.EndTxn()
+	m := <-done
+	got := engine.New(engine.Config{Node: testNode})
+	if _, err := LoadSnapshot(m.Path, got); err != nil {
+		t.Fatal(err)
+	}
+	var vals []string
+	for _, k := range []string{"x", "y"} {
+		tx := got.Begin1(0, []byte(k))
+		vals = append(vals, string(tx.Peek(0, []byte(k)).Str))
+		tx.End()
+	}
+	if vals[0] != "1" || vals[1] != "1" {
+		t.Fatalf("snapshot holds x=%s y=%s, want the whole transaction", vals[0], vals[1])
+	}
+}
