@@ -46,6 +46,9 @@ func (r *CheckReport) OK() bool { return r.Torn == nil && r.Corrupt == nil && le
 // the bad record on is lost — the report says how much); a damaged snapshot
 // is renamed *.damaged.
 func CheckDir(dir string, fix bool) (*CheckReport, error) {
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("%s is not a data directory", dir)
+	}
 	lock, err := lockDir(dir)
 	if err != nil {
 		return nil, err
