@@ -150,7 +150,9 @@ DESCRIPTION
 
 OPTIONS
     --dir SRC        the data directory of the node whose history it is
-    --archive DIR    the archive directory that node copied its files to
+    --archive DIR    the archive that node copied its files to: a directory or
+                     s3://BUCKET[/PREFIX]?endpoint=HOST:PORT[&insecure=1]
+                     (credentials in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)
     --node ID        the node's ID (16 hex digits), when SRC is not given
     --to TIME        RFC 3339 (2026-01-02T15:04:05.123Z), "2026-01-02 15:04:05"
                      (UTC), Unix seconds or milliseconds, or hlc:N

@@ -45,7 +45,7 @@ func init() {
 				return nil
 			}},
 		&Param{Name: "archive", Kind: KindString, Default: "",
-			Help: "directory that closed log segments and snapshots are copied to (restore reads it too)"},
+			Help: "where closed log segments and snapshots are copied (restore reads it too): a directory, or s3://BUCKET[/PREFIX]?endpoint=HOST:PORT[&region=R][&insecure=1] with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"},
 		&Param{Name: "log-segment-size", Kind: KindMemory, Default: strconv.Itoa(wal.DefaultSegmentSize), Min: 4096, Max: 1 << 40,
 			Help: "size at which an effect log segment is closed and a new one begun"},
 	)
@@ -127,7 +127,7 @@ func (s *Server) openStore() error {
 	}
 	fs, _ := wal.ParseFsync(set.Get("appendfsync"))
 	archive := set.Get("archive")
-	if archive != "" {
+	if archive != "" && !strings.HasPrefix(archive, "s3://") {
 		if abs, err := filepath.Abs(archive); err == nil {
 			archive = abs
 			set.Set("archive", abs)

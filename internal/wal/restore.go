@@ -114,21 +114,50 @@ type historyFiles struct {
 	segs  []Segment
 }
 
-func gatherHistory(o *RestoreOptions) (historyFiles, error) {
+func gatherHistory(o *RestoreOptions) (historyFiles, func(), error) {
 	var h historyFiles
+	cleanup := func() {}
 	var dirs []string
 	if o.Src != "" {
 		dirs = append(dirs, o.Src)
 	}
 	if o.Archive != "" {
-		dirs = append(dirs, ArchiveDir(o.Archive, uint64(o.Node)))
+		a, err := OpenArchive(o.Archive)
+		if err != nil {
+			return h, cleanup, err
+		}
+		node := fmt.Sprintf("%016x", uint64(o.Node))
+		if d, ok := a.(dirArchive); ok {
+			dirs = append(dirs, d.local(node))
+		} else {
+			// an object store: fetch the node's files to a scratch directory
+			tmp, err := os.MkdirTemp("", "lightcone-restore-")
+			if err != nil {
+				return h, cleanup, err
+			}
+			cleanup = func() { os.RemoveAll(tmp) }
+			files, err := a.List(node + "/")
+			if err != nil {
+				return h, cleanup, fmt.Errorf("listing archive %s: %w", a, err)
+			}
+			for _, f := range files {
+				dst := filepath.Join(tmp, filepath.FromSlash(f.Name))
+				if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+					return h, cleanup, err
+				}
+				if err := a.Fetch(f.Name, dst); err != nil {
+					return h, cleanup, fmt.Errorf("fetching %s from %s: %w", f.Name, a, err)
+				}
+			}
+			dirs = append(dirs, filepath.Join(tmp, node))
+		}
 	}
 	seenSnap := map[string]bool{}
 	seenSeg := map[uint64]bool{}
 	for _, d := range dirs {
 		snaps, err := ListSnapshots(filepath.Join(d, "snapshots"))
 		if err != nil {
-			return h, err
+			return h, cleanup, err
 		}
 		for _, p := range snaps {
 			if seenSnap[filepath.Base(p)] {
@@ -143,7 +172,7 @@ func gatherHistory(o *RestoreOptions) (historyFiles, error) {
 		}
 		segs, err := ListSegments(filepath.Join(d, "log"))
 		if err != nil {
-			return h, err
+			return h, cleanup, err
 		}
 		for _, g := range segs {
 			if !seenSeg[g.Start] {
@@ -160,7 +189,7 @@ func gatherHistory(o *RestoreOptions) (historyFiles, error) {
 		return a.End.HLC < b.End.HLC
 	})
 	sort.Slice(h.segs, func(i, j int) bool { return h.segs[i].Start < h.segs[j].Start })
-	return h, nil
+	return h, cleanup, nil
 }
 
 // Restore builds o.Out as of o.To.
@@ -179,7 +208,8 @@ func Restore(o RestoreOptions) (RestoreResult, error) {
 	if ents, err := os.ReadDir(o.Out); err == nil && len(ents) > 0 {
 		return res, fmt.Errorf("restore: %s exists and is not empty", o.Out)
 	}
-	h, err := gatherHistory(&o)
+	h, cleanup, err := gatherHistory(&o)
+	defer cleanup()
 	if err != nil {
 		return res, err
 	}

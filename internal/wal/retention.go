@@ -122,7 +122,7 @@ func (s *Store) Prune() error {
 // retire removes a file of history, archiving it first when an archive is
 // configured.
 func (s *Store) retire(path string) error {
-	if s.opts.Archive != "" {
+	if s.archive != nil {
 		if err := s.archiveFile(path); err != nil {
 			return fmt.Errorf("archiving %s before removing it: %w", path, err)
 		}
@@ -130,35 +130,15 @@ func (s *Store) retire(path string) error {
 	return os.Remove(path)
 }
 
-// ArchiveDir is where a node's files go in an archive: one directory per
-// node, laid out like a data directory (log/, snapshots/).
+// ArchiveDir is where a node's files go in a directory archive: one
+// directory per node, laid out like a data directory (log/, snapshots/).
 func ArchiveDir(archive string, node uint64) string {
 	return filepath.Join(archive, fmt.Sprintf("%016x", node))
 }
 
-func (s *Store) archivePath(path string) string {
-	sub := "log"
-	if strings.HasSuffix(path, snapExt) {
-		sub = "snapshots"
-	}
-	return filepath.Join(ArchiveDir(s.opts.Archive, uint64(s.opts.Node)), sub, filepath.Base(path))
-}
-
-// archiveFile copies a closed segment or a snapshot to the archive, unless
-// an identical-size copy is there already.
+// archiveFile copies a closed segment or a snapshot to the archive.
 func (s *Store) archiveFile(path string) error {
-	dst := s.archivePath(path)
-	src, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	if fi, err := os.Stat(dst); err == nil && fi.Size() == src.Size() {
-		return nil
-	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	return copyFileAtomic(path, dst)
+	return s.archive.Put(archiveName(uint64(s.opts.Node), path), path)
 }
 
 // toArchive queues a file for the archiver.

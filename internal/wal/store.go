@@ -28,7 +28,7 @@ type Options struct {
 	Fsync       Fsync // appendfsync
 	SegmentSize int64
 	Retention   Retention
-	Archive     string // directory closed segments and snapshots are copied to ("" = none)
+	Archive     string // where closed segments and snapshots are copied: a directory or s3://... ("" = none; see OpenArchive)
 	Log         *slog.Logger
 }
 
@@ -74,6 +74,7 @@ type Store struct {
 	dirtyAtStart int64         // the same for the snapshot being taken (snapMu)
 	lastErr      atomic.Pointer[string]
 
+	archive   Archive
 	archiveCh chan string
 	archWG    sync.WaitGroup
 
@@ -118,6 +119,12 @@ func Open(opts Options) (*Store, error) {
 	s.lock = lock
 	s.lastOK.Store(true)
 	if opts.Archive != "" {
+		a, err := OpenArchive(opts.Archive)
+		if err != nil {
+			lock.Close()
+			return nil, err
+		}
+		s.archive = a
 		s.archiveCh = make(chan string, 1024)
 		s.archWG.Add(1)
 		go s.archiver()
