@@ -75,6 +75,11 @@ type LogOptions struct {
 // DefaultSegmentSize is the default LogOptions.SegmentSize.
 const DefaultSegmentSize = 64 << 20
 
+// syncAfter is how old the oldest unsynced write may get with everysec
+// before the background fsync starts: with the 50 ms check and the time an
+// fsync takes under load, writes reach the disk within about a second.
+const syncAfter = 750 * time.Millisecond
+
 // kickSize is how much buffered log wakes the background writer early.
 const kickSize = 4 << 20
 
@@ -388,7 +393,7 @@ func (l *Log) Current() Segment {
 }
 
 // background writes what no client waits for (expiry, replication) and, with
-// everysec, fsyncs once the oldest unsynced write is nearly a second old.
+// everysec, fsyncs once the oldest unsynced write is syncAfter old.
 func (l *Log) background() {
 	defer l.wg.Done()
 	t := time.NewTicker(50 * time.Millisecond)
@@ -405,7 +410,7 @@ func (l *Log) background() {
 			case FsyncAlways:
 				l.Sync(l.written.Load())
 			case FsyncEverySec:
-				if s := l.unsyncedSince.Load(); s != 0 && time.Now().UnixNano()-s >= int64(900*time.Millisecond) {
+				if s := l.unsyncedSince.Load(); s != 0 && time.Now().UnixNano()-s >= int64(syncAfter) {
 					l.Sync(l.written.Load())
 				}
 			}
