@@ -28,6 +28,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzReadValue -fuzztime=$(FUZZTIME) ./internal/resp/
 	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./internal/effect/
 	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./internal/rdb/
+	$(GO) test -run='^$$' -fuzz=FuzzLogReader -fuzztime=$(FUZZTIME) ./internal/wal/
 
 # redis-benchmark side by side with redis-server (ratios).
 bench:

@@ -28,13 +28,31 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runServer(args[1:], stdout, stderr)
 	case "gen-passphrase":
 		return runGenPassphrase(args[1:], stdout, stderr)
+	case "check-log":
+		return runCheckLog(args[1:], stdout, stderr)
+	case "dump-log":
+		return runDumpLog(args[1:], stdout, stderr)
+	case "restore":
+		return runRestore(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "lightcone %s (Redis %s compatible)\n", server.Version, server.RedisVersion)
 		return 0
 	case "help", "--help", "-h":
-		if len(args) > 1 && args[1] == "server" {
-			serverUsage(stdout)
-			return 0
+		if len(args) > 1 {
+			switch args[1] {
+			case "server":
+				serverUsage(stdout)
+				return 0
+			case "check-log":
+				fmt.Fprint(stdout, checkLogUsage)
+				return 0
+			case "dump-log":
+				fmt.Fprint(stdout, dumpLogUsage)
+				return 0
+			case "restore":
+				fmt.Fprint(stdout, restoreUsage)
+				return 0
+			}
 		}
 		usage(stdout)
 		return 0
@@ -52,8 +70,11 @@ func usage(w io.Writer) {
 SYNOPSIS
     lightcone server [--config FILE] [--OPTION VALUE]...
     lightcone gen-passphrase
+    lightcone check-log [--fix] DIR
+    lightcone dump-log [--from POSITION] DIR
+    lightcone restore --dir SRC --to TIME --out DST [--archive DIR]
     lightcone version
-    lightcone help [server]
+    lightcone help [COMMAND]
 
 DESCRIPTION
     Every write is an immutable effect that names what it observed, so nodes
@@ -64,6 +85,9 @@ COMMANDS
     server     run a node (see "lightcone help server" for every option)
     gen-passphrase
                print a new random cluster passphrase (see docs/CLUSTER.md)
+    check-log  verify a stopped node's effect log and snapshots; --fix repairs
+    dump-log   print a node's effect log, one effect per line
+    restore    rebuild a data directory as of a past time from retained history
     version    print the version
     help       print this help
 
@@ -196,6 +220,13 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 	if closer != nil {
 		defer closer.Close()
 	}
+	if path := os.Getenv("LIGHTCONE_CPUPROFILE"); path != "" {
+		// profiling aid: a CPU profile of the whole run (recovery included), written at shutdown
+		if f, err := os.Create(path); err == nil {
+			pprof.StartCPUProfile(f)
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
+	}
 	s, err := server.New(set, log)
 	if err != nil {
 		log.Error("cannot start", "err", err)
@@ -221,13 +252,6 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 		log.Info("shutting down", "signal", got.String())
 		s.Shutdown()
 	}()
-	if path := os.Getenv("LIGHTCONE_CPUPROFILE"); path != "" {
-		// profiling aid: a CPU profile of the whole run, written at shutdown
-		if f, err := os.Create(path); err == nil {
-			pprof.StartCPUProfile(f)
-			defer func() { pprof.StopCPUProfile(); f.Close() }()
-		}
-	}
 	s.Serve()
 	log.Info("bye")
 	return 0

@@ -171,6 +171,9 @@ func (x *Effect) Clone() Effect {
 // encode to equal bytes.
 const encVersion = 2
 
+// EncodingVersion is the first byte of every encoded effect.
+const EncodingVersion = encVersion
+
 // Errors returned by Decode.
 var (
 	ErrTruncated = errors.New("effect: truncated record")

@@ -15,8 +15,56 @@ import (
 // mint globally unique element identities. Call before serving.
 func (en *Engine) EnableCluster() { en.cluster = true }
 
-// SetSink installs the sink for applied effects. Call before serving.
-func (en *Engine) SetSink(s Sink) { en.sink = s }
+// SetSink adds a sink for applied effects (the cluster's, next to the
+// effect log's): both get every effect; the first one keeps its group and
+// transaction protocol. Call before serving.
+func (en *Engine) SetSink(s Sink) {
+	if en.sink == nil {
+		en.sink = s
+		return
+	}
+	if gs, ok := en.sink.(GroupSink); ok {
+		en.sink = &teeGroupSink{GroupSink: gs, extra: s}
+		return
+	}
+	en.sink = teeSink{first: en.sink, extra: s}
+}
+
+type teeSink struct{ first, extra Sink }
+
+func (t teeSink) Emit(e *effect.Effect, local bool) {
+	t.first.Emit(e, local)
+	t.extra.Emit(e, local)
+}
+
+// teeGroupSink passes the group protocol to the log and every effect to
+// the extra sink as it is stamped.
+type teeGroupSink struct {
+	GroupSink
+	extra Sink
+}
+
+func (t *teeGroupSink) Emit(e *effect.Effect, local bool) {
+	t.GroupSink.Emit(e, local)
+	t.extra.Emit(e, local)
+}
+
+func (t *teeGroupSink) EmitIn(e *effect.Effect, g *Group) {
+	t.GroupSink.EmitIn(e, g)
+	t.extra.Emit(e, true)
+}
+
+func (t *teeGroupSink) BeginTxn() {
+	if ts, ok := t.GroupSink.(TxnSink); ok {
+		ts.BeginTxn()
+	}
+}
+
+func (t *teeGroupSink) EndTxn() {
+	if ts, ok := t.GroupSink.(TxnSink); ok {
+		ts.EndTxn()
+	}
+}
 
 // AddMember adds m to the members whose acknowledgement makes an effect
 // causally stable. It reports whether m was new.

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"runtime"
 	"sort"
 	"sync"
 
@@ -31,6 +32,8 @@ type Tx struct {
 	lastDB    int
 	lastEnt   *keyspace.Entry
 	lastValid bool
+
+	grp Group // this command's effects, for a GroupSink (persist.go)
 }
 
 type lockRef struct {
@@ -126,9 +129,25 @@ func (tx *Tx) lock() {
 		tx.locks = out
 	}
 	for {
+		// Resolve every database first: in the middle of a SWAPDB two
+		// indexes can briefly name the same database, and locking its
+		// shards twice would wait on ourselves; wait for the swap instead.
+		same := false
 		for i := range tx.locks {
 			l := &tx.locks[i]
 			l.ptr = tx.en.db(l.db)
+			if i > 0 && tx.locks[i-1].db != l.db {
+				for j := 0; j < i && !same; j++ {
+					same = tx.locks[j].db != l.db && tx.locks[j].ptr == l.ptr
+				}
+			}
+		}
+		if same {
+			runtime.Gosched()
+			continue
+		}
+		for i := range tx.locks {
+			l := &tx.locks[i]
 			l.ptr.Shards[l.shard].Lock()
 		}
 		// SWAPDB may have swapped a database while we waited: retry then.
@@ -164,6 +183,9 @@ func (tx *Tx) unlock() {
 
 // End releases the locks. The Tx must not be used afterwards.
 func (tx *Tx) End() {
+	if tx.grp.Open {
+		tx.endGroup()
+	}
 	tx.unlock()
 	if cap(tx.locks) > 64 {
 		tx.locks = nil
@@ -272,7 +294,7 @@ func (tx *Tx) write(db int, key []byte, op effect.Effect) {
 	if en.cluster {
 		e.Deps = liveTips(sh.Get(key))
 	}
-	en.stamp(e, tx.Now)
+	tx.stamp(e)
 	var ent *keyspace.Entry
 	known := tx.lastValid && tx.lastDB == db && string(tx.lastKey) == string(key)
 	if known {
@@ -419,7 +441,7 @@ func (tx *Tx) FlushDB(db int) {
 	e := effect.Effect{Op: effect.OpFlushDB, DB: uint32(db), Event: tx.Event}
 	tx.Event = 0
 	en := tx.en
-	en.stamp(&e, tx.Now)
+	tx.stamp(&e)
 	en.applyFlush(tx.DB(db), &e)
 	tx.lastValid = false
 }
@@ -427,7 +449,7 @@ func (tx *Tx) FlushDB(db int) {
 // SwapDB swaps two databases. The Tx holds both whole.
 func (tx *Tx) SwapDB(a, b int) {
 	e := effect.Effect{Op: effect.OpSwapDB, DB: uint32(a), Int: int64(b)}
-	tx.en.stamp(&e, tx.Now)
+	tx.stamp(&e)
 	tx.en.applySwap(a, b, &e)
 	tx.lastValid = false
 	for i := range tx.locks {

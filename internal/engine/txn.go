@@ -8,8 +8,18 @@ import "github.com/lightconedb/lightcone/internal/effect"
 // the batch's first effect as its Txn, which the log and replication use to
 // keep the batch whole (and the horizon commit will coordinate).
 
+// TxnSink is a sink that keeps a transaction's effects together (the
+// effect log: a crash must not leave part of an EXEC on disk).
+type TxnSink interface {
+	BeginTxn()
+	EndTxn()
+}
+
 // BeginTxn starts a batch: effects stamped until EndTxn share one Txn.
 func (en *Engine) BeginTxn() {
+	if ts, ok := en.sink.(TxnSink); ok {
+		ts.BeginTxn()
+	}
 	en.emitMu.Lock()
 	en.txnOpen = true
 	en.txnID = effect.ID{}
@@ -22,6 +32,9 @@ func (en *Engine) EndTxn() {
 	en.txnOpen = false
 	en.txnID = effect.ID{}
 	en.emitMu.Unlock()
+	if ts, ok := en.sink.(TxnSink); ok {
+		ts.EndTxn()
+	}
 }
 
 // KeyState reports whether key holds a value in db and whether that value

@@ -84,6 +84,10 @@ type client struct {
 	pending    []byte
 	readBudget int  // socket reads left in this readiness event
 	fdClosed   bool // guarded by mu
+
+	// durability (persist.go): replies wait until the log is at durTarget
+	durTarget uint64
+	deferred  bool // queued in loop.deferred
 }
 
 // newClient sets up a connection's client state; fd >= 0 means it is served
@@ -123,7 +127,7 @@ func (s *Server) newClient(conn net.Conn, fd int) *client {
 	c.w = resp.NewWriter(wr, 16*1024)
 	// replies go out whenever the reader is about to wait for more input:
 	// after a pipelined batch, and before blocking on a half-received command
-	c.r.SetBeforeRead(c.w.Flush)
+	c.r.SetBeforeRead(c.beforeRead)
 	if fd >= 0 && os.Getenv("LIGHTCONE_NO_PREFETCH") == "" {
 		c.r.SetAfterRead(c.prefetch)
 	}

@@ -52,7 +52,7 @@ func TestConfigGet(t *testing.T) {
 		t.Errorf("nosuch: %v", got)
 	}
 	all := configPairs(t, c.do("CONFIG", "GET", "*"))
-	if len(all) != len(Params) || all["save"] != "" || all["appendonly"] != "no" {
+	if len(all) != len(Params) || all["save"] != "3600 1 300 100 60 10000" || all["appendonly"] != "yes" {
 		t.Errorf("CONFIG GET *: %d of %d: %v", len(all), len(Params), all)
 	}
 	c.want(kErr, "ERR wrong number of arguments for 'config|get' command", "CONFIG", "GET")
@@ -88,7 +88,9 @@ func TestConfigSet(t *testing.T) {
 		{failed("HZ", "duplicate parameter"), []string{"hz", "5", "HZ", "6"}},
 		{failed("proto-max-bulk-len", "argument must be a memory value"), []string{"proto-max-bulk-len", "abc"}},
 		{failed("appendonly", "argument must be 'yes' or 'no'"), []string{"appendonly", "maybe"}},
-		{failed("appendonly", "only 'no' is supported by Lightcone"), []string{"appendonly", "yes"}},
+		{failed("save", "Invalid save parameters"), []string{"save", "100"}},
+		{failed("save", "Invalid save parameters"), []string{"save", "0 0"}},
+		{failed("appendfsync", "argument(s) must be one of the following: everysec, always, no"), []string{"appendfsync", "maybe"}},
 		// a bad second value leaves the first one unchanged
 		{failed("hz", "argument couldn't be parsed into an integer"), []string{"timeout", "7", "hz", "y"}},
 	} {

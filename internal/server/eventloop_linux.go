@@ -35,9 +35,10 @@ type loop struct {
 	// pushes (pubsub_push.go): clients with a filled outbox (guarded by
 	// mu), whether the loop was woken for them since it last looked, and
 	// clients written to by this loop's goroutine, flushed after the batch
-	pushq  []*client
-	poked  atomic.Bool
-	dirtyq []*client
+	pushq    []*client
+	poked    atomic.Bool
+	dirtyq   []*client
+	deferred []*client // replies waiting for the log's group commit (persist.go)
 }
 
 // queueResume hands the loop a client whose blocking wait ended.
@@ -192,6 +193,7 @@ func (l *loop) run() {
 			}
 		}
 		l.afterBatch()
+		l.flushDeferred()
 		if l.s.closing.Load() {
 			l.mu.Lock()
 			empty := len(l.conns) == 0
@@ -350,6 +352,7 @@ type fdWriter struct{ c *client }
 
 func (w fdWriter) Write(p []byte) (int, error) {
 	c := w.c
+	c.awaitDurable()
 	total := len(p)
 	if len(c.pending) > 0 {
 		c.pending = append(c.pending, p...)

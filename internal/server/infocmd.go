@@ -81,6 +81,7 @@ func (c *client) countOutput(n int) {
 type connWriter struct{ c *client }
 
 func (w connWriter) Write(p []byte) (int, error) {
+	w.c.awaitDurable()
 	n, err := w.c.conn.Write(p)
 	w.c.countOutput(n)
 	return n, err
@@ -462,41 +463,7 @@ func infoMemory(s *Server, b *infoBuf) {
 	b.kv("lazyfreed_objects", 0)
 }
 
-// infoPersistence is honest: no RDB or AOF yet; the changes counter counts
-// this node's writes since it started.
-func infoPersistence(s *Server, b *infoBuf) {
-	st := s.Eng.Stats()
-	b.kv("loading", 0)
-	b.kv("async_loading", 0)
-	b.kv("current_cow_peak", 0)
-	b.kv("current_cow_size", 0)
-	b.kv("current_cow_size_age", 0)
-	b.kv("current_fork_perc", "0.00")
-	b.kv("current_save_keys_processed", 0)
-	b.kv("current_save_keys_total", 0)
-	b.kv("rdb_changes_since_last_save", st.LocalEffects.Load()+st.RemoteApplied.Load())
-	b.kv("rdb_bgsave_in_progress", 0)
-	b.kv("rdb_last_save_time", s.Started.Unix())
-	b.kv("rdb_last_bgsave_status", "ok")
-	b.kv("rdb_last_bgsave_time_sec", -1)
-	b.kv("rdb_current_bgsave_time_sec", -1)
-	b.kv("rdb_saves", 0)
-	b.kv("rdb_last_cow_size", 0)
-	b.kv("rdb_last_load_keys_expired", 0)
-	b.kv("rdb_last_load_keys_loaded", 0)
-	b.kv("aof_enabled", 0)
-	b.kv("aof_rewrite_in_progress", 0)
-	b.kv("aof_rewrite_scheduled", 0)
-	b.kv("aof_last_rewrite_time_sec", -1)
-	b.kv("aof_current_rewrite_time_sec", -1)
-	b.kv("aof_last_bgrewrite_status", "ok")
-	b.kv("aof_rewrites", 0)
-	b.kv("aof_rewrites_consecutive_failures", 0)
-	b.kv("aof_last_write_status", "ok")
-	b.kv("aof_last_cow_size", 0)
-	b.kv("module_fork_in_progress", 0)
-	b.kv("module_fork_last_cow_size", 0)
-}
+// infoPersistence is in persist.go.
 
 func infoStats(s *Server, b *infoBuf) {
 	st := &s.Stats

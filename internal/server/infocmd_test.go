@@ -84,7 +84,7 @@ func TestInfoSections(t *testing.T) {
 	if mem["maxmemory_policy"] != "noeviction" || !regexp.MustCompile(`^\d+(\.\d\d[KMGTPE]|B)$`).MatchString(mem["used_memory_human"]) {
 		t.Errorf("memory section: %v", mem)
 	}
-	if p := secs["persistence"]; p["aof_enabled"] != "0" || p["rdb_changes_since_last_save"] != "3" || p["loading"] != "0" {
+	if p := secs["persistence"]; p["aof_enabled"] != "1" || p["rdb_changes_since_last_save"] != "3" || p["loading"] != "0" {
 		t.Errorf("persistence section: %v", p)
 	}
 	st := secs["stats"]

@@ -83,6 +83,7 @@ type Server struct {
 	pubsubLimit  [3]atomic.Int64        // client-output-buffer-limit pubsub: hard, soft, seconds
 	heldMu       sync.Mutex
 	held         map[*effect.Effect]heldEvents // RENAME/MOVE events awaiting the source's (notify.go)
+	dur          durable                       // effect log and snapshots (persist.go)
 }
 
 // Stats are INFO's counters.
@@ -117,6 +118,17 @@ func New(set *Settings, log *slog.Logger) (*Server, error) {
 	var err error
 	if clusterEnabled(set) {
 		node, retired, err = clusterNodeID(dir) // cluster.go
+		if err == nil && retired != 0 {
+			// a new incarnation catches up from its peers; the retired
+			// one's log and snapshots are kept aside, not replayed as ours
+			aside := filepath.Join(dir, fmt.Sprintf("retired-%016x", uint64(retired)))
+			for _, sub := range []string{"log", "snapshots"} {
+				if _, e := os.Stat(filepath.Join(dir, sub)); e == nil {
+					os.MkdirAll(aside, 0o755)
+					os.Rename(filepath.Join(dir, sub), filepath.Join(aside, sub))
+				}
+			}
+		}
 	} else {
 		node, err = loadNodeID(dir)
 	}
@@ -138,7 +150,10 @@ func New(set *Settings, log *slog.Logger) (*Server, error) {
 	s.Stats.ErrorCounts = map[string]int64{}
 	s.clock.resync()
 	s.noLoops = os.Getenv("LIGHTCONE_NO_EVENT_LOOP") != ""
-	s.Eng = engine.New(engine.Config{Node: node, Databases: int(set.Int("databases"))})
+	if err := s.openStore(); err != nil {
+		return nil, err
+	}
+	s.Eng = engine.New(engine.Config{Node: node, Databases: int(set.Int("databases")), Sink: s.dur.store})
 	if clusterEnabled(set) {
 		s.Eng.EnableCluster()
 		s.cl.retired = retired
@@ -161,6 +176,9 @@ func New(set *Settings, log *slog.Logger) (*Server, error) {
 		return nil, fmt.Errorf("ACL: %w", err)
 	}
 	s.initPush()
+	if err := s.recoverStore(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -196,7 +214,12 @@ func loadNodeID(dir string) (effect.NodeID, error) {
 
 // Listen opens the configured listeners (TCP on every bind address unless
 // port is 0, and the Unix socket if set).
-func (s *Server) Listen() error {
+func (s *Server) Listen() (err error) {
+	defer func() {
+		if err != nil {
+			s.releaseStore() // this node will not serve: free the data directory
+		}
+	}()
 	port := s.Settings.Int("port")
 	binds := strings.Fields(s.Settings.Get("bind"))
 	if len(binds) == 0 {
@@ -361,6 +384,7 @@ func (s *Server) cron() {
 			s.gate.leave(s.gate.misc())
 		}
 		s.sampleStats()
+		s.persistCron()
 		if t := s.Settings.Int("timeout"); t > 0 {
 			s.closeIdle(time.Duration(t) * time.Second)
 		}
@@ -397,6 +421,7 @@ func (s *Server) Shutdown() {
 	s.mu.Unlock()
 	s.wakeLoops()
 	s.wg.Wait()
+	s.closeStore()
 	if path := s.Settings.Get("unixsocket"); path != "" {
 		os.Remove(path)
 	}

@@ -101,7 +101,7 @@ func runMain(m *testing.M) int {
 	}
 	ls, err := startServer(dir, "lightcone", func(port int) []string {
 		data := filepath.Join(dir, "data-"+strconv.Itoa(port))
-		return []string{bin, "server", "--port", strconv.Itoa(port), "--dir", data, "--loglevel", "warning"}
+		return []string{bin, "server", "--port", strconv.Itoa(port), "--dir", data, "--loglevel", "warning", "--save", "", "--appendonly", "no"}
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "diff:", err)
