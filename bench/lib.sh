@@ -75,8 +75,10 @@ start_server() {
 				--daemonize no --dir "$dir" >"$dir/log" 2>&1 &
 			;;
 		lightcone)
+			# persistence off, like the redis-server it is compared with
+			# (bench/persist.sh compares the logged configurations)
 			"$WORK/lightcone" server --port "$PORT" --bind 127.0.0.1 --dir "$dir/data" \
-				--loglevel warning >"$dir/log" 2>&1 &
+				--loglevel warning --appendonly no --save '' ${LIGHTCONE_ARGS:-} >"$dir/log" 2>&1 &
 			;;
 		*) die "unknown server $name" ;;
 		esac
