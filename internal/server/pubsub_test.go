@@ -147,6 +147,7 @@ func TestPubSubSlowSubscriberHardLimit(t *testing.T) {
 			payload := strings.Repeat("x", 64<<10)
 			start := time.Now()
 			done := make(chan struct{})
+			got := make(chan struct{}, 1024)
 			go func() { // the fast subscriber keeps reading
 				defer close(done)
 				for {
@@ -159,12 +160,23 @@ func TestPubSubSlowSubscriberHardLimit(t *testing.T) {
 					if string(v.Elems[2].Str) == "last" {
 						return
 					}
+					got <- struct{}{}
 				}
 			}()
 			var receivers []int64
 			for i := 0; i < 400; i++ { // 25 MB
 				v := pub.do("PUBLISH", "ch", payload)
 				receivers = append(receivers, v.Int)
+				// keep the fast subscriber within a few messages, however
+				// busy the machine: only the slow one may fall behind
+				if i >= 4 {
+					select {
+					case <-got:
+					case <-done:
+					case <-time.After(10 * time.Second):
+						t.Fatal("the fast subscriber stopped receiving")
+					}
+				}
 			}
 			pub.do("PUBLISH", "ch", "last")
 			<-done
