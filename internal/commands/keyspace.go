@@ -303,37 +303,10 @@ func cmdScan(c *Ctx) {
 		c.Error("ERR invalid cursor")
 		return
 	}
-	count := int64(10)
-	var g *glob
 	var typ []byte
-	for i := 2; i < len(c.Args); i += 2 {
-		if i+1 >= len(c.Args) {
-			c.Syntax()
-			return
-		}
-		switch {
-		case c.Is(i, "count"):
-			n, ok := ParseInt(c.Args[i+1])
-			if !ok {
-				c.Error(ErrNotInt)
-				return
-			}
-			if n < 1 {
-				c.Syntax()
-				return
-			}
-			count = n
-		case c.Is(i, "match"):
-			g = compileGlob(c.Args[i+1])
-			if g.all {
-				g = nil
-			}
-		case c.Is(i, "type"):
-			typ = c.Args[i+1]
-		default:
-			c.Syntax()
-			return
-		}
+	count, g, ok := scanOptions(c, 2, &typ)
+	if !ok {
+		return
 	}
 	var out []string
 	next := scanShards(c, c.DB, cursor, count, func(k string, e *keyspace.Entry) {

@@ -180,3 +180,41 @@ func (g *glob) matchKey(s string) bool { return g.all || g.match(s) }
 // GlobMatch reports whether s matches pattern with Redis' glob rules (for
 // other packages' pattern commands: PSUBSCRIBE, CONFIG GET, ACL, ...).
 func GlobMatch(pattern, s []byte) bool { return compileGlob(pattern).match(string(s)) }
+
+// scanOptions parses the COUNT and MATCH options of SCAN, HSCAN, SSCAN and
+// ZSCAN from argument from on (and TYPE when typ is not nil), replying
+// Redis' error and returning ok=false on bad input. g is nil when every
+// element matches.
+func scanOptions(c *Ctx, from int, typ *[]byte) (count int64, g *glob, ok bool) {
+	count = 10
+	for i := from; i < len(c.Args); i += 2 {
+		if i+1 >= len(c.Args) {
+			c.Syntax()
+			return 0, nil, false
+		}
+		switch {
+		case c.Is(i, "count"):
+			n, ok := ParseInt(c.Args[i+1])
+			if !ok {
+				c.Error(ErrNotInt)
+				return 0, nil, false
+			}
+			if n < 1 {
+				c.Syntax()
+				return 0, nil, false
+			}
+			count = n
+		case c.Is(i, "match"):
+			g = compileGlob(c.Args[i+1])
+			if g.all {
+				g = nil
+			}
+		case typ != nil && c.Is(i, "type"):
+			*typ = c.Args[i+1]
+		default:
+			c.Syntax()
+			return 0, nil, false
+		}
+	}
+	return count, g, true
+}

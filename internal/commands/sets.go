@@ -744,34 +744,9 @@ func cmdSscan(c *Ctx) {
 		c.W.ArrayLen(0)
 		return
 	}
-	count := int64(10)
-	var g *glob
-	for i := 3; i < len(c.Args); i += 2 {
-		if i+1 >= len(c.Args) {
-			c.Syntax()
-			return
-		}
-		switch {
-		case c.Is(i, "count"):
-			n, ok := ParseInt(c.Args[i+1])
-			if !ok {
-				c.Error(ErrNotInt)
-				return
-			}
-			if n < 1 {
-				c.Syntax()
-				return
-			}
-			count = n
-		case c.Is(i, "match"):
-			g = compileGlob(c.Args[i+1])
-			if g.all {
-				g = nil
-			}
-		default:
-			c.Syntax()
-			return
-		}
+	count, g, ok := scanOptions(c, 3, nil)
+	if !ok {
+		return
 	}
 	if count > 1<<31 {
 		count = 1 << 31

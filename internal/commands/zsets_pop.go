@@ -376,33 +376,9 @@ func cmdZscan(c *Ctx) {
 		c.W.ArrayLen(0)
 		return
 	}
-	count := int64(10)
-	var g *glob
-	for i := 3; i < len(c.Args); i += 2 {
-		if i+1 >= len(c.Args) {
-			c.Syntax()
-			return
-		}
-		switch {
-		case c.Is(i, "count"):
-			n, ok := c.IntArg(i + 1)
-			if !ok {
-				return
-			}
-			if n < 1 {
-				c.Syntax()
-				return
-			}
-			count = n
-		case c.Is(i, "match"):
-			g = compileGlob(c.Args[i+1])
-			if g.all {
-				g = nil
-			}
-		default:
-			c.Syntax()
-			return
-		}
+	count, g, ok := scanOptions(c, 3, nil)
+	if !ok {
+		return
 	}
 	if count > math.MaxInt32 {
 		count = math.MaxInt32
