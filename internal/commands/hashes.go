@@ -9,6 +9,7 @@ import (
 	"github.com/lightconedb/lightcone/internal/effect"
 	"github.com/lightconedb/lightcone/internal/engine"
 	"github.com/lightconedb/lightcone/internal/keyspace"
+	"github.com/lightconedb/lightcone/internal/notify"
 )
 
 // Hashes: HSET HSETNX HGET HMGET HMSET HDEL HLEN HSTRLEN HEXISTS HKEYS
@@ -246,6 +247,7 @@ func cmdHset(c *Ctx, hmset bool) {
 	before := v.len()
 	p := v.payload(tx)
 	crdt.EncodeHashSet(p, 0, pairs)
+	tx.Event = notify.HSet
 	tx.Coll(c.DB, key, effect.OpHash, p)
 	switch {
 	case hmset:
@@ -283,6 +285,7 @@ func cmdHsetnx(c *Ctx) {
 		return
 	}
 	crdt.EncodeHashSet(p, 0, c.Args[2:4])
+	tx.Event = notify.HSet
 	tx.Coll(c.DB, key, effect.OpHash, p)
 	c.W.Int(1)
 }
@@ -358,6 +361,10 @@ func cmdHdel(c *Ctx) {
 	}
 	p := tx.Payload()
 	crdt.EncodeHashDel(p, append(v.dead, fields...))
+	tx.Event = notify.HDel
+	if deleted == 0 {
+		tx.Event = notify.None // only expired fields went: Redis announces no hdel
+	}
 	tx.Coll(c.DB, key, effect.OpHash, p)
 	c.W.Int(int64(deleted))
 }
@@ -476,6 +483,7 @@ func cmdHincrby(c *Ctx) {
 		return
 	}
 	crdt.EncodeHashIncr(p, field, delta)
+	tx.Event = notify.HIncrBy
 	tx.Coll(c.DB, key, effect.OpHash, p)
 	c.W.Int(cur + delta)
 }
@@ -515,6 +523,7 @@ func cmdHincrbyfloat(c *Ctx) {
 		return
 	}
 	crdt.EncodeHashIncrFloat(p, field, c.Args[3])
+	tx.Event = notify.HIncrByFloat
 	tx.Coll(c.DB, key, effect.OpHash, p)
 	c.W.Bulk(engine.FormatLongDouble(sum))
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/lightconedb/lightcone/internal/effect"
 	"github.com/lightconedb/lightcone/internal/engine"
 	"github.com/lightconedb/lightcone/internal/keyspace"
+	"github.com/lightconedb/lightcone/internal/notify"
 )
 
 // Set commands. Every write records its outcome: SADD the members it added,
@@ -186,6 +187,7 @@ func cmdSadd(c *Ctx) {
 	if len(add) > 0 {
 		p := tx.Payload()
 		crdt.EncodeSet(p, crdt.SetAdd, add)
+		tx.Event = notify.SAdd
 		tx.Coll(c.DB, key, effect.OpSet, p)
 	}
 	c.W.Int(int64(len(add)))
@@ -208,6 +210,7 @@ func cmdSrem(c *Ctx) {
 	if len(rem) > 0 {
 		p := tx.Payload()
 		crdt.EncodeSet(p, crdt.SetRem, rem)
+		tx.Event = notify.SRem
 		tx.Coll(c.DB, key, effect.OpSet, p)
 	}
 	c.W.Int(int64(len(rem)))
@@ -319,6 +322,7 @@ func cmdSpop(c *Ctx) {
 	c.W.Bulk(m)
 	p := tx.Payload()
 	crdt.EncodeSet(p, crdt.SetRem, [][]byte{m})
+	tx.Event = notify.SPop
 	tx.Coll(c.DB, key, effect.OpSet, p)
 }
 
@@ -363,6 +367,7 @@ func spopCount(c *Ctx) {
 			c.W.Bulk(m)
 			p.Bytes(m)
 		}
+		tx.Event = notify.SPop
 		tx.Coll(c.DB, key, effect.OpSet, p)
 		return
 	}
@@ -382,6 +387,7 @@ func spopCount(c *Ctx) {
 		c.W.Bulk(m)
 		p.Bytes(m)
 	}
+	tx.Event = notify.SPop
 	tx.Coll(c.DB, key, effect.OpSet, p)
 }
 
@@ -516,10 +522,12 @@ func cmdSmove(c *Ctx) {
 	inDst := ds != nil && ds.Contains(m)
 	p := tx.Payload()
 	crdt.EncodeSet(p, crdt.SetRem, [][]byte{m})
+	tx.Event = notify.SRem
 	tx.Coll(c.DB, src, effect.OpSet, p)
 	if !inDst {
 		p = tx.Payload()
 		crdt.EncodeSet(p, crdt.SetAdd, [][]byte{m})
+		tx.Event = notify.SAdd
 		tx.Coll(c.DB, dst, effect.OpSet, p)
 	}
 	c.W.Int(1)
@@ -680,6 +688,7 @@ func setAlgebra(c *Ctx, op int, from int, store bool) {
 	} else {
 		crdt.EncodeSetStrings(p, crdt.SetAdd, members)
 	}
+	tx.Event = [...]uint8{setInter: notify.SInterStore, setUnion: notify.SUnionStore, setDiff: notify.SDiffStore}[op]
 	tx.CollReplace(c.DB, dst, effect.OpSet, p, 0, false)
 	c.W.Int(int64(n))
 }
