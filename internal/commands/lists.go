@@ -7,6 +7,7 @@ import (
 	"github.com/lightconedb/lightcone/internal/crdt"
 	"github.com/lightconedb/lightcone/internal/effect"
 	"github.com/lightconedb/lightcone/internal/keyspace"
+	"github.com/lightconedb/lightcone/internal/notify"
 )
 
 // List commands. Every write is one list effect per key carrying the
@@ -191,6 +192,7 @@ func cmdPush(c *Ctx, head, xx bool) {
 	}
 	p := tx.Payload()
 	crdt.EncodeListPush(p, head, c.Args[2:])
+	tx.Event = pushEvent(head)
 	tx.Coll(c.DB, key, effect.OpList, p)
 	c.W.Int(int64(n + len(c.Args) - 2))
 }
@@ -233,12 +235,14 @@ func cmdPop(c *Ctx, head bool) {
 		bulkIndex(c, l, i)
 		p := tx.Payload()
 		crdt.EncodeListPop(p, l, head, 1)
+		tx.Event = popEvent(head)
 		tx.Coll(c.DB, key, effect.OpList, p)
 		return
 	}
 	popRangeReply(c, l, head, count)
 	p := tx.Payload()
 	crdt.EncodeListPop(p, l, head, int(min(count, int64(l.Len()))))
+	tx.Event = popEvent(head)
 	tx.Coll(c.DB, key, effect.OpList, p)
 }
 
@@ -402,6 +406,7 @@ func cmdLset(c *Ctx) {
 	}
 	p := tx.Payload()
 	crdt.EncodeListSet(p, l, idx, c.Args[3])
+	tx.Event = notify.LSet
 	tx.Coll(c.DB, key, effect.OpList, p)
 	c.OK()
 }
@@ -439,6 +444,7 @@ func cmdLinsert(c *Ctx) {
 			n := l.Len() + 1
 			p := tx.Payload()
 			crdt.EncodeListInsert(p, l, i, after, c.Args[4])
+			tx.Event = notify.LInsert
 			tx.Coll(c.DB, key, effect.OpList, p)
 			c.W.Int(int64(n))
 			return
@@ -506,6 +512,7 @@ func cmdLrem(c *Ctx) {
 		}
 		p := tx.Payload()
 		crdt.EncodeListRemove(p, l, idx, ids)
+		tx.Event = notify.LRem
 		tx.Coll(c.DB, key, effect.OpList, p)
 	}
 	c.W.Int(int64(len(idx)))
@@ -541,6 +548,7 @@ func cmdLtrim(c *Ctx) {
 	p := tx.Payload()
 	crdt.EncodeListPop(p, l, true, ltrim)
 	crdt.EncodeListPop(p, l, false, rtrim)
+	tx.Event = notify.LTrim
 	tx.Coll(c.DB, key, effect.OpList, p)
 	c.OK()
 }
@@ -691,16 +699,21 @@ func tryMove(c *Ctx, src, dst []byte, fromHead, toHead, retry bool) moveResult {
 		val = strconv.AppendInt(tmp[:0], iv, 10)
 	}
 	p := tx.Payload()
-	crdt.EncodeListPop(p, l, fromHead, 1)
 	if string(src) == string(dst) {
+		crdt.EncodeListPop(p, l, fromHead, 1)
 		crdt.EncodeListPush(p, toHead, [][]byte{val})
+		tx.Event = rotateEvent(toHead, fromHead)
 		tx.Coll(c.DB, src, effect.OpList, p)
 		return moveDone
 	}
-	tx.Coll(c.DB, src, effect.OpList, p)
-	p = tx.Payload()
+	// Redis 7.0 announces the push before the pop: write them in that order
 	crdt.EncodeListPush(p, toHead, [][]byte{val})
+	tx.Event = pushEvent(toHead)
 	tx.Coll(c.DB, dst, effect.OpList, p)
+	p = tx.Payload()
+	crdt.EncodeListPop(p, l, fromHead, 1)
+	tx.Event = popEvent(fromHead)
+	tx.Coll(c.DB, src, effect.OpList, p)
 	return moveDone
 }
 
@@ -803,6 +816,7 @@ func tryPopKeys(c *Ctx, keys [][]byte, head bool, count int64, skipWrong bool) p
 		}
 		p := tx.Payload()
 		crdt.EncodeListPop(p, l, head, n)
+		tx.Event = popEvent(head)
 		tx.Coll(c.DB, k, effect.OpList, p)
 		return popDone
 	}
@@ -904,3 +918,31 @@ func cmdBlmove(c *Ctx) {
 }
 
 func cmdBrpoplpush(c *Ctx) { blmove(c, false, true, 3) }
+
+// Keyspace events of list writes (internal/notify).
+func pushEvent(head bool) uint8 {
+	if head {
+		return notify.LPush
+	}
+	return notify.RPush
+}
+
+func popEvent(head bool) uint8 {
+	if head {
+		return notify.LPop
+	}
+	return notify.RPop
+}
+
+// rotateEvent is LMOVE / RPOPLPUSH on one key: the push, then the pop.
+func rotateEvent(toHead, fromHead bool) uint8 {
+	switch {
+	case toHead && fromHead:
+		return notify.LPushThenLPop
+	case !toHead && fromHead:
+		return notify.RPushThenLPop
+	case toHead:
+		return notify.LPushThenRPop
+	}
+	return notify.RPushThenRPop
+}
