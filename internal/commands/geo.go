@@ -6,6 +6,7 @@ import (
 	"github.com/lightconedb/lightcone/internal/crdt"
 	"github.com/lightconedb/lightcone/internal/effect"
 	"github.com/lightconedb/lightcone/internal/engine"
+	"github.com/lightconedb/lightcone/internal/notify"
 )
 
 // GEO commands: a geo index is a sorted set whose scores are 52-bit
@@ -199,6 +200,7 @@ done:
 	}
 	if p != nil {
 		w.End()
+		tx.Event = notify.ZAdd
 		tx.Coll(c.DB, key, effect.OpZSet, p)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/lightconedb/lightcone/internal/crdt"
 	"github.com/lightconedb/lightcone/internal/effect"
 	"github.com/lightconedb/lightcone/internal/keyspace"
+	"github.com/lightconedb/lightcone/internal/notify"
 )
 
 // Sorted sets. Every write is one effect per key carrying what the command
@@ -356,6 +357,10 @@ func zaddGeneric(c *Ctx, idx, elems int, nx, xx, gt, lt, ch, incr bool) {
 	}
 	if started {
 		w.End()
+		tx.Event = notify.ZAdd
+		if incr {
+			tx.Event = notify.ZIncr
+		}
 		tx.Coll(c.DB, key, effect.OpZSet, p)
 	}
 }
@@ -540,6 +545,7 @@ func cmdZrem(c *Ctx) {
 	c.W.Int(int64(w.Count()))
 	if w.Count() > 0 {
 		w.End()
+		tx.Event = notify.ZRem
 		tx.Coll(c.DB, key, effect.OpZSet, p)
 	}
 }

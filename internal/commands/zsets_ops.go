@@ -7,6 +7,7 @@ import (
 	"github.com/lightconedb/lightcone/internal/crdt"
 	"github.com/lightconedb/lightcone/internal/effect"
 	"github.com/lightconedb/lightcone/internal/keyspace"
+	"github.com/lightconedb/lightcone/internal/notify"
 )
 
 // ZUNION, ZINTER, ZDIFF, their STORE forms and ZINTERCARD. Inputs may be
@@ -278,6 +279,7 @@ func zsetOp(c *Ctx, numIdx int, store bool, op zop, card bool) {
 			w.PairString(e.Member, e.Score)
 		}
 		w.End()
+		tx.Event = [...]uint8{zopUnion: notify.ZUnionStore, zopInter: notify.ZInterStore, zopDiff: notify.ZDiffStore}[op]
 		tx.CollReplace(c.DB, dst, effect.OpZSet, p, 0, false)
 		c.W.Int(int64(len(out)))
 		return

@@ -9,6 +9,7 @@ import (
 	"github.com/lightconedb/lightcone/internal/effect"
 	"github.com/lightconedb/lightcone/internal/engine"
 	"github.com/lightconedb/lightcone/internal/keyspace"
+	"github.com/lightconedb/lightcone/internal/notify"
 )
 
 // ZPOPMIN/ZPOPMAX, ZMPOP, the blocking BZPOPMIN/BZPOPMAX/BZMPOP,
@@ -114,6 +115,10 @@ func zpopReply(c *Ctx, tx *engine.Tx, key []byte, z *crdt.ZSet, max, emitKey boo
 		return true
 	})
 	w.End()
+	tx.Event = notify.ZPopMin
+	if max {
+		tx.Event = notify.ZPopMax
+	}
 	tx.Coll(c.DB, key, effect.OpZSet, p)
 }
 
