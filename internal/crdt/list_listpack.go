@@ -27,49 +27,6 @@ import (
 // an int64 (Redis' string2ll), in the smallest integer encoding that holds
 // it; otherwise as a string.
 
-// qlIntLen is the length of the integer encoding of v (without backlen).
-func qlIntLen(v int64) int {
-	switch {
-	case v >= 0 && v <= 127:
-		return 1
-	case v >= -4096 && v <= 4095:
-		return 2
-	case v >= -32768 && v <= 32767:
-		return 3
-	case v >= -8388608 && v <= 8388607:
-		return 4
-	case v >= -2147483648 && v <= 2147483647:
-		return 5
-	}
-	return 9
-}
-
-// qlStrLen is the length of the string encoding of n bytes (without backlen).
-func qlStrLen(n int) int {
-	switch {
-	case n < 64:
-		return 1 + n
-	case n < 4096:
-		return 2 + n
-	}
-	return 5 + n
-}
-
-// qlBacklenLen is the number of backlen bytes for an encoding+data length l.
-func qlBacklenLen(l int) int {
-	switch {
-	case l <= 127:
-		return 1
-	case l < 16383:
-		return 2
-	case l < 2097151:
-		return 3
-	case l < 268435455:
-		return 4
-	}
-	return 5
-}
-
 // qlVal is a value about to be written: its integer form when it has one.
 type qlVal struct {
 	s     []byte
@@ -84,13 +41,13 @@ func qlPrepare(s []byte) qlVal {
 	if len(s) <= 20 {
 		if x, ok := parseInt(s); ok {
 			v.iv, v.isInt = x, true
-			v.enc = qlIntLen(x)
+			v.enc = lpIntSize(x)
 		}
 	}
 	if !v.isInt {
-		v.enc = qlStrLen(len(s))
+		v.enc = lpStrSize(len(s))
 	}
-	v.tot = v.enc + qlBacklenLen(v.enc)
+	v.tot = v.enc + lpBacklenSize(v.enc)
 	return v
 }
 
@@ -141,7 +98,7 @@ func (v *qlVal) put(dst []byte) {
 	qlPutBacklen(dst[v.enc:v.tot], v.enc)
 }
 
-// qlPutBacklen writes the backlen of l into dst (len(dst) == qlBacklenLen(l)).
+// qlPutBacklen writes the backlen of l into dst (len(dst) == lpBacklenSize(l)).
 func qlPutBacklen(dst []byte, l int) {
 	n := len(dst)
 	for i := n - 1; i >= 0; i-- {
@@ -192,7 +149,7 @@ func qlEncAt(b []byte, p int) int {
 // qlLenAt is the full length (with backlen) of the entry at b[p] (trusted).
 func qlLenAt(b []byte, p int) int {
 	l := qlEncAt(b, p)
-	return l + qlBacklenLen(l)
+	return l + lpBacklenSize(l)
 }
 
 // qlPrev returns the start of the entry that ends at b[e] (exclusive).
@@ -254,7 +211,7 @@ func qlDecodeN(b []byte, p int) (s []byte, iv int64, isInt bool, n int) {
 		return nil, int64(c), true, 2
 	case c < 0xC0:
 		l := int(c & 0x3f)
-		return b[p+1 : p+1+l], 0, false, 1 + l + qlBacklenLen(1+l)
+		return b[p+1 : p+1+l], 0, false, 1 + l + lpBacklenSize(1+l)
 	}
 	s, iv, isInt = qlDecode(b, p)
 	return s, iv, isInt, qlLenAt(b, p)
@@ -325,7 +282,7 @@ func qlCheckEntry(b []byte, p int) int {
 			return 0
 		}
 	}
-	bl := qlBacklenLen(l)
+	bl := lpBacklenSize(l)
 	if !need(l + bl) {
 		return 0
 	}

@@ -53,7 +53,8 @@ func lpIncNumele(lp []byte) {
 	}
 }
 
-// lpIntSize is the size of an integer's encoding + data.
+// lpIntSize is the size of an integer's encoding + data (listpack
+// entries of lists and streams alike).
 func lpIntSize(v int64) int {
 	switch {
 	case v >= 0 && v <= 127:
