@@ -287,8 +287,31 @@ func (vm *VM) setArray(name string, cur **lua.LTable, xs [][]byte) {
 		vm.real.RawSetString(name, vm.empty)
 		return
 	}
+	if t := *cur; t != nil && t != vm.empty && reusable(t, xs) {
+		// the last run's table, untouched but for its elements: refill it
+		// rather than build a new one for every run
+		for i, x := range xs {
+			if old, ok := t.RawGetInt(i + 1).(lua.LString); !ok || string(old) != string(x) {
+				t.RawSetInt(i+1, lua.LString(x))
+			}
+		}
+		return
+	}
 	*cur = stringArray(vm.L, xs)
 	vm.real.RawSetString(name, *cur)
+}
+
+// reusable reports whether t, a KEYS or ARGV table of an earlier run, still
+// is a plain array of len(xs) strings (a script may have changed it).
+func reusable(t *lua.LTable, xs [][]byte) bool {
+	n := len(xs)
+	if t.Metatable != lua.LNil || t.Len() != n {
+		return false
+	}
+	if k, _ := t.Next(lua.LNumber(n)); k != lua.LNil {
+		return false // keys beyond the array
+	}
+	return true
 }
 
 func stringArray(L *lua.LState, xs [][]byte) *lua.LTable {

@@ -105,6 +105,22 @@ func TestGlobalsAreProtected(t *testing.T) {
 	if got := evalReply(t, e, "return #KEYS", nil); got != ":0\r\n" {
 		t.Fatalf("#KEYS = %q", got)
 	}
+	// KEYS and ARGV tables are refilled between runs: whatever a script did
+	// to them must not show in the next run
+	for _, c := range []struct{ dirty, check, want string }{
+		{"KEYS.x = 1 return 1", "return KEYS.x", "$-1\r\n"},
+		{"KEYS[3] = 'z' return 1", "return #KEYS", ":2\r\n"},
+		{"KEYS[2] = nil return 1", "return KEYS[2]", "$1\r\nb\r\n"},
+		{"KEYS[1] = 'q' return 1", "return KEYS[1]", "$1\r\na\r\n"},
+		{"setmetatable(KEYS, {__index = function() return 'm' end}) return 1", "return KEYS[9]", "$-1\r\n"},
+		{"ARGV[5] = 'z' return 1", "return #ARGV", ":1\r\n"},
+	} {
+		evalReply(t, e, "return 0", []string{"a", "b"}, "v")
+		evalReply(t, e, c.dirty, []string{"a", "b"}, "v")
+		if got := evalReply(t, e, c.check, []string{"a", "b"}, "v"); got != c.want {
+			t.Errorf("after %q: %s = %q, want %q", c.dirty, c.check, got, c.want)
+		}
+	}
 }
 
 // randomJSON builds a random JSON document of arrays, one-key objects,

@@ -60,7 +60,8 @@ type client struct {
 	parked  *blockState
 
 	// MULTI/EXEC (multi.go); watched is guarded by s.watches.mu
-	slot       int // gate slot: its event loop's, or the shared one
+	slot       int  // gate slot: its event loop's, or the shared one
+	gateHeld   bool // a loop client's batch holds its loop's gate slot (readable)
 	inMulti    bool
 	execing    bool // running EXEC: the gate is held whole (scripts inside must not retake it)
 	multiDirty bool

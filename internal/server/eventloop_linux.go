@@ -213,14 +213,9 @@ func (l *loop) run() {
 // then costs one read, not one read plus one that fails.
 func (l *loop) readable(c *client) {
 	c.readBudget = 1
-	g := &l.s.gate
-	if !l.s.enterGate(c.slot) {
-		l.readableBusy(c) // a busy script run by another loop or goroutine holds the gate
-		return
-	}
-	defer g.leave(c.slot)
+	defer c.leaveGate()
 	for {
-		args, err := c.r.ReadCommand()
+		args, err := c.r.ReadCommand() // leaves the gate before socket I/O
 		if err != nil {
 			if errors.Is(err, errWouldBlock) {
 				return // replies were flushed before the read that would block
@@ -232,6 +227,20 @@ func (l *loop) readable(c *client) {
 			}
 			l.close(c)
 			return
+		}
+		if !c.gateHeld {
+			if !l.s.enterGate(c.slot) {
+				// a busy script run by another loop or goroutine holds the gate
+				l.s.dispatchBusy(c, args)
+				if c.closeAfterReply || c.killed.Load() || c.w.Err() != nil {
+					c.w.Flush()
+					l.close(c)
+					return
+				}
+				continue
+			}
+			c.gateHeld = true
+			l.s.gate.beginBatch(c.slot)
 		}
 		l.s.dispatch(c, args)
 		l.s.serveReady()
@@ -245,6 +254,17 @@ func (l *loop) readable(c *client) {
 			c.setEvents()
 			return
 		}
+	}
+}
+
+// leaveGate gives back what a loop client's batch holds of the gate: its
+// loop's read slot, and the whole gate if a script or EXEC kept it. A
+// batch holds the gate only while its commands run, never across socket
+// I/O, so that a script or EXEC on another loop does not wait for it.
+func (c *client) leaveGate() {
+	if c.gateHeld {
+		c.gateHeld = false
+		c.s.gate.endBatch(c.slot)
 	}
 }
 

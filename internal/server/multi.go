@@ -25,10 +25,40 @@ import (
 
 type gateSlot struct {
 	sync.RWMutex
-	_ [40]byte // one slot per cache line
+	// owned only by the slot's event loop (never the misc slot):
+	batch  bool     // the loop is running one client's batch of commands
+	sticky bool     // the loop holds the whole gate until the batch ends
+	_      [38]byte // one slot per cache line
 }
 
-type gate struct{ slots []gateSlot }
+type gate struct {
+	slots []gateSlot
+	// waiters for the gate's release (waitRelease): closed by shared and
+	// by wakeWaiters.
+	waitMu sync.Mutex
+	waitCh chan struct{}
+}
+
+// released returns a channel closed the next time the whole gate is given
+// back (or wakeWaiters is called).
+func (g *gate) released() <-chan struct{} {
+	g.waitMu.Lock()
+	defer g.waitMu.Unlock()
+	if g.waitCh == nil {
+		g.waitCh = make(chan struct{})
+	}
+	return g.waitCh
+}
+
+// wakeWaiters wakes everyone waiting in released.
+func (g *gate) wakeWaiters() {
+	g.waitMu.Lock()
+	if g.waitCh != nil {
+		close(g.waitCh)
+		g.waitCh = nil
+	}
+	g.waitMu.Unlock()
+}
 
 func (g *gate) init(n int) { g.slots = make([]gateSlot, n+1) }
 
@@ -46,11 +76,45 @@ func (g *gate) exclusive(own int) {
 	}
 }
 
+// exclusiveBatch is exclusive for a script or EXEC: inside an event loop's
+// batch it keeps the whole gate until the batch ends (endBatch), so that a
+// pipeline of scripts changes hands once, not once per script. It returns
+// whether the caller must give the gate back itself (shared).
+func (g *gate) exclusiveBatch(own int) bool {
+	sl := &g.slots[own]
+	if sl.sticky {
+		return false
+	}
+	g.exclusive(own)
+	if sl.batch {
+		sl.sticky = true
+		return false
+	}
+	return true
+}
+
+// beginBatch marks the start of an event loop's batch on its slot, whose
+// read lock the caller holds.
+func (g *gate) beginBatch(own int) { g.slots[own].batch = true }
+
+// endBatch gives back what the batch holds: the whole gate if a script or
+// EXEC kept it, then the read slot.
+func (g *gate) endBatch(own int) {
+	sl := &g.slots[own]
+	sl.batch = false
+	if sl.sticky {
+		sl.sticky = false
+		g.shared(own)
+	}
+	sl.RUnlock()
+}
+
 // shared gives the whole gate back and retakes the caller's read slot.
 func (g *gate) shared(own int) {
 	for i := len(g.slots) - 1; i >= 0; i-- {
 		g.slots[i].Unlock()
 	}
+	g.wakeWaiters()
 	g.slots[own].RLock()
 }
 
@@ -170,8 +234,9 @@ func cmdExec(c *commands.Ctx) {
 		c.Error("EXECABORT Transaction discarded because of previous errors.")
 		return
 	}
-	s.gate.exclusive(cl.slot)
-	defer s.gate.shared(cl.slot)
+	if s.gate.exclusiveBatch(cl.slot) {
+		defer s.gate.shared(cl.slot)
+	}
 	cl.execing = true
 	defer func() { cl.execing = false }()
 	if cl.watchFailed() {

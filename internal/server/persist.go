@@ -199,6 +199,9 @@ func (s *Server) closeStore() {
 // wait for the log leaves them in its buffer and the loop sends them after
 // one commit for the whole batch of ready clients (group commit).
 func (c *client) beforeRead() error {
+	if c.loop != nil {
+		c.leaveGate() // every command read so far has run
+	}
 	if c.loop != nil && c.w.Buffered() > 0 {
 		if st := c.s.dur.store; st != nil && st.Log() != nil {
 			t := st.Appended()

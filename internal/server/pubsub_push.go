@@ -240,8 +240,9 @@ func (s *Server) dispatchPushing(c *client, ps *pushState, args [][]byte) {
 	// takes the whole gate itself; its queued commands set the origin in
 	// runHandler.
 	excl := ps.receives() && !commands.EqualFold(args[0], "exec")
+	giveBack := false
 	if excl {
-		s.gate.exclusive(c.slot)
+		giveBack = s.gate.exclusiveBatch(c.slot)
 		s.origin.Store(c)
 	}
 	s.dispatchCmd(c, args)
@@ -268,7 +269,9 @@ func (s *Server) dispatchPushing(c *client, ps *pushState, args [][]byte) {
 		if ps.qw {
 			c.w.Flush() // queued before anything published from now on
 		}
-		s.gate.shared(c.slot)
+		if giveBack {
+			s.gate.shared(c.slot)
+		}
 	}
 	c.drainOut(ps)
 	if c.fd < 0 && !ps.qw && ps.receives() {

@@ -36,7 +36,6 @@ const (
 
 // scriptRun is the script being run.
 type scriptRun struct {
-	host    scriptHost
 	cl      *client
 	start   int64 // unix nanos: when its command started
 	eval    bool  // an EVAL script (SCRIPT KILL), else a function (FUNCTION KILL)
@@ -52,10 +51,14 @@ type scriptRun struct {
 }
 
 type scripting struct {
-	eng      *script.Engine
-	running  atomic.Pointer[scriptRun]
+	eng     *script.Engine
+	running atomic.Pointer[scriptRun]
+	// the last command a script called, by its name as written
+	lastName string
+	lastCmd  *commands.Command
 	busy     atomic.Bool // the running script is past the busy threshold
-	watchdog sync.Once
+	watching atomic.Bool // the watchdog goroutine runs
+	host     scriptHost  // of the running script
 }
 
 func init() { serverFamilies = append(serverFamilies, registerScripting) }
@@ -181,15 +184,19 @@ func cmdEval(c *commands.Ctx, byBody, ro bool) {
 func (s *Server) runScript(c *commands.Ctx, sc *script.Script, f *script.Function, ro bool, keys, argv [][]byte) {
 	cl := cli(c)
 	nested := cl.execing // inside EXEC, which already holds the gate
+	giveBack := false
 	if !nested {
-		s.gate.exclusive(cl.slot)
+		giveBack = s.gate.exclusiveBatch(cl.slot)
 		s.Eng.BeginTxn()
 	}
 	r := &scriptRun{cl: cl, start: cl.lastInteraction.Load(), eval: sc != nil, args: c.Args}
-	h := &r.host
+	h := &s.scripting.host // scripts run one at a time (the gate)
 	h.s, h.cl, h.ro, h.run, h.ctx = s, cl, ro, r, cl.ctx
 	s.scripting.running.Store(r)
-	s.scripting.watchdog.Do(func() { go s.scriptWatchdog() })
+	if !s.scripting.watching.Load() {
+		s.scripting.watching.Store(true)
+		go s.scriptWatchdog()
+	}
 	savedDB := cl.db
 	if sc != nil {
 		r.name = sc.Sha
@@ -208,21 +215,31 @@ func (s *Server) runScript(c *commands.Ctx, sc *script.Script, f *script.Functio
 	}
 	if !nested {
 		s.Eng.EndTxn()
-		s.gate.shared(cl.slot)
+		if giveBack {
+			s.gate.shared(cl.slot)
+		}
 	}
 }
 
 // scriptHost runs the commands a script calls.
 type scriptHost struct {
-	s   *Server
-	cl  *client
-	ro  bool
-	run *scriptRun
-	ctx commands.Ctx
+	s    *Server
+	cl   *client
+	ro   bool
+	run  *scriptRun
+	ctx  commands.Ctx
+	call commands.Ctx // the context of the command being called
 }
 
 func (h *scriptHost) lookup(args [][]byte) *commands.Command {
+	sc := &h.s.scripting
+	if sc.lastCmd != nil && string(args[0]) == sc.lastName {
+		return sc.lastCmd // scripts run one at a time (the gate)
+	}
 	cmd := h.s.Table.Lookup(args[0])
+	if cmd != nil && cmd.Subs == nil {
+		sc.lastName, sc.lastCmd = string(args[0]), cmd
+	}
 	if cmd != nil && cmd.Subs != nil && len(args) >= 2 {
 		cmd = cmd.LookupSub(args[1])
 	}
@@ -256,21 +273,20 @@ func (h *scriptHost) Call(args [][]byte, w *resp.Writer) string {
 	if write && h.ro {
 		return "ERR Write commands are not allowed from read-only scripts."
 	}
-	ctx := h.ctx
+	ctx := &h.call // reused: a script's commands run one at a time
+	*ctx = h.ctx
 	ctx.Args, ctx.Cmd, ctx.W, ctx.DB = args, cmd, w, h.cl.db
 	ctx.Failed, ctx.ErrorTag, ctx.Blocker = false, "", nil
-	var seq uint64
-	if write {
-		seq = s.Eng.Seq()
+	if write && !h.run.wrote.Load() {
+		// as Redis: a script that called a write command may have
+		// changed data, so SCRIPT KILL no longer stops it
+		h.run.wrote.Store(true)
 	}
-	cmd.Handler(&ctx)
+	cmd.Handler(ctx)
 	cmd.Stats.Calls.Add(1) // (its time counts in the script's)
 	if ctx.Failed {
 		cmd.Stats.FailedCalls.Add(1)
 		s.recordError(ctx.ErrorTag)
-	}
-	if write && s.Eng.Seq() != seq {
-		h.run.wrote.Store(true)
 	}
 	return ""
 }
@@ -405,6 +421,7 @@ func (s *Server) scriptWatchdog() {
 		}
 		r.busy.Store(true)
 		s.scripting.busy.Store(true)
+		s.gate.wakeWaiters() // loops waiting for the gate serve in busy mode
 		s.Log.Warn("Slow script detected: still in execution after the busy threshold. You can try killing the script using the SCRIPT KILL command.",
 			"threshold_ms", lim.Milliseconds())
 		s.startBusyHelper(r)
@@ -419,14 +436,23 @@ func (s *Server) enterGate(slot int) bool {
 	if m.TryRLock() {
 		return true
 	}
+	// Another loop runs a script or EXEC: wait until it gives the gate
+	// back (or turns busy), without spinning on the core it may need.
 	for {
 		if s.scripting.busy.Load() {
 			return false
 		}
+		ch := s.gate.released()
 		if m.TryRLock() {
 			return true
 		}
-		time.Sleep(20 * time.Microsecond)
+		if s.scripting.busy.Load() {
+			return false
+		}
+		<-ch // every release of the whole gate (shared) closes it
+		if m.TryRLock() {
+			return true
+		}
 	}
 }
 
