@@ -4,6 +4,7 @@ import (
 	"io"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/lightconedb/lightcone/internal/engine"
 	"github.com/lightconedb/lightcone/internal/resp"
@@ -26,6 +27,9 @@ func benchHash(b *testing.B, fields int, name string, args func(i int) [][]byte)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		if i%16 == 0 {
+			en.Tick(time.Now().UnixMilli()) // as the server does per command
+		}
 		c.Args = args(i)
 		cmd.Handler(c)
 		if w.Buffered() > 1<<15 {
@@ -65,4 +69,20 @@ func BenchmarkSetBaseline(b *testing.B) {
 func BenchmarkGetBaseline(b *testing.B) {
 	args := [][]byte{[]byte("get"), []byte("k")}
 	benchHash(b, 0, "get", func(int) [][]byte { return args })
+}
+
+// BenchmarkLpush is redis-benchmark's LPUSH: one list growing at its head.
+func BenchmarkLpush(b *testing.B) {
+	args := [][]byte{[]byte("lpush"), []byte("mylist"), []byte("xxx")}
+	benchHash(b, 0, "lpush", func(int) [][]byte { return args })
+}
+
+// BenchmarkSadd is redis-benchmark's SADD: one set of up to 100,000 members.
+func BenchmarkSadd(b *testing.B) {
+	ms := make([][]byte, 100000)
+	for i := range ms {
+		ms[i] = []byte("element:" + strconv.Itoa(i))
+	}
+	args := [][]byte{[]byte("sadd"), []byte("myset"), nil}
+	benchHash(b, 0, "sadd", func(i int) [][]byte { args[2] = ms[i%len(ms)]; return args })
 }

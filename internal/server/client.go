@@ -60,8 +60,9 @@ type client struct {
 	parked  *blockState
 
 	// MULTI/EXEC (multi.go); watched is guarded by s.watches.mu
-	slot       int  // gate slot: its event loop's, or the shared one
-	gateHeld   bool // a loop client's batch holds its loop's gate slot (readable)
+	slot       int   // gate slot: its event loop's, or the shared one
+	clockEnd   int64 // when the last command of this batch ended (dispatchCmd), 0 after I/O
+	gateHeld   bool  // a loop client's batch holds its loop's gate slot (readable)
 	inMulti    bool
 	execing    bool // running EXEC: the gate is held whole (scripts inside must not retake it)
 	multiDirty bool
@@ -243,7 +244,13 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 
 func (s *Server) dispatchCmd(c *client, args [][]byte) {
 	s.Stats.Commands.Add(1)
-	startNs := s.clock.nanos()
+	// A pipelined command starts when the one before it ended: one clock
+	// read per command instead of two (the gap is this command's parsing).
+	startNs := c.clockEnd
+	c.clockEnd = 0
+	if startNs == 0 {
+		startNs = s.clock.nanos()
+	}
 	c.lastInteraction.Store(startNs)
 	s.Eng.Tick(startNs / 1e6)
 	mark := c.w.Buffered()
@@ -316,7 +323,11 @@ func (s *Server) dispatchCmd(c *client, args [][]byte) {
 		}
 	}
 	cmd.Handler(ctx)
-	dur := s.clock.nanos() - startNs
+	end := s.clock.nanos()
+	dur := end - startNs
+	if c.parked == nil {
+		c.clockEnd = end
+	}
 	cmd.Stats.Calls.Add(1)
 	cmd.Stats.Usec.Add(dur / 1000)
 	s.observe(c, cmd, args, dur)

@@ -199,6 +199,7 @@ func (s *Server) closeStore() {
 // wait for the log leaves them in its buffer and the loop sends them after
 // one commit for the whole batch of ready clients (group commit).
 func (c *client) beforeRead() error {
+	c.clockEnd = 0 // the next command may arrive much later
 	if c.loop != nil {
 		c.leaveGate() // every command read so far has run
 	}
