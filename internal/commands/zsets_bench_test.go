@@ -5,6 +5,7 @@ import (
 	"math/rand"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/lightconedb/lightcone/internal/engine"
 	"github.com/lightconedb/lightcone/internal/resp"
@@ -27,6 +28,9 @@ func benchZ(b *testing.B, members int, name string, args func(i int) [][]byte) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		if i%16 == 0 {
+			en.Tick(time.Now().UnixMilli()) // as the server does per command
+		}
 		c.Args = args(i)
 		cmd.Handler(c)
 		if w.Buffered() > 1<<15 {

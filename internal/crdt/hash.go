@@ -58,6 +58,7 @@ type Hash struct {
 type hashExt struct {
 	slots slotList // hashtable: uvarint(len(field)) field value, per field
 	index []uint64 // hashtable: hash32<<32 | slot+1, 0 = empty
+	memo  int      // hashtable: the slot htFind found last, +1 (0 = none)
 	ttl   map[string]int64
 	min   int64 // earliest TTL (0 = none) unless minStale
 	stale bool
@@ -632,6 +633,14 @@ func (h *Hash) htFind(field []byte) (int, bool) {
 	if len(x.index) == 0 {
 		return 0, false
 	}
+	// A write looks its field up twice (the command's read, then Apply):
+	// the slot found last is checked first. Slots are dense, so any index
+	// below n is a live slot, and equal field bytes make it the field's.
+	if m := x.memo - 1; m >= 0 && m < x.slots.n {
+		if f, _ := slotParts(x.slots.at(m)); string(f) == string(field) {
+			return m, true
+		}
+	}
 	hv := hash32(field)
 	mask := uint32(len(x.index) - 1)
 	for i := hv & mask; ; i = (i + 1) & mask {
@@ -642,6 +651,7 @@ func (h *Hash) htFind(field []byte) (int, bool) {
 		if uint32(e>>32) == hv {
 			s := int(uint32(e)) - 1
 			if f, _ := slotParts(x.slots.at(s)); string(f) == string(field) {
+				x.memo = s + 1
 				return s, true
 			}
 		}
