@@ -3,6 +3,8 @@ package crdt
 import (
 	"strconv"
 	"testing"
+
+	"github.com/lightconedb/lightcone/internal/listpack"
 )
 
 // Benchmarks of the paths that read and write listpack entries (list nodes,
@@ -127,7 +129,7 @@ func BenchmarkListpackCheck(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		for k := 0; k < l.Nodes(); k++ {
 			e, n := l.NodeEntries(k)
-			if c, ok := ListpackCheck(e); !ok || c != n {
+			if c, ok := listpack.CheckEntries(e); !ok || c != n {
 				b.Fatal("bad node")
 			}
 		}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/lightconedb/lightcone/internal/listpack"
 )
 
 // hashTestFields returns n fields whose values cover every listpack
@@ -321,14 +323,13 @@ func TestDecodeHashRefusesBadData(t *testing.T) {
 	bad := map[string][]byte{
 		"empty type 4":   {0},
 		"empty listpack": AppendString(nil, []byte{7, 0, 0, 0, 0, 0, 0xff}),
-		"odd listpack":   AppendString(nil, func() []byte { b := newListpack(1); b.add([]byte("a")); return b.finish() }()),
+		"odd listpack":   AppendString(nil, listpack.Finish(listpack.Append(listpack.Begin(0), []byte("a")), 1)),
 		"duplicate fields": AppendString(nil, func() []byte {
-			b := newListpack(4)
-			b.add([]byte("a"))
-			b.add([]byte("1"))
-			b.add([]byte("a"))
-			b.add([]byte("2"))
-			return b.finish()
+			b := listpack.Begin(0)
+			for _, e := range []string{"a", "1", "a", "2"} {
+				b = listpack.Append(b, []byte(e))
+			}
+			return listpack.Finish(b, 4)
 		}()),
 		"short type 4":        {2, 1, 'a', 1, 'b'},
 		"type 4 dup":          {2, 1, 'a', 1, 'b', 1, 'a', 1, 'c'},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lightconedb/lightcone/internal/crdt"
 	"github.com/lightconedb/lightcone/internal/effect"
+	"github.com/lightconedb/lightcone/internal/listpack"
 )
 
 // listSim applies list commands to a crdt.List the way the command layer
@@ -215,7 +216,7 @@ func TestListRestoreBothWays(t *testing.T) {
 func listValueStrings(v *ListValue) []string {
 	var out []string
 	for _, nd := range v.Nodes {
-		ListpackValues(nd.Entries, func(x []byte) { out = append(out, string(x)) })
+		listpack.Each(nd.Entries, func(x []byte) { out = append(out, string(x)) })
 	}
 	for _, x := range v.Values {
 		out = append(out, string(x))
@@ -324,17 +325,17 @@ func TestListOlderTypes(t *testing.T) {
 
 // TestListDecodeRejects: malformed list payloads fail cleanly.
 func TestListDecodeRejects(t *testing.T) {
-	good := DumpList(1, func(int) ([]byte, int) { return crdt.AppendListpackEntry(nil, []byte("a")), 1 })
+	good := DumpList(1, func(int) ([]byte, int) { return listpack.Append(nil, []byte("a")), 1 })
 	if _, err := Decode(good); err != nil {
 		t.Fatal(err)
 	}
-	lp := AppendListpack(nil, crdt.AppendListpackEntry(nil, []byte("abc")), 1)
+	lp := listpack.Wrap(nil, listpack.Append(nil, []byte("abc")), 1)
 	cases := map[string][]byte{
 		"no nodes":      {TypeListQuicklist2, 0},
 		"bad container": append([]byte{TypeListQuicklist2, 1, 3}, AppendString(nil, lp)...),
 		"size mismatch": append([]byte{TypeListQuicklist2, 1, 2}, AppendString(nil, append(append([]byte(nil), lp...), 0))...),
 		"wrong count":   append([]byte{TypeListQuicklist2, 1, 2}, AppendString(nil, append([]byte{lp[0], 0, 0, 0, 2, 0}, lp[6:]...))...),
-		"only empty":    append([]byte{TypeListQuicklist2, 1, 2}, AppendString(nil, AppendListpack(nil, nil, 0))...),
+		"only empty":    append([]byte{TypeListQuicklist2, 1, 2}, AppendString(nil, listpack.Wrap(nil, nil, 0))...),
 		"truncated":     {TypeListQuicklist2, 2, 2},
 		"bad ziplist":   append([]byte{TypeListQuicklist, 1}, AppendString(nil, []byte("0123456789ab"))...),
 		"empty plain":   {TypeList, 0},
@@ -349,7 +350,7 @@ func TestListDecodeRejects(t *testing.T) {
 	big := DumpList(2, func(i int) ([]byte, int) {
 		var e []byte
 		for j := 0; j < 50; j++ {
-			e = crdt.AppendListpackEntry(e, []byte(strconv.Itoa(j*i*1000)+"x"))
+			e = listpack.Append(e, []byte(strconv.Itoa(j*i*1000)+"x"))
 		}
 		return e, 50
 	})
