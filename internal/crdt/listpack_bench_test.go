@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/lightconedb/lightcone/internal/listpack"
+	"github.com/lightconedb/lightcone/internal/longdouble"
 )
 
 // Benchmarks of the paths that read and write listpack entries (list nodes,
@@ -175,9 +176,9 @@ func BenchmarkLongDoubleIncr(b *testing.B) {
 	cur := []byte("10.5")
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		c, _ := ldParse(cur)
-		d, _ := ldParse(incr)
-		s, _ := ldAdd(c, d)
-		cur = ldFormat(s)
+		c, _ := longdouble.Parse(cur)
+		d, _ := longdouble.Parse(incr)
+		s, _ := longdouble.Add(c, d)
+		cur = longdouble.Format(s)
 	}
 }
