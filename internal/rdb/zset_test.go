@@ -304,3 +304,19 @@ func TestZSetDecodeMalformed(t *testing.T) {
 		t.Error("empty listpack accepted")
 	}
 }
+
+// A ziplist whose zltail is not its last entry's offset: redis-server
+// 7.0.15 refuses it for a sorted set as for a hash or a list (RESTORE: Bad
+// data format), and so do we (one ziplist reader for all three).
+func TestZSetZiplistBadTail(t *testing.T) {
+	zl := zZiplist([]string{"a", "1", "b", "2"})
+	binary.LittleEndian.PutUint32(zl[4:], 10) // the first entry
+	p := appendFooter(append([]byte{TypeZSetZiplist}, AppendString(nil, zl)...))
+	if _, err := Decode(p); err == nil {
+		t.Fatal("a ziplist with a wrong zltail was accepted")
+	}
+	rc := startRedis(t)
+	if _, err := rc.do("RESTORE", "r", 0, p); err == nil {
+		t.Fatal("redis-server accepts it")
+	}
+}
