@@ -8,8 +8,8 @@ import (
 	"testing"
 )
 
-// These tests were the listpack tests of the crdt package (streams' and
-// lists' entries); they test the one implementation now.
+// Whole listpacks as stream nodes use them (Push, ReplaceInt, Validate) and
+// runs of entries as list nodes use them (Append, Check, Prev, Equal).
 
 func TestListpackIntegers(t *testing.T) {
 	vals := []int64{0, 1, 127, 128, -1, -4096, 4095, 4096, -4097, 32767, -32768, 32768, -32769,
