@@ -28,7 +28,9 @@ func benchValues() [][]byte {
 	return vals
 }
 
-func BenchmarkListPushTail(b *testing.B) {
+// benchPush pushes values of every encoding at one end (a new list every
+// 100000 elements).
+func benchPush(b *testing.B, push func(l *List, v []byte)) {
 	vals := benchValues()
 	b.ReportAllocs()
 	l := NewList(false)
@@ -36,20 +38,16 @@ func BenchmarkListPushTail(b *testing.B) {
 		if l.Len() >= 100000 {
 			l = NewList(false)
 		}
-		l.pushTail(vals[i&255], ElemID{})
+		push(l, vals[i&255])
 	}
 }
 
+func BenchmarkListPushTail(b *testing.B) {
+	benchPush(b, func(l *List, v []byte) { l.pushTail(v, ElemID{}) })
+}
+
 func BenchmarkListPushHead(b *testing.B) {
-	vals := benchValues()
-	b.ReportAllocs()
-	l := NewList(false)
-	for i := 0; i < b.N; i++ {
-		if l.Len() >= 100000 {
-			l = NewList(false)
-		}
-		l.pushHead(vals[i&255], ElemID{})
-	}
+	benchPush(b, func(l *List, v []byte) { l.pushHead(v, ElemID{}) })
 }
 
 func benchList(n int) *List {
@@ -61,13 +59,18 @@ func benchList(n int) *List {
 	return l
 }
 
-func BenchmarkListIter(b *testing.B) {
+// benchIter walks a 10000-element list from one end to the other.
+func benchIter(b *testing.B, rev bool) {
 	l := benchList(10000)
+	start := 0
+	if rev {
+		start = l.Len() - 1
+	}
 	var buf [20]byte
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		it := l.Iter(0, false)
+		it := l.Iter(start, rev)
 		for {
 			if _, ok := it.Next(buf[:]); !ok {
 				break
@@ -76,20 +79,8 @@ func BenchmarkListIter(b *testing.B) {
 	}
 }
 
-func BenchmarkListIterRev(b *testing.B) {
-	l := benchList(10000)
-	var buf [20]byte
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		it := l.Iter(l.Len()-1, true)
-		for {
-			if _, ok := it.Next(buf[:]); !ok {
-				break
-			}
-		}
-	}
-}
+func BenchmarkListIter(b *testing.B)    { benchIter(b, false) }
+func BenchmarkListIterRev(b *testing.B) { benchIter(b, true) }
 
 func BenchmarkListIndex(b *testing.B) {
 	l := benchList(10000)
