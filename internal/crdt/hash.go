@@ -5,14 +5,13 @@ import (
 	"hash/maphash"
 	"io"
 	"math"
-	"math/big"
 	"sort"
 	"strconv"
-	"strings"
 	"unsafe"
 
 	"github.com/lightconedb/lightcone/internal/effect"
 	"github.com/lightconedb/lightcone/internal/keyspace"
+	"github.com/lightconedb/lightcone/internal/longdouble"
 )
 
 // Hash: an observed-remove map (add wins over a concurrent HDEL). Each field
@@ -138,7 +137,7 @@ func EncodeHashIncr(p *Enc, field []byte, delta int64) {
 }
 
 // EncodeHashIncrFloat appends an 'f' sub-op; incr is the increment's text,
-// already validated (ldParse).
+// already validated (longdouble.Parse).
 func EncodeHashIncrFloat(p *Enc, field, incr []byte) {
 	p.Byte(HashIncrFlt)
 	p.Bytes(field)
@@ -237,7 +236,7 @@ func validHashPayload(b []byte) bool {
 			d.Varint()
 		case HashIncrFlt:
 			d.Bytes()
-			if _, ok := ldParse(d.Bytes()); !ok && !d.Err {
+			if _, ok := longdouble.Parse(d.Bytes()); !ok && !d.Err {
 				return false
 			}
 		case HashDel:
@@ -994,20 +993,20 @@ func (h *Hash) apply(b []byte) {
 			h.set(f, strconv.AppendInt(buf[:0], cur+delta, 10), HashKeepTTL, 0, false)
 		case HashIncrFlt:
 			f := d.Bytes()
-			incr, _ := ldParse(d.Bytes())
-			cur := ldZero()
+			incr, _ := longdouble.Parse(d.Bytes())
+			cur := longdouble.Zero()
 			if v, ok := h.Get(f); ok {
-				c, ok := ldParse(v)
+				c, ok := longdouble.Parse(v)
 				if !ok {
 					continue
 				}
 				cur = c
 			}
-			sum, ok := ldAdd(cur, incr)
+			sum, ok := longdouble.Add(cur, incr)
 			if !ok {
 				continue
 			}
-			h.set(f, ldFormat(sum), HashKeepTTL, 0, false)
+			h.set(f, longdouble.Format(sum), HashKeepTTL, 0, false)
 		case HashDel:
 			n := d.Count()
 			for i := 0; i < n; i++ {
@@ -1066,19 +1065,19 @@ func hvalAdd(v, d hval) (hval, bool) {
 		}
 		return hval{s: strconv.FormatInt(cur+d.d, 10)}, true
 	case 2:
-		cur, ok := ldParse([]byte(v.s))
+		cur, ok := longdouble.Parse([]byte(v.s))
 		if !ok {
 			return v, false
 		}
-		incr, ok := ldParse([]byte(d.s))
+		incr, ok := longdouble.Parse([]byte(d.s))
 		if !ok {
 			return v, false
 		}
-		sum, ok := ldAdd(cur, incr)
+		sum, ok := longdouble.Add(cur, incr)
 		if !ok {
 			return v, false
 		}
-		return hval{s: string(ldFormat(sum))}, true
+		return hval{s: string(longdouble.Format(sum))}, true
 	}
 	return v, false
 }
@@ -1501,101 +1500,4 @@ func (h *Hash) Digest(w io.Writer) {
 		b = binary.AppendVarint(b, e.At)
 		w.Write(b)
 	}
-}
-
-// --- long double -------------------------------------------------------------
-
-// Redis keeps HINCRBYFLOAT results as C long double (x87 80-bit: 64-bit
-// mantissa) printed with "%.17Lf" minus trailing zeros, exactly as
-// INCRBYFLOAT (engine/longdouble.go, which this package cannot import):
-// big.Float at 64 bits of precision.
-
-const (
-	ldPrec   = 64
-	ldMaxExp = 16384 // beyond this an x87 long double is infinite
-)
-
-func ldZero() *big.Float { return new(big.Float).SetPrec(ldPrec) }
-
-// ldParse parses s as Redis' string2ld: no leading space, the whole
-// string consumed, no NaN, no overflow or underflow to zero.
-func ldParse(s []byte) (*big.Float, bool) {
-	if len(s) == 0 || len(s) >= 5*1024 {
-		return nil, false
-	}
-	switch s[0] {
-	case ' ', '\t', '\n', '\v', '\f', '\r':
-		return nil, false
-	}
-	str := string(s)
-	low := strings.ToLower(str)
-	t := strings.TrimLeft(low, "+-")
-	if t == "inf" || t == "infinity" {
-		return new(big.Float).SetPrec(ldPrec).SetInf(strings.HasPrefix(low, "-")), true
-	}
-	if strings.Contains(low, "nan") || strings.ContainsAny(str, "_ ") {
-		return nil, false
-	}
-	f, _, err := big.ParseFloat(str, 10, ldPrec, big.ToNearestEven)
-	if err != nil {
-		if !strings.HasPrefix(t, "0x") {
-			return nil, false
-		}
-		// strtold also takes hexadecimal ("0x1A", "0x1p4")
-		if f, _, err = big.ParseFloat(str, 0, ldPrec, big.ToNearestEven); err != nil {
-			return nil, false
-		}
-	}
-	if f.IsInf() {
-		return nil, false
-	}
-	if f.Sign() != 0 {
-		if exp := f.MantExp(nil); exp > ldMaxExp || exp < -16445 {
-			return nil, false // ERANGE: overflow, or underflow to zero
-		}
-	}
-	return f, true
-}
-
-// ldAdd returns a+b rounded to long double precision and whether
-// the result is finite.
-func ldAdd(a, b *big.Float) (*big.Float, bool) {
-	if a.IsInf() || b.IsInf() {
-		return nil, false
-	}
-	r := new(big.Float).SetPrec(ldPrec).SetMode(big.ToNearestEven)
-	r.Add(a, b)
-	if r.Sign() != 0 && r.MantExp(nil) > ldMaxExp {
-		return nil, false
-	}
-	return r, true
-}
-
-// ldFormat prints f as Redis' ld2string in human mode.
-func ldFormat(f *big.Float) []byte {
-	if f.IsInf() {
-		if f.Sign() > 0 {
-			return []byte("inf")
-		}
-		return []byte("-inf")
-	}
-	b := f.Append(nil, 'f', 17)
-	for i := range b {
-		if b[i] != '.' {
-			continue
-		}
-		j := len(b) - 1
-		for b[j] == '0' {
-			j--
-		}
-		if b[j] == '.' {
-			j--
-		}
-		b = b[:j+1]
-		break
-	}
-	if len(b) == 2 && b[0] == '-' && b[1] == '0' {
-		b = b[1:]
-	}
-	return b
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lightconedb/lightcone/internal/effect"
 	"github.com/lightconedb/lightcone/internal/hlc"
+	"github.com/lightconedb/lightcone/internal/longdouble"
 )
 
 // hashEff builds an effect of node 1 with sequence seq and payload p.
@@ -527,18 +528,18 @@ func randomHashPayload(r *rand.Rand, p *Enc, m *hashModel) {
 			m.set(f, strconv.FormatInt(cur+d, 10), HashKeepTTL, 0)
 		case 4:
 			f := field()
-			cur := ldZero()
+			cur := longdouble.Zero()
 			if v, ok := m.v[f]; ok {
-				c, ok := ldParse([]byte(v))
+				c, ok := longdouble.Parse([]byte(v))
 				if !ok {
 					continue
 				}
 				cur = c
 			}
 			incr := []byte(strconv.Itoa(r.Intn(10)) + "." + strconv.Itoa(r.Intn(10)))
-			sum, _ := ldAdd(cur, func() *bigFloat { x, _ := ldParse(incr); return x }())
+			sum, _ := longdouble.Add(cur, func() *bigFloat { x, _ := longdouble.Parse(incr); return x }())
 			EncodeHashIncrFloat(p, []byte(f), incr)
-			m.set(f, string(ldFormat(sum)), HashKeepTTL, 0)
+			m.set(f, string(longdouble.Format(sum)), HashKeepTTL, 0)
 		case 5, 6:
 			var fs [][]byte
 			for i := 1 + r.Intn(2); i > 0; i-- {

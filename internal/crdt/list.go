@@ -40,7 +40,7 @@ import (
 // tombstones.
 //
 // Layout: Redis 7.0's quicklist. Nodes of entries packed in one buffer each
-// (listpack entries, see list_listpack.go), sized by list-max-listpack-size
+// (listpack entries, see package listpack), sized by list-max-listpack-size
 // with the rule Redis uses to decide when a push opens a new node, so a
 // list built the same way DUMPs byte for byte as Redis' does. OBJECT
 // ENCODING is always "quicklist".

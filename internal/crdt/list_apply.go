@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/lightconedb/lightcone/internal/effect"
+	"github.com/lightconedb/lightcone/internal/listpack"
 )
 
 // ---- reading ----
@@ -41,7 +42,7 @@ func (it *ListIter) Next(buf []byte) (v []byte, ok bool) {
 		return nil, false
 	}
 	nd := it.l.node(it.ni)
-	s, iv, isInt, n := qlDecodeN(nd.b, it.p)
+	s, iv, isInt, n := listpack.DecodeN(nd.b, it.p)
 	if isInt {
 		v = strconv.AppendInt(buf[:0], iv, 10)
 	} else {
@@ -67,7 +68,7 @@ func (it *ListIter) NextRaw() (s []byte, iv int64, isInt, ok bool) {
 		return nil, 0, false, false
 	}
 	nd := it.l.node(it.ni)
-	s, iv, isInt, n := qlDecodeN(nd.b, it.p)
+	s, iv, isInt, n := listpack.DecodeN(nd.b, it.p)
 	it.lastNode, it.lastK = it.ni, it.k
 	if !it.rev {
 		it.p += n
@@ -98,7 +99,7 @@ func (it *ListIter) NextEqual(s []byte) (eq, ok bool) {
 		return false, false
 	}
 	nd := it.l.node(it.ni)
-	eq = qlEqual(nd.b, it.p, s)
+	eq = listpack.Equal(nd.b, it.p, s)
 	it.lastNode, it.lastK = it.ni, it.k
 	it.step(nd)
 	return eq, true
@@ -106,7 +107,7 @@ func (it *ListIter) NextEqual(s []byte) (eq, ok bool) {
 
 func (it *ListIter) step(nd *qlNode) {
 	if !it.rev {
-		it.p += qlLenAt(nd.b, it.p)
+		it.p += listpack.Len(nd.b, it.p)
 		it.k++
 		if it.k >= int(nd.n) {
 			it.next()
@@ -121,11 +122,11 @@ func (it *ListIter) step(nd *qlNode) {
 		}
 		n := it.l.node(it.ni)
 		it.k = int(n.n) - 1
-		it.p = qlPrev(n.b, int(n.hi))
+		it.p = listpack.Prev(n.b, int(n.hi))
 		return
 	}
 	it.k--
-	it.p = qlPrev(nd.b, it.p)
+	it.p = listpack.Prev(nd.b, it.p)
 }
 
 // LastID is the identity of the element Next returned last (zero when the
@@ -142,14 +143,14 @@ func (it *ListIter) LastID() ElemID {
 func (l *List) Index(i int, buf []byte) []byte {
 	ni, k := l.locate(i)
 	nd := l.node(ni)
-	return qlValue(nd.b, nd.offsetOf(k), buf)
+	return listpack.Value(nd.b, nd.offsetOf(k), buf)
 }
 
 // IndexRaw is Index without formatting (see NextRaw).
 func (l *List) IndexRaw(i int) (s []byte, iv int64, isInt bool) {
 	ni, k := l.locate(i)
 	nd := l.node(ni)
-	return qlDecode(nd.b, nd.offsetOf(k))
+	return listpack.Decode(nd.b, nd.offsetOf(k))
 }
 
 // ID returns element i's identity (zero when the list keeps none).
@@ -432,7 +433,7 @@ func listCheck(b []byte, n int, hints bool) bool {
 				if d.Err {
 					return false
 				}
-				got, ok := ListpackCheck(e)
+				got, ok := listpack.CheckEntries(e)
 				if !ok || uint64(got) != c {
 					return false
 				}

@@ -2,6 +2,7 @@ package crdt
 
 import (
 	"github.com/lightconedb/lightcone/internal/effect"
+	"github.com/lightconedb/lightcone/internal/listpack"
 )
 
 // listMerger replays list effects in stamp order (cluster). The sequence
@@ -45,7 +46,7 @@ func (listType) Merger(base Object, c Ctx) Merger {
 			nd := b.node(ni)
 			p := int(nd.lo)
 			for k := 0; k < int(nd.n); k++ {
-				n := qlLenAt(nd.b, p)
+				n := listpack.Len(nd.b, p)
 				var id ElemID
 				if b.ids {
 					id = nd.ids[k]
@@ -156,7 +157,7 @@ func (m *listMerger) Step(e *effect.Effect) {
 				d.Uvarint()
 				en := d.Bytes()
 				for p := 0; p < len(en); {
-					n := qlLenAt(en, p)
+					n := listpack.Len(en, p)
 					m.add(mItem{id: newID(), ent: en[p : p+n]}, 1, false)
 					p += n
 				}
@@ -244,15 +245,15 @@ func (m *listMerger) Result() Object {
 			continue
 		}
 		if it.ent != nil {
-			l.appendEntry(it.ent, len(qlValue(it.ent, 0, digits[:0])), it.id)
+			l.appendEntry(it.ent, len(listpack.Value(it.ent, 0, digits[:0])), it.id)
 			continue
 		}
-		v := qlPrepare(it.val)
-		if cap(ent) < v.tot {
-			ent = make([]byte, v.tot)
+		v := listpack.Prepare(it.val)
+		if cap(ent) < v.Size {
+			ent = make([]byte, v.Size)
 		}
-		ent = ent[:v.tot]
-		v.put(ent)
+		ent = ent[:v.Size]
+		v.Put(ent)
 		l.appendEntry(ent, len(it.val), it.id)
 	}
 	return l

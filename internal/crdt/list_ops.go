@@ -1,5 +1,7 @@
 package crdt
 
+import "github.com/lightconedb/lightcone/internal/listpack"
+
 // Node storage and the list's element operations, deciding nodes as Redis'
 // quicklist does.
 
@@ -159,13 +161,13 @@ func (nd *qlNode) offsetOf(k int) int {
 	if k <= int(nd.n)/2 {
 		p := int(nd.lo)
 		for ; k > 0; k-- {
-			p += qlLenAt(nd.b, p)
+			p += listpack.Len(nd.b, p)
 		}
 		return p
 	}
 	p := int(nd.hi)
 	for k = int(nd.n) - k; k > 0; k-- {
-		p = qlPrev(nd.b, p)
+		p = listpack.Prev(nd.b, p)
 	}
 	return p
 }
@@ -173,8 +175,8 @@ func (nd *qlNode) offsetOf(k int) int {
 // newNodeWith makes a node holding v. A node opened because its neighbour
 // is full (big is true) will likely fill too: it gets its full size at once
 // rather than growing by doubling, which would leave garbage behind.
-func newNodeWith(v *qlVal, id ElemID, ids bool, front bool, big int) qlNode {
-	c := v.tot
+func newNodeWith(v *listpack.Entry, id ElemID, ids bool, front bool, big int) qlNode {
+	c := v.Size
 	if c < 16 {
 		c = 16
 	}
@@ -183,11 +185,11 @@ func newNodeWith(v *qlVal, id ElemID, ids bool, front bool, big int) qlNode {
 	}
 	nd := qlNode{b: make([]byte, c), n: 1}
 	if front {
-		nd.lo, nd.hi = int32(c-v.tot), int32(c)
+		nd.lo, nd.hi = int32(c-v.Size), int32(c)
 	} else {
-		nd.lo, nd.hi = 0, int32(v.tot)
+		nd.lo, nd.hi = 0, int32(v.Size)
 	}
-	v.put(nd.b[nd.lo:nd.hi])
+	v.Put(nd.b[nd.lo:nd.hi])
 	if ids {
 		nd.ids = []ElemID{id}
 	}
@@ -255,12 +257,12 @@ func (l *List) removeNode(i int) {
 
 // pushHead pushes s at the head.
 func (l *List) pushHead(s []byte, id ElemID) {
-	v := qlPrepare(s)
+	v := listpack.Prepare(s)
 	if l.nn > 0 && l.allowInsert(l.node(0), len(s)) {
 		nd := l.node(0)
-		nd.makeRoom(v.tot, true, l.capLimit())
-		nd.lo -= int32(v.tot)
-		v.put(nd.b[nd.lo:])
+		nd.makeRoom(v.Size, true, l.capLimit())
+		nd.lo -= int32(v.Size)
+		v.Put(nd.b[nd.lo:])
 		nd.n++
 		if l.ids {
 			nd.ids = append(nd.ids, ElemID{})
@@ -301,12 +303,12 @@ func (l *List) edge(head bool) *qlNode {
 
 // pushTail pushes s at the tail.
 func (l *List) pushTail(s []byte, id ElemID) {
-	v := qlPrepare(s)
+	v := listpack.Prepare(s)
 	if l.nn > 0 && l.allowInsert(l.node(l.nn-1), len(s)) {
 		nd := l.node(l.nn - 1)
-		nd.makeRoom(v.tot, false, l.capLimit())
-		v.put(nd.b[nd.hi:])
-		nd.hi += int32(v.tot)
+		nd.makeRoom(v.Size, false, l.capLimit())
+		v.Put(nd.b[nd.hi:])
+		nd.hi += int32(v.Size)
 		nd.n++
 		if l.ids {
 			nd.ids = append(nd.ids, id)
@@ -375,7 +377,7 @@ func (l *List) popHead(k int) {
 		}
 		p := int(nd.lo)
 		for i := 0; i < k; i++ {
-			p += qlLenAt(nd.b, p)
+			p += listpack.Len(nd.b, p)
 		}
 		nd.lo = int32(p)
 		nd.n -= int32(k)
@@ -400,7 +402,7 @@ func (l *List) popTail(k int) {
 		}
 		p := int(nd.hi)
 		for i := 0; i < k; i++ {
-			p = qlPrev(nd.b, p)
+			p = listpack.Prev(nd.b, p)
 		}
 		nd.hi = int32(p)
 		nd.n -= int32(k)
@@ -453,7 +455,7 @@ func (l *List) removeAt(idx []int) {
 			ids = nd.ids[:0]
 		}
 		for k := 0; k < cnt; k++ {
-			n := qlLenAt(nd.b, p)
+			n := listpack.Len(nd.b, p)
 			if j < len(idx) && idx[j] == base+k {
 				j++
 			} else {
@@ -489,21 +491,21 @@ func (l *List) setAt(i int, s []byte) {
 	ni, k := l.locate(i)
 	nd := l.node(ni)
 	p := nd.offsetOf(k)
-	old := qlLenAt(nd.b, p)
-	v := qlPrepare(s)
+	old := listpack.Len(nd.b, p)
+	v := listpack.Prepare(s)
 	switch {
-	case v.tot < old:
-		if nd.cut(p+v.tot, p+old) {
-			p += old - v.tot
+	case v.Size < old:
+		if nd.cut(p+v.Size, p+old) {
+			p += old - v.Size
 		}
-	case v.tot > old:
+	case v.Size > old:
 		// room right after the old entry; if the front part moved left
 		// instead, the old entry moved with it
-		if q := nd.openAt(p+old, v.tot-old, l.capLimit()); q != p+old {
+		if q := nd.openAt(p+old, v.Size-old, l.capLimit()); q != p+old {
 			p = q - old
 		}
 	}
-	v.put(nd.b[p : p+v.tot])
+	v.Put(nd.b[p : p+v.Size])
 }
 
 // insertAt inserts s after (or before) element i, choosing the node as
@@ -520,7 +522,7 @@ func (l *List) insertAt(i int, after bool, s []byte, id ElemID) {
 	atHead := !after && k == 0
 	availNext := atTail && ni+1 < l.nn && l.allowInsert(l.node(ni+1), sz)
 	availPrev := atHead && ni > 0 && l.allowInsert(l.node(ni-1), sz)
-	v := qlPrepare(s)
+	v := listpack.Prepare(s)
 	l.n++
 	switch {
 	case !full:
@@ -553,11 +555,11 @@ func (l *List) insertAt(i int, after bool, s []byte, id ElemID) {
 }
 
 // nodeInsert inserts the prepared value as entry pos of node ni.
-func (l *List) nodeInsert(ni, pos int, v *qlVal, id ElemID) {
+func (l *List) nodeInsert(ni, pos int, v *listpack.Entry, id ElemID) {
 	nd := l.node(ni)
 	p := nd.offsetOf(pos)
-	at := nd.openAt(p, v.tot, l.capLimit())
-	v.put(nd.b[at : at+v.tot])
+	at := nd.openAt(p, v.Size, l.capLimit())
+	v.Put(nd.b[at : at+v.Size])
 	nd.n++
 	if l.ids {
 		nd.ids = append(nd.ids, ElemID{})

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lightconedb/lightcone/internal/effect"
+	"github.com/lightconedb/lightcone/internal/listpack"
 )
 
 // listValues returns the list's elements.
@@ -52,7 +53,7 @@ func checkList(t *testing.T, l *List) {
 		if nd.lo < 0 || nd.lo > nd.hi || int(nd.hi) > len(nd.b) {
 			t.Fatalf("node %d bounds lo=%d hi=%d len=%d", i, nd.lo, nd.hi, len(nd.b))
 		}
-		c, ok := ListpackCheck(nd.entries())
+		c, ok := listpack.CheckEntries(nd.entries())
 		if !ok || c != int(nd.n) {
 			t.Fatalf("node %d: entries check ok=%v count=%d, n=%d", i, ok, c, nd.n)
 		}
@@ -82,77 +83,6 @@ func checkList(t *testing.T, l *List) {
 	for i := range bw {
 		if bw[i] != fw[len(fw)-1-i] {
 			t.Fatalf("backward walk differs at %d", i)
-		}
-	}
-}
-
-func TestListpackEntryRoundTrip(t *testing.T) {
-	vals := []string{"", "0", "1", "127", "128", "-1", "-4096", "4095", "4096", "-4097", "32767", "32768",
-		"-32768", "-32769", "8388607", "8388608", "-8388608", "-8388609", "2147483647", "2147483648",
-		"-2147483648", "-2147483649", "9223372036854775807", "-9223372036854775808", "9223372036854775808",
-		"-0", "007", "+1", " 1", "1.5", "abc", strings.Repeat("x", 63), strings.Repeat("x", 64),
-		strings.Repeat("y", 125), strings.Repeat("y", 126), strings.Repeat("z", 4095), strings.Repeat("z", 4096),
-		strings.Repeat("w", 16378), strings.Repeat("w", 16379), strings.Repeat("w", 16380), strings.Repeat("q", 70000)}
-	var all []byte
-	for _, v := range vals {
-		e := AppendListpackEntry(nil, []byte(v))
-		if n := qlCheckEntry(e, 0); n != len(e) {
-			t.Fatalf("%q: check says %d, entry is %d bytes", v, n, len(e))
-		}
-		var buf [20]byte
-		if got := qlValue(e, 0, buf[:]); string(got) != v {
-			t.Fatalf("%q decodes as %q", v, got)
-		}
-		if p := qlPrev(e, len(e)); p != 0 {
-			t.Fatalf("%q: backlen leads to %d", v, p)
-		}
-		if !qlEqual(e, 0, []byte(v)) || qlEqual(e, 0, []byte(v+"x")) {
-			t.Fatalf("%q: qlEqual", v)
-		}
-		all = append(all, e...)
-	}
-	n, ok := ListpackCheck(all)
-	if !ok || n != len(vals) {
-		t.Fatalf("ListpackCheck = %d %v", n, ok)
-	}
-	var got []string
-	ListpackEach(all, func(v []byte) { got = append(got, string(v)) })
-	if strings.Join(got, "|") != strings.Join(vals, "|") {
-		t.Fatal("ListpackEach differs")
-	}
-	// known encodings (checked against redis-server 7.0 DUMP output)
-	for _, c := range []struct {
-		v   string
-		enc string
-	}{
-		{"a", "\x81a\x02"}, {"1", "\x01\x01"}, {"-1", "\xdf\xff\x02"}, {"300", "\xc1\x2c\x02"},
-		{"70000", "\xf2\x70\x11\x01\x04"}, {"-0", "\x82-0\x03"},
-		{"9223372036854775807", "\xf4\xff\xff\xff\xff\xff\xff\xff\x7f\x09"},
-	} {
-		if e := AppendListpackEntry(nil, []byte(c.v)); string(e) != c.enc {
-			t.Errorf("%q encodes as %q, want %q", c.v, e, c.enc)
-		}
-	}
-	e := AppendListpackEntry(nil, bytes.Repeat([]byte("x"), 200))
-	if string(e[len(e)-2:]) != "\x01\xca" {
-		t.Errorf("backlen of a 202-byte entry: %q", e[len(e)-2:])
-	}
-}
-
-func TestListpackCheckRejects(t *testing.T) {
-	good := AppendListpackEntry(nil, []byte("hello"))
-	bad := [][]byte{
-		{0xF5},                         // reserved encoding
-		{0xFF},                         // end byte inside a node
-		{0x85, 'a', 'b', 0x06},         // string runs past the end
-		{0x81, 'a', 0x03},              // wrong backlen
-		{0xF0, 1, 0, 0},                // truncated 32-bit length
-		{0xF0, 0xff, 0xff, 0xff, 0x7f}, // absurd length
-		good[:len(good)-1],
-	}
-	for _, b := range bad {
-		if _, ok := ListpackCheck(b); ok {
-			t.Errorf("%q accepted", b)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lightconedb/lightcone/internal/effect"
 	"github.com/lightconedb/lightcone/internal/keyspace"
+	"github.com/lightconedb/lightcone/internal/listpack"
 )
 
 // Set: an observed-remove set (add wins over a concurrent remove).
@@ -916,53 +917,9 @@ func bstr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 // sbytes views s as bytes without copying; they must not be modified.
 func sbytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
-// parseInt parses a canonical base-10 int64 as Redis' string2ll does (no
-// sign other than a leading '-', no leading zeros, no spaces, "-0" refused).
-func parseInt(b []byte) (int64, bool) {
-	n := len(b)
-	if n == 0 || n > 20 {
-		return 0, false
-	}
-	if n == 1 && b[0] == '0' {
-		return 0, true
-	}
-	i := 0
-	neg := b[0] == '-'
-	if neg {
-		i = 1
-		if n == 1 {
-			return 0, false
-		}
-	}
-	if b[i] < '1' || b[i] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for ; i < n; i++ {
-		c := b[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if v > (1<<64-1)/10 {
-			return 0, false
-		}
-		nv := v*10 + uint64(c-'0')
-		if nv < v {
-			return 0, false
-		}
-		v = nv
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > 1<<63-1 {
-		return 0, false
-	}
-	return int64(v), true
-}
+// parseInt is Redis' string2ll: the strings a listpack stores as integers
+// (listpack.ParseInt).
+func parseInt(b []byte) (int64, bool) { return listpack.ParseInt(b) }
 
 // ParseInt is Redis' string2ll (exported for the command layer).
 func ParseInt(b []byte) (int64, bool) { return parseInt(b) }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"sort"
 	"strconv"
+
+	"github.com/lightconedb/lightcone/internal/listpack"
 )
 
 // Stream: entries ordered by ID, consumer groups with their pending entries
@@ -157,18 +159,18 @@ func (s *Stream) Nodes() int { return len(s.nodes) }
 // number of master fields, the offset of the first master field and of the
 // first entry.
 func nodeMaster(lp []byte) (count, deleted int64, nmf int, mfOff, first int) {
-	off := lpHdrSize
-	count = lpInt(lp, off)
-	off = lpNext(lp, off)
-	deleted = lpInt(lp, off)
-	off = lpNext(lp, off)
-	nmf = int(lpInt(lp, off))
-	off = lpNext(lp, off)
+	off := listpack.HeaderSize
+	count = listpack.Int(lp, off)
+	off = listpack.Next(lp, off)
+	deleted = listpack.Int(lp, off)
+	off = listpack.Next(lp, off)
+	nmf = int(listpack.Int(lp, off))
+	off = listpack.Next(lp, off)
 	mfOff = off
 	for i := 0; i < nmf; i++ {
-		off = lpNext(lp, off)
+		off = listpack.Next(lp, off)
 	}
-	first = lpNext(lp, off) // skip the master terminator
+	first = listpack.Next(lp, off) // skip the master terminator
 	return
 }
 
@@ -188,26 +190,26 @@ func (e *entryPos) deleted() bool { return e.flags&streamFlagDeleted != 0 }
 func (n *streamNode) parseEntry(off, nmf int) entryPos {
 	lp := n.lp
 	e := entryPos{off: off}
-	e.flags = lpInt(lp, off)
-	off = lpNext(lp, off)
-	e.id.Ms = n.master.Ms + uint64(lpInt(lp, off))
-	off = lpNext(lp, off)
-	e.id.Seq = n.master.Seq + uint64(lpInt(lp, off))
-	off = lpNext(lp, off)
+	e.flags = listpack.Int(lp, off)
+	off = listpack.Next(lp, off)
+	e.id.Ms = n.master.Ms + uint64(listpack.Int(lp, off))
+	off = listpack.Next(lp, off)
+	e.id.Seq = n.master.Seq + uint64(listpack.Int(lp, off))
+	off = listpack.Next(lp, off)
 	skip := 0
 	if e.flags&streamFlagSameFields != 0 {
 		e.nf = nmf
 		skip = nmf
 	} else {
-		e.nf = int(lpInt(lp, off))
-		off = lpNext(lp, off)
+		e.nf = int(listpack.Int(lp, off))
+		off = listpack.Next(lp, off)
 		skip = 2 * e.nf
 	}
 	e.fv = off
 	for i := 0; i < skip; i++ {
-		off = lpNext(lp, off)
+		off = listpack.Next(lp, off)
 	}
-	e.end = lpNext(lp, off) // skip lp-count
+	e.end = listpack.Next(lp, off) // skip lp-count
 	return e
 }
 
@@ -215,13 +217,13 @@ func (n *streamNode) parseEntry(off, nmf int) entryPos {
 // before end (an entry start or the EOF), -1 when none (master entry).
 func (n *streamNode) prevEntry(end int) int {
 	lp := n.lp
-	p := lpPrev(lp, end)
-	cnt := lpInt(lp, p)
+	p := listpack.Prev(lp, end)
+	cnt := listpack.Int(lp, p)
 	if cnt == 0 {
 		return -1
 	}
 	for i := int64(0); i < cnt; i++ {
-		p = lpPrev(lp, p)
+		p = listpack.Prev(lp, p)
 	}
 	return p
 }
@@ -253,17 +255,17 @@ func (n *streamNode) lastLive() (StreamID, bool) {
 	}
 }
 
-func (n *streamNode) count() int64 { return lpInt(n.lp, lpHdrSize) }
+func (n *streamNode) count() int64 { return listpack.Int(n.lp, listpack.HeaderSize) }
 
 // setCounts rewrites the master entry's live and deleted counts.
 func (n *streamNode) setCounts(count, deleted int64) {
-	n.lp = lpReplaceInt(n.lp, lpHdrSize, count)
-	n.lp = lpReplaceInt(n.lp, lpNext(n.lp, lpHdrSize), deleted)
+	n.lp = listpack.ReplaceInt(n.lp, listpack.HeaderSize, count)
+	n.lp = listpack.ReplaceInt(n.lp, listpack.Next(n.lp, listpack.HeaderSize), deleted)
 }
 
 // markDeleted sets the deleted flag of the entry (same size).
 func (n *streamNode) markDeleted(e *entryPos) {
-	n.lp = lpReplaceInt(n.lp, e.off, e.flags|streamFlagDeleted)
+	n.lp = listpack.ReplaceInt(n.lp, e.off, e.flags|streamFlagDeleted)
 	e.flags |= streamFlagDeleted
 }
 
@@ -298,14 +300,14 @@ func (e *StreamEntry) Rewind() { e.cf, e.cm = e.fv, e.mf }
 // Next returns the next field/value pair.
 func (e *StreamEntry) Next() (f, v []byte) {
 	if e.same {
-		f = lpStr(e.lp, e.cm, e.fb[:])
-		e.cm = lpNext(e.lp, e.cm)
+		f = listpack.Value(e.lp, e.cm, e.fb[:])
+		e.cm = listpack.Next(e.lp, e.cm)
 	} else {
-		f = lpStr(e.lp, e.cf, e.fb[:])
-		e.cf = lpNext(e.lp, e.cf)
+		f = listpack.Value(e.lp, e.cf, e.fb[:])
+		e.cf = listpack.Next(e.lp, e.cf)
 	}
-	v = lpStr(e.lp, e.cf, e.vb[:])
-	e.cf = lpNext(e.lp, e.cf)
+	v = listpack.Value(e.lp, e.cf, e.vb[:])
+	e.cf = listpack.Next(e.lp, e.cf)
 	return f, v
 }
 
@@ -475,31 +477,31 @@ func (s *Stream) appendWith(id StreamID, fv [][]byte, limits bool) {
 		if StreamNodeMaxBytes > 0 && StreamNodeMaxBytes < capHint {
 			capHint = StreamNodeMaxBytes
 		}
-		lp := lpNew(capHint)
-		lp = lpAppendInt(lp, 1)
-		lp = lpAppendInt(lp, 0)
-		lp = lpAppendInt(lp, int64(nf))
+		lp := listpack.New(capHint)
+		lp = listpack.PushInt(lp, 1)
+		lp = listpack.PushInt(lp, 0)
+		lp = listpack.PushInt(lp, int64(nf))
 		for i := 0; i < nf; i++ {
-			lp = lpAppend(lp, fv[2*i])
+			lp = listpack.Push(lp, fv[2*i])
 		}
-		lp = lpAppendInt(lp, 0)
+		lp = listpack.PushInt(lp, 0)
 		n = &streamNode{master: id, lp: lp}
 		s.nodes = append(s.nodes, n)
 		flags = streamFlagSameFields
 	} else {
 		before := len(n.lp)
-		n.lp = lpReplaceInt(n.lp, lpHdrSize, count+1)
+		n.lp = listpack.ReplaceInt(n.lp, listpack.HeaderSize, count+1)
 		mf += len(n.lp) - before
 		if nmf == nf {
 			var buf [24]byte
 			same := true
 			off := mf
 			for i := 0; i < nf; i++ {
-				if string(lpStr(n.lp, off, buf[:])) != string(fv[2*i]) {
+				if string(listpack.Value(n.lp, off, buf[:])) != string(fv[2*i]) {
 					same = false
 					break
 				}
-				off = lpNext(n.lp, off)
+				off = listpack.Next(n.lp, off)
 			}
 			if same {
 				flags = streamFlagSameFields
@@ -507,23 +509,23 @@ func (s *Stream) appendWith(id StreamID, fv [][]byte, limits bool) {
 		}
 	}
 	lp := n.lp
-	lp = lpAppendInt(lp, flags)
-	lp = lpAppendInt(lp, int64(id.Ms-n.master.Ms))
-	lp = lpAppendInt(lp, int64(id.Seq-n.master.Seq))
+	lp = listpack.PushInt(lp, flags)
+	lp = listpack.PushInt(lp, int64(id.Ms-n.master.Ms))
+	lp = listpack.PushInt(lp, int64(id.Seq-n.master.Seq))
 	if flags&streamFlagSameFields == 0 {
-		lp = lpAppendInt(lp, int64(nf))
+		lp = listpack.PushInt(lp, int64(nf))
 	}
 	for i := 0; i < nf; i++ {
 		if flags&streamFlagSameFields == 0 {
-			lp = lpAppend(lp, fv[2*i])
+			lp = listpack.Push(lp, fv[2*i])
 		}
-		lp = lpAppend(lp, fv[2*i+1])
+		lp = listpack.Push(lp, fv[2*i+1])
 	}
 	cnt := int64(nf) + 3
 	if flags&streamFlagSameFields == 0 {
 		cnt += int64(nf) + 1
 	}
-	lp = lpAppendInt(lp, cnt)
+	lp = listpack.PushInt(lp, cnt)
 	n.lp = lp
 	s.length++
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lightconedb/lightcone/internal/effect"
 	"github.com/lightconedb/lightcone/internal/keyspace"
+	"github.com/lightconedb/lightcone/internal/listpack"
 )
 
 // Stream effects. A payload is a sequence of sub-ops; each records a
@@ -829,17 +830,17 @@ func decodeStreamSnap(d *Dec) (*Stream, bool) {
 // node; it returns the live entries and the last entry's ID.
 func checkNode(n *streamNode, first bool) (live int64, last StreamID, ok bool) {
 	lp := n.lp
-	if _, ok := lpValidate(lp); !ok {
+	if _, ok := listpack.Validate(lp); !ok {
 		return 0, last, false
 	}
 	end := len(lp) - 1
-	off := lpHdrSize
+	off := listpack.HeaderSize
 	intAt := func() (int64, bool) {
 		if off >= end {
 			return 0, false
 		}
-		v, _, isInt := lpGet(lp, off)
-		off = lpNext(lp, off)
+		_, v, isInt := listpack.Decode(lp, off)
+		off = listpack.Next(lp, off)
 		return v, isInt
 	}
 	skip := func(k int64) bool {
@@ -847,7 +848,7 @@ func checkNode(n *streamNode, first bool) (live int64, last StreamID, ok bool) {
 			if off >= end {
 				return false
 			}
-			off = lpNext(lp, off)
+			off = listpack.Next(lp, off)
 		}
 		return true
 	}

@@ -2,8 +2,9 @@ package rdb
 
 import (
 	"encoding/binary"
-	"math"
 	"strconv"
+
+	"github.com/lightconedb/lightcone/internal/listpack"
 )
 
 // Hashes in DUMP payloads.
@@ -56,13 +57,13 @@ func init() {
 // DumpHashListpack is the DUMP payload of a listpack hash (type 16), byte for
 // byte what Redis 7.0 writes for the same fields in the same order.
 func DumpHashListpack(fields []HashField) []byte {
-	b := newListpack(2 * len(fields))
+	lp := listpack.Begin(6 + 2*len(fields)*4 + 1)
 	for _, f := range fields {
-		b.add(f.Field)
-		b.add(f.Value)
+		lp = listpack.Append(lp, f.Field)
+		lp = listpack.Append(lp, f.Value)
 	}
 	p := []byte{TypeHashListpack}
-	p = AppendString(p, b.finish())
+	p = AppendString(p, listpack.Finish(lp, 2*len(fields)))
 	return appendFooter(p)
 }
 
@@ -93,14 +94,13 @@ func minExpire(fields []HashField) int64 {
 func DumpHashListpackEx(fields []HashField) []byte {
 	p := []byte{TypeHashListpackEx}
 	p = binary.LittleEndian.AppendUint64(p, uint64(minExpire(fields)))
-	b := newListpack(3 * len(fields))
-	var num [20]byte
+	lp := listpack.Begin(6 + 3*len(fields)*4 + 1)
 	for _, f := range fields {
-		b.add(f.Field)
-		b.add(f.Value)
-		b.add(strconv.AppendInt(num[:0], f.At, 10))
+		lp = listpack.Append(lp, f.Field)
+		lp = listpack.Append(lp, f.Value)
+		lp = listpack.AppendInt(lp, f.At)
 	}
-	p = AppendString(p, b.finish())
+	p = AppendString(p, listpack.Finish(lp, 3*len(fields)))
 	return appendFooterVersion(p, VersionHashTTL)
 }
 
@@ -128,329 +128,33 @@ func appendFooterVersion(p []byte, version uint16) []byte {
 	return binary.LittleEndian.AppendUint64(p, CRC64(0, p))
 }
 
-// --- listpack ----------------------------------------------------------------
+// --- listpack, ziplist and zipmap ----------------------------------------------
 
-// listpackBuilder builds a listpack: a 6-byte header (total bytes, element
-// count, little-endian), the entries, and a 0xFF terminator. An entry is an
-// encoding byte (with its data) followed by its length written backwards
-// ("backlen"). Strings that are canonical 64-bit integers are stored as
-// integers in the smallest encoding.
-type listpackBuilder struct {
-	b []byte
-	n int
-}
-
-func newListpack(hint int) *listpackBuilder {
-	return &listpackBuilder{b: make([]byte, 6, 6+hint*4+1)}
-}
-
-func (l *listpackBuilder) add(s []byte) {
-	start := len(l.b)
-	if v, ok := lpInt(s); ok {
-		switch {
-		case v >= 0 && v <= 127:
-			l.b = append(l.b, byte(v))
-		case v >= -4096 && v <= 4095:
-			u := uint16(v) & 0x1fff
-			l.b = append(l.b, 0xc0|byte(u>>8), byte(u))
-		case v >= math.MinInt16 && v <= math.MaxInt16:
-			l.b = append(l.b, 0xf1)
-			l.b = binary.LittleEndian.AppendUint16(l.b, uint16(v))
-		case v >= -(1<<23) && v < 1<<23:
-			l.b = append(l.b, 0xf2, byte(v), byte(v>>8), byte(v>>16))
-		case v >= math.MinInt32 && v <= math.MaxInt32:
-			l.b = append(l.b, 0xf3)
-			l.b = binary.LittleEndian.AppendUint32(l.b, uint32(v))
-		default:
-			l.b = append(l.b, 0xf4)
-			l.b = binary.LittleEndian.AppendUint64(l.b, uint64(v))
-		}
-	} else {
-		switch n := len(s); {
-		case n < 64:
-			l.b = append(l.b, 0x80|byte(n))
-		case n < 4096:
-			l.b = append(l.b, 0xe0|byte(n>>8), byte(n))
-		default:
-			l.b = append(l.b, 0xf0)
-			l.b = binary.LittleEndian.AppendUint32(l.b, uint32(n))
-		}
-		l.b = append(l.b, s...)
-	}
-	l.b = appendBacklen(l.b, uint64(len(l.b)-start))
-	l.n++
-}
-
-func (l *listpackBuilder) finish() []byte {
-	l.b = append(l.b, 0xff)
-	binary.LittleEndian.PutUint32(l.b, uint32(len(l.b)))
-	n := l.n
-	if n > 65535 {
-		n = 65535
-	}
-	binary.LittleEndian.PutUint16(l.b[4:], uint16(n))
-	return l.b
-}
-
-// appendBacklen writes an entry's length so it can be read from its end:
-// 7 bits per byte, most significant first, every byte but the first with
-// its high bit set.
-func appendBacklen(b []byte, l uint64) []byte {
-	switch {
-	case l <= 127:
-		return append(b, byte(l))
-	case l < 16383:
-		return append(b, byte(l>>7), byte(l&127)|128)
-	case l < 2097151:
-		return append(b, byte(l>>14), byte((l>>7)&127)|128, byte(l&127)|128)
-	case l < 268435455:
-		return append(b, byte(l>>21), byte((l>>14)&127)|128, byte((l>>7)&127)|128, byte(l&127)|128)
-	}
-	return append(b, byte(l>>28), byte((l>>21)&127)|128, byte((l>>14)&127)|128, byte((l>>7)&127)|128, byte(l&127)|128)
-}
-
-func backlenSize(l uint64) int {
-	switch {
-	case l <= 127:
-		return 1
-	case l < 16383:
-		return 2
-	case l < 2097151:
-		return 3
-	case l < 268435455:
-		return 4
-	}
-	return 5
-}
-
-// lpInt reports whether s is stored as an integer in a listpack: Redis'
-// string2ll (canonical base 10, at most 20 bytes, no "-0" or leading zeros).
-func lpInt(s []byte) (int64, bool) {
-	n := len(s)
-	if n == 0 || n > 20 {
-		return 0, false
-	}
-	if n == 1 && s[0] == '0' {
-		return 0, true
-	}
-	i, neg := 0, s[0] == '-'
-	if neg {
-		if n == 1 {
-			return 0, false
-		}
-		i = 1
-	}
-	if s[i] < '1' || s[i] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for ; i < n; i++ {
-		c := s[i]
-		if c < '0' || c > '9' || v > (math.MaxUint64-9)/10 {
-			return 0, false
-		}
-		v = v*10 + uint64(c-'0')
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(v), true
-}
-
-// readListpack checks a listpack thoroughly (header, every entry and its
-// backlen, the terminator, the element count) and returns its elements as
-// strings (integers formatted in base 10).
+// readListpack checks a whole listpack (package listpack) and returns copies
+// of its elements as strings (integers in base 10).
 func readListpack(lp []byte) ([][]byte, error) {
-	if len(lp) < 7 || int(binary.LittleEndian.Uint32(lp)) != len(lp) || lp[len(lp)-1] != 0xff {
+	entries, n, ok := listpack.Entries(lp)
+	if !ok {
 		return nil, ErrBadData
 	}
-	count := int(binary.LittleEndian.Uint16(lp[4:]))
-	var out [][]byte
-	p := lp[6 : len(lp)-1]
-	for len(p) > 0 {
-		c := p[0]
-		var hdr, size int
-		var elem []byte
-		isInt := false
-		var v int64
-		switch {
-		case c&0x80 == 0:
-			hdr, isInt, v = 1, true, int64(c)
-		case c&0xc0 == 0x80:
-			hdr, size = 1, int(c&0x3f)
-		case c&0xe0 == 0xc0:
-			if len(p) < 2 {
-				return nil, ErrBadData
-			}
-			u := uint16(c&0x1f)<<8 | uint16(p[1])
-			hdr, isInt, v = 2, true, int64(int16(u<<3)>>3)
-		case c&0xf0 == 0xe0:
-			if len(p) < 2 {
-				return nil, ErrBadData
-			}
-			hdr, size = 2, int(c&0x0f)<<8|int(p[1])
-		case c == 0xf0:
-			if len(p) < 5 {
-				return nil, ErrBadData
-			}
-			n := binary.LittleEndian.Uint32(p[1:])
-			if uint64(n) > uint64(len(p)) {
-				return nil, ErrBadData
-			}
-			hdr, size = 5, int(n)
-		case c == 0xf1:
-			if len(p) < 3 {
-				return nil, ErrBadData
-			}
-			hdr, isInt, v = 3, true, int64(int16(binary.LittleEndian.Uint16(p[1:])))
-		case c == 0xf2:
-			if len(p) < 4 {
-				return nil, ErrBadData
-			}
-			u := uint32(p[1]) | uint32(p[2])<<8 | uint32(p[3])<<16
-			hdr, isInt, v = 4, true, int64(int32(u<<8)>>8)
-		case c == 0xf3:
-			if len(p) < 5 {
-				return nil, ErrBadData
-			}
-			hdr, isInt, v = 5, true, int64(int32(binary.LittleEndian.Uint32(p[1:])))
-		case c == 0xf4:
-			if len(p) < 9 {
-				return nil, ErrBadData
-			}
-			hdr, isInt, v = 9, true, int64(binary.LittleEndian.Uint64(p[1:]))
-		default:
-			return nil, ErrBadData
-		}
-		entry := hdr + size
-		total := entry + backlenSize(uint64(entry))
-		if total > len(p) {
-			return nil, ErrBadData
-		}
-		if isInt {
-			elem = strconv.AppendInt(nil, v, 10)
-		} else {
-			elem = append([]byte(nil), p[hdr:entry]...)
-		}
-		var want [5]byte
-		if string(appendBacklen(want[:0], uint64(entry))) != string(p[entry:total]) {
-			return nil, ErrBadData
-		}
-		out = append(out, elem)
-		p = p[total:]
-	}
-	if count != 65535 && count != len(out) {
-		return nil, ErrBadData
-	}
+	out := make([][]byte, 0, n)
+	listpack.Each(entries, func(v []byte) { out = append(out, append([]byte(nil), v...)) })
 	return out, nil
 }
 
-// --- ziplist and zipmap (older Redis versions) ---------------------------------
-
-// readZiplist checks a ziplist (header: total bytes, tail offset, count;
-// entries: previous entry length, encoding, data; 0xFF) and returns its
-// elements.
+// readZiplist checks a ziplist (ziplistEach) and returns copies of its
+// elements as strings.
 func readZiplist(zl []byte) ([][]byte, error) {
-	if len(zl) < 11 || int(binary.LittleEndian.Uint32(zl)) != len(zl) || zl[len(zl)-1] != 0xff {
-		return nil, ErrBadData
-	}
-	tail := int(binary.LittleEndian.Uint32(zl[4:]))
-	count := int(binary.LittleEndian.Uint16(zl[8:]))
 	var out [][]byte
-	pos, prev, last := 10, 0, 10
-	for pos < len(zl)-1 {
-		start := pos
-		p := zl[pos : len(zl)-1]
-		// previous entry length
-		var plen int
-		if p[0] < 254 {
-			plen, p = int(p[0]), p[1:]
-		} else if p[0] == 254 && len(p) >= 5 {
-			plen, p = int(binary.LittleEndian.Uint32(p[1:])), p[5:]
+	err := ziplistEach(zl, func(s []byte, iv int64, isInt bool) {
+		if isInt {
+			out = append(out, strconv.AppendInt(nil, iv, 10))
 		} else {
-			return nil, ErrBadData
+			out = append(out, append([]byte(nil), s...))
 		}
-		if plen != prev {
-			return nil, ErrBadData
-		}
-		if len(p) == 0 {
-			return nil, ErrBadData
-		}
-		c := p[0]
-		var elem []byte
-		need := func(n int) bool { return len(p) >= n }
-		switch {
-		case c>>6 == 0:
-			n := int(c & 0x3f)
-			if !need(1 + n) {
-				return nil, ErrBadData
-			}
-			elem, p = append([]byte(nil), p[1:1+n]...), p[1+n:]
-		case c>>6 == 1:
-			if !need(2) {
-				return nil, ErrBadData
-			}
-			n := int(c&0x3f)<<8 | int(p[1])
-			if !need(2 + n) {
-				return nil, ErrBadData
-			}
-			elem, p = append([]byte(nil), p[2:2+n]...), p[2+n:]
-		case c == 0x80:
-			if !need(5) {
-				return nil, ErrBadData
-			}
-			n := binary.BigEndian.Uint32(p[1:])
-			if uint64(n)+5 > uint64(len(p)) {
-				return nil, ErrBadData
-			}
-			elem, p = append([]byte(nil), p[5:5+n]...), p[5+n:]
-		case c == 0xc0:
-			if !need(3) {
-				return nil, ErrBadData
-			}
-			elem, p = strconv.AppendInt(nil, int64(int16(binary.LittleEndian.Uint16(p[1:]))), 10), p[3:]
-		case c == 0xd0:
-			if !need(5) {
-				return nil, ErrBadData
-			}
-			elem, p = strconv.AppendInt(nil, int64(int32(binary.LittleEndian.Uint32(p[1:]))), 10), p[5:]
-		case c == 0xe0:
-			if !need(9) {
-				return nil, ErrBadData
-			}
-			elem, p = strconv.AppendInt(nil, int64(binary.LittleEndian.Uint64(p[1:])), 10), p[9:]
-		case c == 0xf0:
-			if !need(4) {
-				return nil, ErrBadData
-			}
-			u := uint32(p[1]) | uint32(p[2])<<8 | uint32(p[3])<<16
-			elem, p = strconv.AppendInt(nil, int64(int32(u<<8)>>8), 10), p[4:]
-		case c == 0xfe:
-			if !need(2) {
-				return nil, ErrBadData
-			}
-			elem, p = strconv.AppendInt(nil, int64(int8(p[1])), 10), p[2:]
-		case c >= 0xf1 && c <= 0xfd:
-			elem, p = strconv.AppendInt(nil, int64(c&0x0f)-1, 10), p[1:]
-		default:
-			return nil, ErrBadData
-		}
-		out = append(out, elem)
-		last = start
-		pos = len(zl) - 1 - len(p)
-		prev = pos - start
-	}
-	if (len(out) > 0 && tail != last) || (len(out) == 0 && tail != 10) {
-		return nil, ErrBadData
-	}
-	if count != 65535 && count != len(out) {
-		return nil, ErrBadData
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/lightconedb/lightcone/internal/listpack"
 )
 
 // hashTestFields returns n fields whose values cover every listpack
@@ -144,57 +146,7 @@ func sameFields(a, b []HashField, ordered bool) bool {
 	return true
 }
 
-// --- ziplist and zipmap, written here the way older Redis versions did ---
-
-func testZiplist(elems []string) []byte {
-	zl := make([]byte, 10)
-	prev, last := 0, 10
-	for _, s := range elems {
-		start := len(zl)
-		if prev < 254 {
-			zl = append(zl, byte(prev))
-		} else {
-			zl = append(zl, 254)
-			zl = binary.LittleEndian.AppendUint32(zl, uint32(prev))
-		}
-		if v, err := strconv.ParseInt(s, 10, 64); err == nil && strconv.FormatInt(v, 10) == s {
-			switch {
-			case v >= 0 && v <= 12:
-				zl = append(zl, 0xf1+byte(v))
-			case v >= -128 && v <= 127:
-				zl = append(zl, 0xfe, byte(v))
-			case v >= -32768 && v <= 32767:
-				zl = append(zl, 0xc0)
-				zl = binary.LittleEndian.AppendUint16(zl, uint16(v))
-			case v >= -(1<<23) && v < 1<<23:
-				zl = append(zl, 0xf0, byte(v), byte(v>>8), byte(v>>16))
-			case v >= -(1<<31) && v < 1<<31:
-				zl = append(zl, 0xd0)
-				zl = binary.LittleEndian.AppendUint32(zl, uint32(v))
-			default:
-				zl = append(zl, 0xe0)
-				zl = binary.LittleEndian.AppendUint64(zl, uint64(v))
-			}
-		} else {
-			switch n := len(s); {
-			case n < 64:
-				zl = append(zl, byte(n))
-			case n < 16384:
-				zl = append(zl, 0x40|byte(n>>8), byte(n))
-			default:
-				zl = append(zl, 0x80)
-				zl = binary.BigEndian.AppendUint32(zl, uint32(n))
-			}
-			zl = append(zl, s...)
-		}
-		prev, last = len(zl)-start, start
-	}
-	zl = append(zl, 0xff)
-	binary.LittleEndian.PutUint32(zl, uint32(len(zl)))
-	binary.LittleEndian.PutUint32(zl[4:], uint32(last))
-	binary.LittleEndian.PutUint16(zl[8:], uint16(len(elems)))
-	return zl
-}
+// --- zipmap, written here the way older Redis versions did (ziplists: testZiplist) ---
 
 func testZipmap(pairs []string) []byte {
 	zm := []byte{byte(len(pairs) / 2)}
@@ -321,14 +273,13 @@ func TestDecodeHashRefusesBadData(t *testing.T) {
 	bad := map[string][]byte{
 		"empty type 4":   {0},
 		"empty listpack": AppendString(nil, []byte{7, 0, 0, 0, 0, 0, 0xff}),
-		"odd listpack":   AppendString(nil, func() []byte { b := newListpack(1); b.add([]byte("a")); return b.finish() }()),
+		"odd listpack":   AppendString(nil, listpack.Finish(listpack.Append(listpack.Begin(0), []byte("a")), 1)),
 		"duplicate fields": AppendString(nil, func() []byte {
-			b := newListpack(4)
-			b.add([]byte("a"))
-			b.add([]byte("1"))
-			b.add([]byte("a"))
-			b.add([]byte("2"))
-			return b.finish()
+			b := listpack.Begin(0)
+			for _, e := range []string{"a", "1", "a", "2"} {
+				b = listpack.Append(b, []byte(e))
+			}
+			return listpack.Finish(b, 4)
 		}()),
 		"short type 4":        {2, 1, 'a', 1, 'b'},
 		"type 4 dup":          {2, 1, 'a', 1, 'b', 1, 'a', 1, 'c'},

@@ -2,7 +2,6 @@ package rdb
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/lightconedb/lightcone/internal/crdt"
 	"github.com/lightconedb/lightcone/internal/effect"
+	"github.com/lightconedb/lightcone/internal/listpack"
 )
 
 // listSim applies list commands to a crdt.List the way the command layer
@@ -215,68 +215,12 @@ func TestListRestoreBothWays(t *testing.T) {
 func listValueStrings(v *ListValue) []string {
 	var out []string
 	for _, nd := range v.Nodes {
-		ListpackValues(nd.Entries, func(x []byte) { out = append(out, string(x)) })
+		listpack.Each(nd.Entries, func(x []byte) { out = append(out, string(x)) })
 	}
 	for _, x := range v.Values {
 		out = append(out, string(x))
 	}
 	return out
-}
-
-// ziplist builds a ziplist (the pre-7.0 format) of vals, for the tests of
-// the older RDB types.
-func ziplist(vals []string) []byte {
-	var entries []byte
-	prev := 0
-	last := 10
-	for _, v := range vals {
-		start := 10 + len(entries)
-		var e []byte
-		if prev < 254 {
-			e = append(e, byte(prev))
-		} else {
-			e = append(e, 0xFE)
-			e = binary.LittleEndian.AppendUint32(e, uint32(prev))
-		}
-		if x, err := strconv.ParseInt(v, 10, 64); err == nil && strconv.FormatInt(x, 10) == v {
-			switch {
-			case x >= 0 && x <= 12:
-				e = append(e, 0xF1+byte(x))
-			case x >= -128 && x <= 127:
-				e = append(e, 0xFE, byte(int8(x)))
-			case x >= -32768 && x <= 32767:
-				e = append(e, 0xC0)
-				e = binary.LittleEndian.AppendUint16(e, uint16(x))
-			case x >= -(1<<23) && x < 1<<23:
-				e = append(e, 0xF0, byte(x), byte(x>>8), byte(x>>16))
-			case x >= -(1<<31) && x < 1<<31:
-				e = append(e, 0xD0)
-				e = binary.LittleEndian.AppendUint32(e, uint32(x))
-			default:
-				e = append(e, 0xE0)
-				e = binary.LittleEndian.AppendUint64(e, uint64(x))
-			}
-		} else {
-			switch n := len(v); {
-			case n < 64:
-				e = append(e, byte(n))
-			case n < 16384:
-				e = append(e, 0x40|byte(n>>8), byte(n))
-			default:
-				e = append(e, 0x80)
-				e = binary.BigEndian.AppendUint32(e, uint32(n))
-			}
-			e = append(e, v...)
-		}
-		entries = append(entries, e...)
-		prev = len(e)
-		last = start
-	}
-	zl := binary.LittleEndian.AppendUint32(nil, uint32(10+len(entries)+1))
-	zl = binary.LittleEndian.AppendUint32(zl, uint32(last))
-	zl = binary.LittleEndian.AppendUint16(zl, uint16(len(vals)))
-	zl = append(zl, entries...)
-	return append(zl, 0xFF)
 }
 
 // TestListOlderTypes: RDB types 14 (quicklist of ziplists) and 1 (plain
@@ -287,9 +231,9 @@ func TestListOlderTypes(t *testing.T) {
 	b := []string{"x", strings.Repeat("w", 20000), "5"}
 	body := []byte{TypeListQuicklist}
 	body = AppendLength(body, 3)
-	body = AppendString(body, ziplist(a))
-	body = AppendString(body, ziplist(nil)) // an empty ziplist is skipped
-	body = AppendString(body, ziplist(b))
+	body = AppendString(body, testZiplist(a))
+	body = AppendString(body, testZiplist(nil)) // an empty ziplist is skipped
+	body = AppendString(body, testZiplist(b))
 	p14 := appendFooter(body)
 	body = []byte{TypeList}
 	body = AppendLength(body, uint64(len(a)))
@@ -324,17 +268,17 @@ func TestListOlderTypes(t *testing.T) {
 
 // TestListDecodeRejects: malformed list payloads fail cleanly.
 func TestListDecodeRejects(t *testing.T) {
-	good := DumpList(1, func(int) ([]byte, int) { return crdt.AppendListpackEntry(nil, []byte("a")), 1 })
+	good := DumpList(1, func(int) ([]byte, int) { return listpack.Append(nil, []byte("a")), 1 })
 	if _, err := Decode(good); err != nil {
 		t.Fatal(err)
 	}
-	lp := AppendListpack(nil, crdt.AppendListpackEntry(nil, []byte("abc")), 1)
+	lp := listpack.Wrap(nil, listpack.Append(nil, []byte("abc")), 1)
 	cases := map[string][]byte{
 		"no nodes":      {TypeListQuicklist2, 0},
 		"bad container": append([]byte{TypeListQuicklist2, 1, 3}, AppendString(nil, lp)...),
 		"size mismatch": append([]byte{TypeListQuicklist2, 1, 2}, AppendString(nil, append(append([]byte(nil), lp...), 0))...),
 		"wrong count":   append([]byte{TypeListQuicklist2, 1, 2}, AppendString(nil, append([]byte{lp[0], 0, 0, 0, 2, 0}, lp[6:]...))...),
-		"only empty":    append([]byte{TypeListQuicklist2, 1, 2}, AppendString(nil, AppendListpack(nil, nil, 0))...),
+		"only empty":    append([]byte{TypeListQuicklist2, 1, 2}, AppendString(nil, listpack.Wrap(nil, nil, 0))...),
 		"truncated":     {TypeListQuicklist2, 2, 2},
 		"bad ziplist":   append([]byte{TypeListQuicklist, 1}, AppendString(nil, []byte("0123456789ab"))...),
 		"empty plain":   {TypeList, 0},
@@ -349,7 +293,7 @@ func TestListDecodeRejects(t *testing.T) {
 	big := DumpList(2, func(i int) ([]byte, int) {
 		var e []byte
 		for j := 0; j < 50; j++ {
-			e = crdt.AppendListpackEntry(e, []byte(strconv.Itoa(j*i*1000)+"x"))
+			e = listpack.Append(e, []byte(strconv.Itoa(j*i*1000)+"x"))
 		}
 		return e, 50
 	})
