@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"github.com/lightconedb/lightcone/internal/listpack"
 	"sort"
 	"strconv"
 
@@ -508,51 +509,7 @@ func StringEncoding(b []byte) uint8 {
 
 // ParseInt parses b as Redis' string2ll: a canonical base-10 int64 (no sign
 // other than a leading '-', no leading zeros, no spaces, "-0" rejected).
-func ParseInt(b []byte) (int64, bool) {
-	n := len(b)
-	if n == 0 || n > 20 {
-		return 0, false
-	}
-	if n == 1 && b[0] == '0' {
-		return 0, true
-	}
-	i := 0
-	neg := false
-	if b[0] == '-' {
-		neg = true
-		i = 1
-		if n == 1 {
-			return 0, false
-		}
-	}
-	if b[i] < '1' || b[i] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for ; i < n; i++ {
-		c := b[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if v > (1<<64-1)/10 {
-			return 0, false
-		}
-		v = v*10 + uint64(c-'0')
-		if v < uint64(c-'0') {
-			return 0, false
-		}
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > 1<<63-1 {
-		return 0, false
-	}
-	return int64(v), true
-}
+func ParseInt(b []byte) (int64, bool) { return listpack.ParseInt(b) }
 
 // applyFlush applies FLUSHDB to a database whose shards are all held.
 func (en *Engine) applyFlush(d *keyspace.DB, e *effect.Effect) {
