@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/lightconedb/lightcone/internal/crdt"
+	"github.com/lightconedb/lightcone/internal/notify"
 )
 
 // Consumer groups: XGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM.
@@ -163,6 +164,7 @@ func cmdXgroup(c *Ctx) {
 			crdt.StreamEncMk(p)
 		}
 		crdt.StreamEncGroup(p, crdt.StreamGroupNew, grp, id, entriesRead)
+		tx.Event = notify.XGroupCreate
 		writeStream(tx, c.DB, key, p)
 		c.OK()
 	case c.Is(1, "setid") && (n == 5 || n == 7):
@@ -193,6 +195,7 @@ func cmdXgroup(c *Ctx) {
 		}
 		p := tx.Payload()
 		crdt.StreamEncGroup(p, crdt.StreamGroupSet, grp, id, entriesRead)
+		tx.Event = notify.XGroupSetID
 		writeStream(tx, c.DB, key, p)
 		c.OK()
 	case c.Is(1, "destroy") && n == 4:
@@ -202,6 +205,7 @@ func cmdXgroup(c *Ctx) {
 		}
 		p := tx.Payload()
 		crdt.StreamEncGroupDel(p, grp)
+		tx.Event = notify.XGroupDestroy
 		writeStream(tx, c.DB, key, p)
 		c.W.Int(1)
 	case c.Is(1, "createconsumer") && n == 5:
@@ -211,6 +215,7 @@ func cmdXgroup(c *Ctx) {
 		}
 		p := tx.Payload()
 		crdt.StreamEncConsumer(p, grp, c.Args[4], tx.Now)
+		tx.Event = notify.XGroupCreateConsumer
 		writeStream(tx, c.DB, key, p)
 		c.W.Int(1)
 	case c.Is(1, "delconsumer") && n == 5:
@@ -229,6 +234,7 @@ func cmdXgroup(c *Ctx) {
 			crdt.StreamEncNACKDel(p, grp, ids)
 		}
 		crdt.StreamEncConsumerDel(p, grp, c.Args[4])
+		tx.Event = notify.XGroupDelConsumer
 		writeStream(tx, c.DB, key, p)
 		c.W.Int(int64(len(ids)))
 	default:
@@ -558,6 +564,9 @@ func cmdXclaim(c *Ctx) {
 	if len(claimed) > 0 {
 		crdt.StreamEncConsumer(p, grp, consumer, now)
 		crdt.StreamEncNACKs(p, grp, consumer, delivery, st.order)
+		if cons == nil {
+			tx.Event = notify.XGroupCreateConsumer
+		}
 	}
 	if len(p.B) > 0 {
 		writeStream(tx, c.DB, key, p)
@@ -671,6 +680,9 @@ func cmdXautoclaim(c *Ctx) {
 	if len(claimed) > 0 {
 		crdt.StreamEncConsumer(p, grp, c.Args[3], now)
 		crdt.StreamEncNACKs(p, grp, c.Args[3], now, writes)
+		if g.Consumer(c.Args[3]) == nil {
+			tx.Event = notify.XGroupCreateConsumer
+		}
 	}
 	if len(p.B) > 0 {
 		writeStream(tx, c.DB, key, p)

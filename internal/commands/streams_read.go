@@ -6,6 +6,7 @@ import (
 	"github.com/lightconedb/lightcone/internal/crdt"
 	"github.com/lightconedb/lightcone/internal/engine"
 	"github.com/lightconedb/lightcone/internal/keyspace"
+	"github.com/lightconedb/lightcone/internal/notify"
 )
 
 // XREAD and XREADGROUP.
@@ -305,6 +306,9 @@ func (r *xreadReq) deliver(c *Ctx, tx *engine.Tx, key []byte, s *crdt.Stream, g 
 	p := tx.Payload()
 	crdt.StreamEncConsumer(p, []byte(g.Name), consumer, now)
 	cons := g.Consumer(consumer)
+	if cons == nil {
+		tx.Event = notify.XGroupCreateConsumer // for the one write below
+	}
 	if history {
 		sv.history = []crdt.StreamID{}
 		var redeliver []crdt.StreamNACKWrite
