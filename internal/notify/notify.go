@@ -183,6 +183,7 @@ const (
 	SAdd
 	SRem
 	SPop
+	SPopDel // "spop" then "del": SPOP with a count that takes the whole set
 	SInterStore
 	SUnionStore
 	SDiffStore
@@ -244,7 +245,7 @@ var codes = [numCodes]codeInfo{
 	Restore:    {events: ev(Generic, "restore"), recreates: true},
 	Expire:     {events: ev(Generic, "expire")},
 	Persist:    {events: ev(Generic, "persist")},
-	SortStore:  {events: ev(Generic, "sortstore")},
+	SortStore:  {events: ev(List, "sortstore")}, // class l in Redis 7.0
 	ExpiredKey: {events: ev(Expired, "expired")},
 	EvictedKey: {events: ev(Evicted, "evicted")},
 
@@ -278,6 +279,7 @@ var codes = [numCodes]codeInfo{
 	SAdd:        {events: ev(Set, "sadd")},
 	SRem:        {events: ev(Set, "srem")},
 	SPop:        {events: ev(Set, "spop")},
+	SPopDel:     {events: []Event{{Set, "spop"}, {Generic, "del"}}},
 	SInterStore: {events: ev(Set, "sinterstore")},
 	SUnionStore: {events: ev(Set, "sunionstore")},
 	SDiffStore:  {events: ev(Set, "sdiffstore")},
@@ -285,9 +287,9 @@ var codes = [numCodes]codeInfo{
 	ZAdd:           {events: ev(ZSet, "zadd")},
 	ZIncr:          {events: ev(ZSet, "zincr")},
 	ZRem:           {events: ev(ZSet, "zrem")},
-	ZRemByScore:    {events: ev(ZSet, "zrembyscore")},
-	ZRemByRank:     {events: ev(ZSet, "zrembyrank")},
-	ZRemByLex:      {events: ev(ZSet, "zrembylex")},
+	ZRemByScore:    {events: ev(ZSet, "zremrangebyscore")},
+	ZRemByRank:     {events: ev(ZSet, "zremrangebyrank")},
+	ZRemByLex:      {events: ev(ZSet, "zremrangebylex")},
 	ZPopMin:        {events: ev(ZSet, "zpopmin")},
 	ZPopMax:        {events: ev(ZSet, "zpopmax")},
 	ZInterStore:    {events: ev(ZSet, "zinterstore")},
@@ -365,7 +367,7 @@ const (
 // signal between the pop and "del"; an expiry raises "expired" first).
 func InvalidationOrder(code uint8) uint8 {
 	switch code {
-	case LPop, RPop, SPop, ExpiredKey, EvictedKey:
+	case LPop, RPop, SPop, SPopDel, ExpiredKey, EvictedKey:
 		return InvalidateLast
 	case ZPopMin, ZPopMax:
 		return InvalidateBeforeDel
