@@ -591,6 +591,13 @@ func cmdXclaim(c *Ctx) {
 }
 
 func cmdXautoclaim(c *Ctx) {
+	// Redis looks the key up before it parses the arguments (a missing key
+	// raises "keymiss" even when an argument is refused), and checks its
+	// type after
+	key := c.Args[1]
+	tx := c.Eng.Begin1(c.DB, key)
+	defer tx.End()
+	ent := tx.Read(c.DB, key)
 	minIdle, ok := ParseInt(c.Args[4])
 	if !ok {
 		c.Error("ERR Invalid min-idle-time argument for XAUTOCLAIM")
@@ -629,10 +636,7 @@ func cmdXautoclaim(c *Ctx) {
 			return
 		}
 	}
-	key := c.Args[1]
-	tx := c.Eng.Begin1(c.DB, key)
-	defer tx.End()
-	s, ok := streamOf(c, tx.Read(c.DB, key))
+	s, ok := streamOf(c, ent)
 	if !ok {
 		return
 	}
