@@ -93,8 +93,10 @@ func cmdPfadd(c *Ctx) {
 	p := tx.Payload()
 	write, updated, corrupt := crdt.HLLPlanAdd(p, cur, c.Args[2:])
 	if write {
-		if !updated {
-			tx.Event = notify.None // "pfadd" only when a register (or the key) changed
+		if !updated || corrupt {
+			// "pfadd" only when a register (or the key) changed and no
+			// corrupt code stopped the command
+			tx.Event = notify.None
 		}
 		tx.HLL(c.DB, key, p)
 	} else {
