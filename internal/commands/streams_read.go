@@ -182,8 +182,12 @@ loop:
 		return
 	}
 	c.Blocker.Block(c, keys, deadline, func(c2 *Ctx) bool {
-		tx := c2.Eng.Begin(c2.DB, c2.Args[r.streamsArg:r.streamsArg+r.n]...)
+		keys := c2.Args[r.streamsArg : r.streamsArg+r.n]
+		tx := c2.Eng.Begin(c2.DB, keys...)
 		defer tx.End()
+		if i := readyIndex(c2, keys); i >= 0 {
+			return r.serve(c2, tx, i) // only the stream that woke it, as Redis
+		}
 		for i := 0; i < r.n; i++ {
 			if r.serve(c2, tx, i) {
 				return true
