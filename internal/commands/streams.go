@@ -495,8 +495,8 @@ func cmdXadd(c *Ctx) {
 	p := tx.Payload()
 	if !ok || crdt.FVLen(fv) > crdt.StreamEntryMaxSize {
 		if s == nil {
-			crdt.StreamEncMk(p)    // Redis creates the key before it fails
-			tx.Event = notify.None // ... and raises only "new"
+			crdt.StreamEncMk(p)        // Redis creates the key before it fails
+			tx.Event = notify.NoSignal // ... and raises only "new" (no signal)
 			writeStream(tx, c.DB, key, p)
 		}
 		if !ok {
@@ -635,7 +635,8 @@ func cmdXtrim(c *Ctx) {
 	if plan.Changes() || s.FirstIDStale() {
 		p := tx.Payload()
 		crdt.StreamEncTrim(p, &plan)
-		if plan.Removed > 0 { // a write that only refreshes a stale first ID is silent
+		tx.Event = notify.NoSignal // a write that only refreshes a stale first ID
+		if plan.Removed > 0 {
 			tx.Event = notify.XTrim
 		}
 		writeStream(tx, c.DB, key, p)

@@ -164,7 +164,7 @@ func cmdXgroup(c *Ctx) {
 			crdt.StreamEncMk(p)
 		}
 		crdt.StreamEncGroup(p, crdt.StreamGroupNew, grp, id, entriesRead)
-		tx.Event = notify.XGroupCreate
+		tx.Event = notify.XGroupCreate // (signalled when MKSTREAM created the key)
 		writeStream(tx, c.DB, key, p)
 		c.OK()
 	case c.Is(1, "setid") && (n == 5 || n == 7):
@@ -276,6 +276,7 @@ func cmdXack(c *Ctx) {
 	if len(acked) > 0 {
 		p := tx.Payload()
 		crdt.StreamEncNACKDel(p, c.Args[2], acked)
+		tx.Event = notify.NoSignal
 		writeStream(tx, c.DB, key, p)
 	}
 	c.W.Int(int64(len(acked)))
@@ -564,9 +565,10 @@ func cmdXclaim(c *Ctx) {
 	if len(claimed) > 0 {
 		crdt.StreamEncConsumer(p, grp, consumer, now)
 		crdt.StreamEncNACKs(p, grp, consumer, delivery, st.order)
-		if cons == nil {
-			tx.Event = notify.XGroupCreateConsumer
-		}
+	}
+	tx.Event = notify.NoSignal
+	if len(claimed) > 0 && cons == nil {
+		tx.Event = notify.XGroupCreateConsumer
 	}
 	if len(p.B) > 0 {
 		writeStream(tx, c.DB, key, p)
@@ -684,9 +686,10 @@ func cmdXautoclaim(c *Ctx) {
 	if len(claimed) > 0 {
 		crdt.StreamEncConsumer(p, grp, c.Args[3], now)
 		crdt.StreamEncNACKs(p, grp, c.Args[3], now, writes)
-		if g.Consumer(c.Args[3]) == nil {
-			tx.Event = notify.XGroupCreateConsumer
-		}
+	}
+	tx.Event = notify.NoSignal
+	if len(claimed) > 0 && g.Consumer(c.Args[3]) == nil {
+		tx.Event = notify.XGroupCreateConsumer
 	}
 	if len(p.B) > 0 {
 		writeStream(tx, c.DB, key, p)

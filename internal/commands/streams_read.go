@@ -310,8 +310,9 @@ func (r *xreadReq) deliver(c *Ctx, tx *engine.Tx, key []byte, s *crdt.Stream, g 
 	p := tx.Payload()
 	crdt.StreamEncConsumer(p, []byte(g.Name), consumer, now)
 	cons := g.Consumer(consumer)
+	tx.Event = notify.NoSignal // for the one write below
 	if cons == nil {
-		tx.Event = notify.XGroupCreateConsumer // for the one write below
+		tx.Event = notify.XGroupCreateConsumer
 	}
 	if history {
 		sv.history = []crdt.StreamID{}

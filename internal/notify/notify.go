@@ -131,6 +131,10 @@ type Event struct {
 const (
 	Derive uint8 = iota
 	None
+	// NoSignal raises nothing and is not "signalled" either: Redis calls no
+	// signalModifiedKey for the write (XACK, a consumer's seen-time), so
+	// it invalidates no tracked key (see InvalidationOrder)
+	NoSignal
 
 	// generic (g)
 	Del
@@ -236,6 +240,7 @@ func ev(c Class, names ...string) []Event {
 
 var codes = [numCodes]codeInfo{
 	None:       {},
+	NoSignal:   {},
 	Del:        {events: ev(Generic, "del")},
 	RenameFrom: {events: ev(Generic, "rename_from")},
 	RenameTo:   {events: ev(Generic, "rename_to"), recreates: true},
@@ -359,20 +364,35 @@ const (
 	InvalidateFirst     uint8 = iota // "new", the invalidation, the other events (most writes)
 	InvalidateLast                   // the events, then the invalidation (pops, expiry)
 	InvalidateBeforeDel              // the events, the invalidation, then "del" (ZPOPMIN/ZPOPMAX)
+	InvalidateNever                  // no invalidation: Redis does not signal the write
 )
 
 // InvalidationOrder is where an effect with this code invalidates tracked
 // keys relative to its events (observed on Redis 7.0: LPOP, RPOP, LMPOP,
 // SPOP and the source of LMOVE raise their events first; ZPOPMIN/ZPOPMAX
-// signal between the pop and "del"; an expiry raises "expired" first).
+// signal between the pop and "del"; an expiry raises "expired" first; XTRIM
+// signals after "xtrim"; XSETID, XGROUP (but a MKSTREAM that created the
+// key), XREADGROUP, XCLAIM, XAUTOCLAIM and XACK do not signal at all).
 func InvalidationOrder(code uint8) uint8 {
 	switch code {
-	case LPop, RPop, SPop, SPopDel, ExpiredKey, EvictedKey:
+	case NoSignal, XSetID, XGroupCreate, XGroupCreateConsumer, XGroupDelConsumer, XGroupDestroy, XGroupSetID:
+		return InvalidateNever
+	case LPop, RPop, SPop, SPopDel, XTrim, ExpiredKey, EvictedKey:
 		return InvalidateLast
 	case ZPopMin, ZPopMax:
 		return InvalidateBeforeDel
 	}
 	return InvalidateFirst
+}
+
+// InvalidationOrderOf is InvalidationOrder for an effect that created its
+// key or not: an XGROUP CREATE ... MKSTREAM that created the stream is
+// signalled (Redis adds the key and signals it), other XGROUP CREATEs not.
+func InvalidationOrderOf(code uint8, created bool) uint8 {
+	if code == XGroupCreate && created {
+		return InvalidateFirst
+	}
+	return InvalidationOrder(code)
 }
 
 // KeyMissEvent is the event a read that finds no key raises.

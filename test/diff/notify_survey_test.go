@@ -36,12 +36,13 @@ var flagNotifyClasses = flag.String("diff.notifyclasses", "KEAnm",
 // surveySkip are the case files the survey leaves out: they set
 // notify-keyspace-events (or tracking, which depends on it) themselves.
 var surveySkip = map[string]bool{
-	"notifications.txt":         true,
-	"notifications_store.txt":   true,
-	"notifications_streams.txt": true,
-	"tracking.txt":              true,
-	"pubsub.txt":                true, // subscribes its own connections to patterns like ours
-	"server.txt":                true, // CONFIG SET notify-keyspace-events
+	"notifications.txt":          true,
+	"notifications_store.txt":    true,
+	"notifications_streams.txt":  true,
+	"notifications_tracking.txt": true,
+	"tracking.txt":               true,
+	"pubsub.txt":                 true, // subscribes its own connections to patterns like ours
+	"server.txt":                 true, // CONFIG SET notify-keyspace-events
 }
 
 // surveySkipCmd are commands the survey does not send: they write nothing
