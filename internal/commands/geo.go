@@ -587,6 +587,10 @@ func georadiusGeneric(c *Ctx, srcIdx int, flags int) {
 		w.PairString(gp.member, s)
 	}
 	w.End()
+	tx.Event = notify.GeoRadiusStore
+	if search {
+		tx.Event = notify.GeoSearchStore
+	}
 	tx.CollReplace(c.DB, storeKey, effect.OpZSet, p, 0, false)
 	c.W.Int(int64(n))
 }

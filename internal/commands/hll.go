@@ -7,6 +7,7 @@ import (
 	"github.com/lightconedb/lightcone/internal/crdt"
 	"github.com/lightconedb/lightcone/internal/engine"
 	"github.com/lightconedb/lightcone/internal/keyspace"
+	"github.com/lightconedb/lightcone/internal/notify"
 )
 
 // HyperLogLog commands. The value is a string in Redis' format; every change
@@ -75,6 +76,7 @@ func hllUnshare(tx *engine.Tx, db int, key []byte, ent *keyspace.Entry) {
 		p := tx.Payload()
 		p.Byte(crdt.HLLAdd)
 		p.Uvarint(0)
+		tx.Event = notify.None // Redis announces nothing
 		tx.HLL(db, key, p)
 	}
 }
@@ -91,6 +93,11 @@ func cmdPfadd(c *Ctx) {
 	p := tx.Payload()
 	write, updated, corrupt := crdt.HLLPlanAdd(p, cur, c.Args[2:])
 	if write {
+		if !updated || corrupt {
+			// "pfadd" only when a register (or the key) changed and no
+			// corrupt code stopped the command
+			tx.Event = notify.None
+		}
 		tx.HLL(c.DB, key, p)
 	} else {
 		hllUnshare(tx, c.DB, key, ent)
@@ -140,6 +147,7 @@ func cmdPfcount(c *Ctx) {
 	// registers, so the reply is the cache it leaves.
 	p := tx.Payload()
 	p.Byte(crdt.HLLCache)
+	tx.Event = notify.None // refreshing the cache raises no event
 	tx.HLL(c.DB, key, p)
 	if ent := tx.Peek(c.DB, key); ent != nil {
 		if card, valid := crdt.HLLCached(ent.Str); valid {
@@ -265,6 +273,7 @@ func cmdPfdebug(c *Ctx) {
 func pfdebugToDense(tx *engine.Tx, db int, key []byte) {
 	p := tx.Payload()
 	p.Byte(crdt.HLLDense)
+	tx.Event = notify.None // PFDEBUG raises no event
 	tx.HLL(db, key, p)
 }
 

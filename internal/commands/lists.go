@@ -865,7 +865,7 @@ func cmdBpop(c *Ctx, head bool) {
 		return
 	}
 	block(c, keys, deadline, func(c *Ctx) bool {
-		return tryPopKeys(c, c.Args[1:len(c.Args)-1], head, -1, true) == popDone
+		return tryPopKeys(c, readyKeys(c, c.Args[1:len(c.Args)-1]), head, -1, true) == popDone
 	}, func(c *Ctx) { c.W.NullArray() })
 }
 
@@ -882,7 +882,7 @@ func cmdBlmpop(c *Ctx) {
 		return
 	}
 	block(c, keys, deadline, func(c *Ctx) bool {
-		keys := mpopKeysOf(c.Args, 2)
+		keys := readyKeys(c, mpopKeysOf(c.Args, 2))
 		return tryPopKeys(c, keys, head, count, true) == popDone
 	}, func(c *Ctx) { c.W.NullArray() })
 }

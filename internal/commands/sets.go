@@ -350,6 +350,7 @@ func spopCount(c *Ctx) {
 	size := s.Len()
 	if n >= int64(size) {
 		replySet(c, s)
+		tx.Event = notify.SPopDel
 		tx.Delete(c.DB, key)
 		return
 	}

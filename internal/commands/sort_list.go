@@ -5,6 +5,7 @@ import (
 	"github.com/lightconedb/lightcone/internal/effect"
 	"github.com/lightconedb/lightcone/internal/engine"
 	"github.com/lightconedb/lightcone/internal/keyspace"
+	"github.com/lightconedb/lightcone/internal/notify"
 )
 
 // SORT over lists, and STORE, which always writes a list.
@@ -48,5 +49,6 @@ func sortStore(tx *engine.Tx, db int, key []byte, vals [][]byte) {
 	p := tx.Payload()
 	crdt.EncodeListNodes(p, sortStoreFill, nil) // (sets the new list's fill)
 	crdt.EncodeListPush(p, false, vals)
+	tx.Event = notify.SortStore
 	tx.CollReplace(db, key, effect.OpList, p, 0, false)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/lightconedb/lightcone/internal/effect"
 	"github.com/lightconedb/lightcone/internal/engine"
 	"github.com/lightconedb/lightcone/internal/keyspace"
+	"github.com/lightconedb/lightcone/internal/notify"
 	"github.com/lightconedb/lightcone/internal/resp"
 )
 
@@ -494,7 +495,8 @@ func cmdXadd(c *Ctx) {
 	p := tx.Payload()
 	if !ok || crdt.FVLen(fv) > crdt.StreamEntryMaxSize {
 		if s == nil {
-			crdt.StreamEncMk(p) // Redis creates the key before it fails
+			crdt.StreamEncMk(p)        // Redis creates the key before it fails
+			tx.Event = notify.NoSignal // ... and raises only "new" (no signal)
 			writeStream(tx, c.DB, key, p)
 		}
 		if !ok {
@@ -505,6 +507,7 @@ func cmdXadd(c *Ctx) {
 		return
 	}
 	crdt.StreamEncAdd(p, id, fv)
+	tx.Event = notify.XAdd
 	if a.trimSet {
 		base := s
 		if base == nil {
@@ -513,6 +516,9 @@ func cmdXadd(c *Ctx) {
 		plan := base.PlanTrim(a.trim, &id, crdt.FVLen(fv))
 		if plan.Changes() || base.FirstIDStale() {
 			crdt.StreamEncTrim(p, &plan)
+		}
+		if plan.Removed > 0 {
+			tx.Event = notify.XAddTrim // "xadd" then "xtrim"
 		}
 	}
 	writeStream(tx, c.DB, key, p)
@@ -603,6 +609,7 @@ func cmdXdel(c *Ctx) {
 	if len(del) > 0 {
 		p := tx.Payload()
 		crdt.StreamEncDel(p, del)
+		tx.Event = notify.XDel
 		writeStream(tx, c.DB, key, p)
 	}
 	c.W.Int(int64(len(del)))
@@ -628,6 +635,10 @@ func cmdXtrim(c *Ctx) {
 	if plan.Changes() || s.FirstIDStale() {
 		p := tx.Payload()
 		crdt.StreamEncTrim(p, &plan)
+		tx.Event = notify.NoSignal // a write that only refreshes a stale first ID
+		if plan.Removed > 0 {
+			tx.Event = notify.XTrim
+		}
 		writeStream(tx, c.DB, key, p)
 	}
 	c.W.Int(plan.Removed)
@@ -702,6 +713,7 @@ func cmdXsetid(c *Ctx) {
 		mp = &maxDel
 	}
 	crdt.StreamEncSetID(p, id, ap, mp)
+	tx.Event = notify.XSetID
 	writeStream(tx, c.DB, key, p)
 	c.OK()
 }

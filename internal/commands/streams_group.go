@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/lightconedb/lightcone/internal/crdt"
+	"github.com/lightconedb/lightcone/internal/notify"
 )
 
 // Consumer groups: XGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM.
@@ -163,6 +164,7 @@ func cmdXgroup(c *Ctx) {
 			crdt.StreamEncMk(p)
 		}
 		crdt.StreamEncGroup(p, crdt.StreamGroupNew, grp, id, entriesRead)
+		tx.Event = notify.XGroupCreate // (signalled when MKSTREAM created the key)
 		writeStream(tx, c.DB, key, p)
 		c.OK()
 	case c.Is(1, "setid") && (n == 5 || n == 7):
@@ -193,6 +195,7 @@ func cmdXgroup(c *Ctx) {
 		}
 		p := tx.Payload()
 		crdt.StreamEncGroup(p, crdt.StreamGroupSet, grp, id, entriesRead)
+		tx.Event = notify.XGroupSetID
 		writeStream(tx, c.DB, key, p)
 		c.OK()
 	case c.Is(1, "destroy") && n == 4:
@@ -202,6 +205,7 @@ func cmdXgroup(c *Ctx) {
 		}
 		p := tx.Payload()
 		crdt.StreamEncGroupDel(p, grp)
+		tx.Event = notify.XGroupDestroy
 		writeStream(tx, c.DB, key, p)
 		c.W.Int(1)
 	case c.Is(1, "createconsumer") && n == 5:
@@ -211,6 +215,7 @@ func cmdXgroup(c *Ctx) {
 		}
 		p := tx.Payload()
 		crdt.StreamEncConsumer(p, grp, c.Args[4], tx.Now)
+		tx.Event = notify.XGroupCreateConsumer
 		writeStream(tx, c.DB, key, p)
 		c.W.Int(1)
 	case c.Is(1, "delconsumer") && n == 5:
@@ -229,6 +234,7 @@ func cmdXgroup(c *Ctx) {
 			crdt.StreamEncNACKDel(p, grp, ids)
 		}
 		crdt.StreamEncConsumerDel(p, grp, c.Args[4])
+		tx.Event = notify.XGroupDelConsumer
 		writeStream(tx, c.DB, key, p)
 		c.W.Int(int64(len(ids)))
 	default:
@@ -270,6 +276,7 @@ func cmdXack(c *Ctx) {
 	if len(acked) > 0 {
 		p := tx.Payload()
 		crdt.StreamEncNACKDel(p, c.Args[2], acked)
+		tx.Event = notify.NoSignal
 		writeStream(tx, c.DB, key, p)
 	}
 	c.W.Int(int64(len(acked)))
@@ -559,6 +566,10 @@ func cmdXclaim(c *Ctx) {
 		crdt.StreamEncConsumer(p, grp, consumer, now)
 		crdt.StreamEncNACKs(p, grp, consumer, delivery, st.order)
 	}
+	tx.Event = notify.NoSignal
+	if len(claimed) > 0 && cons == nil {
+		tx.Event = notify.XGroupCreateConsumer
+	}
 	if len(p.B) > 0 {
 		writeStream(tx, c.DB, key, p)
 	}
@@ -582,6 +593,13 @@ func cmdXclaim(c *Ctx) {
 }
 
 func cmdXautoclaim(c *Ctx) {
+	// Redis looks the key up before it parses the arguments (a missing key
+	// raises "keymiss" even when an argument is refused), and checks its
+	// type after
+	key := c.Args[1]
+	tx := c.Eng.Begin1(c.DB, key)
+	defer tx.End()
+	ent := tx.Read(c.DB, key)
 	minIdle, ok := ParseInt(c.Args[4])
 	if !ok {
 		c.Error("ERR Invalid min-idle-time argument for XAUTOCLAIM")
@@ -620,10 +638,7 @@ func cmdXautoclaim(c *Ctx) {
 			return
 		}
 	}
-	key := c.Args[1]
-	tx := c.Eng.Begin1(c.DB, key)
-	defer tx.End()
-	s, ok := streamOf(c, tx.Read(c.DB, key))
+	s, ok := streamOf(c, ent)
 	if !ok {
 		return
 	}
@@ -671,6 +686,10 @@ func cmdXautoclaim(c *Ctx) {
 	if len(claimed) > 0 {
 		crdt.StreamEncConsumer(p, grp, c.Args[3], now)
 		crdt.StreamEncNACKs(p, grp, c.Args[3], now, writes)
+	}
+	tx.Event = notify.NoSignal
+	if len(claimed) > 0 && g.Consumer(c.Args[3]) == nil {
+		tx.Event = notify.XGroupCreateConsumer
 	}
 	if len(p.B) > 0 {
 		writeStream(tx, c.DB, key, p)

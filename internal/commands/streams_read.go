@@ -6,6 +6,7 @@ import (
 	"github.com/lightconedb/lightcone/internal/crdt"
 	"github.com/lightconedb/lightcone/internal/engine"
 	"github.com/lightconedb/lightcone/internal/keyspace"
+	"github.com/lightconedb/lightcone/internal/notify"
 )
 
 // XREAD and XREADGROUP.
@@ -181,8 +182,12 @@ loop:
 		return
 	}
 	c.Blocker.Block(c, keys, deadline, func(c2 *Ctx) bool {
-		tx := c2.Eng.Begin(c2.DB, c2.Args[r.streamsArg:r.streamsArg+r.n]...)
+		keys := c2.Args[r.streamsArg : r.streamsArg+r.n]
+		tx := c2.Eng.Begin(c2.DB, keys...)
 		defer tx.End()
+		if i := readyIndex(c2, keys); i >= 0 {
+			return r.serve(c2, tx, i) // only the stream that woke it, as Redis
+		}
 		for i := 0; i < r.n; i++ {
 			if r.serve(c2, tx, i) {
 				return true
@@ -305,6 +310,10 @@ func (r *xreadReq) deliver(c *Ctx, tx *engine.Tx, key []byte, s *crdt.Stream, g 
 	p := tx.Payload()
 	crdt.StreamEncConsumer(p, []byte(g.Name), consumer, now)
 	cons := g.Consumer(consumer)
+	tx.Event = notify.NoSignal // for the one write below
+	if cons == nil {
+		tx.Event = notify.XGroupCreateConsumer
+	}
 	if history {
 		sv.history = []crdt.StreamID{}
 		var redeliver []crdt.StreamNACKWrite

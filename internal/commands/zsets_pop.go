@@ -200,7 +200,7 @@ func zblock(c *Ctx, keys [][]byte, deadline int64, max bool, count int64, nested
 		first = 3 // BZMPOP timeout numkeys key...
 	}
 	c.Blocker.Block(c, keys, deadline, func(c2 *Ctx) bool {
-		return ztryPop(c2, c2.Args[first:first+nk], max, count, nested, false)
+		return ztryPop(c2, readyKeys(c2, c2.Args[first:first+nk]), max, count, nested, false)
 	}, func(c2 *Ctx) { c2.W.NullArray() })
 }
 

@@ -4,6 +4,7 @@ import (
 	"github.com/lightconedb/lightcone/internal/crdt"
 	"github.com/lightconedb/lightcone/internal/effect"
 	"github.com/lightconedb/lightcone/internal/engine"
+	"github.com/lightconedb/lightcone/internal/notify"
 )
 
 // ZRANGE and its older forms, ZRANGESTORE, ZREMRANGEBY*.
@@ -241,6 +242,7 @@ func zstoreRange(c *Ctx, tx *engine.Tx, dst []byte, z *crdt.ZSet, lo, hi int, re
 		return true
 	})
 	w.End()
+	tx.Event = notify.ZRangeStore
 	tx.CollReplace(c.DB, dst, effect.OpZSet, p, 0, false)
 	c.W.Int(int64(n))
 }
@@ -300,6 +302,7 @@ func zremrange(c *Ctx, rt zrType) {
 		c.W.Int(0)
 		return
 	}
+	tx.Event = [...]uint8{zrRank: notify.ZRemByRank, zrScore: notify.ZRemByScore, zrLex: notify.ZRemByLex}[rt]
 	zremRanks(c, tx, key, z, lo, hi)
 	c.W.Int(int64(hi - lo))
 }

@@ -131,6 +131,10 @@ type Event struct {
 const (
 	Derive uint8 = iota
 	None
+	// NoSignal raises nothing and is not "signalled" either: Redis calls no
+	// signalModifiedKey for the write (XACK, a consumer's seen-time), so
+	// it invalidates no tracked key (see InvalidationOrder)
+	NoSignal
 
 	// generic (g)
 	Del
@@ -183,6 +187,7 @@ const (
 	SAdd
 	SRem
 	SPop
+	SPopDel // "spop" then "del": SPOP with a count that takes the whole set
 	SInterStore
 	SUnionStore
 	SDiffStore
@@ -235,6 +240,7 @@ func ev(c Class, names ...string) []Event {
 
 var codes = [numCodes]codeInfo{
 	None:       {},
+	NoSignal:   {},
 	Del:        {events: ev(Generic, "del")},
 	RenameFrom: {events: ev(Generic, "rename_from")},
 	RenameTo:   {events: ev(Generic, "rename_to"), recreates: true},
@@ -244,7 +250,7 @@ var codes = [numCodes]codeInfo{
 	Restore:    {events: ev(Generic, "restore"), recreates: true},
 	Expire:     {events: ev(Generic, "expire")},
 	Persist:    {events: ev(Generic, "persist")},
-	SortStore:  {events: ev(Generic, "sortstore")},
+	SortStore:  {events: ev(List, "sortstore")}, // class l in Redis 7.0
 	ExpiredKey: {events: ev(Expired, "expired")},
 	EvictedKey: {events: ev(Evicted, "evicted")},
 
@@ -278,6 +284,7 @@ var codes = [numCodes]codeInfo{
 	SAdd:        {events: ev(Set, "sadd")},
 	SRem:        {events: ev(Set, "srem")},
 	SPop:        {events: ev(Set, "spop")},
+	SPopDel:     {events: []Event{{Set, "spop"}, {Generic, "del"}}},
 	SInterStore: {events: ev(Set, "sinterstore")},
 	SUnionStore: {events: ev(Set, "sunionstore")},
 	SDiffStore:  {events: ev(Set, "sdiffstore")},
@@ -285,9 +292,9 @@ var codes = [numCodes]codeInfo{
 	ZAdd:           {events: ev(ZSet, "zadd")},
 	ZIncr:          {events: ev(ZSet, "zincr")},
 	ZRem:           {events: ev(ZSet, "zrem")},
-	ZRemByScore:    {events: ev(ZSet, "zrembyscore")},
-	ZRemByRank:     {events: ev(ZSet, "zrembyrank")},
-	ZRemByLex:      {events: ev(ZSet, "zrembylex")},
+	ZRemByScore:    {events: ev(ZSet, "zremrangebyscore")},
+	ZRemByRank:     {events: ev(ZSet, "zremrangebyrank")},
+	ZRemByLex:      {events: ev(ZSet, "zremrangebylex")},
 	ZPopMin:        {events: ev(ZSet, "zpopmin")},
 	ZPopMax:        {events: ev(ZSet, "zpopmax")},
 	ZInterStore:    {events: ev(ZSet, "zinterstore")},
@@ -357,20 +364,35 @@ const (
 	InvalidateFirst     uint8 = iota // "new", the invalidation, the other events (most writes)
 	InvalidateLast                   // the events, then the invalidation (pops, expiry)
 	InvalidateBeforeDel              // the events, the invalidation, then "del" (ZPOPMIN/ZPOPMAX)
+	InvalidateNever                  // no invalidation: Redis does not signal the write
 )
 
 // InvalidationOrder is where an effect with this code invalidates tracked
 // keys relative to its events (observed on Redis 7.0: LPOP, RPOP, LMPOP,
 // SPOP and the source of LMOVE raise their events first; ZPOPMIN/ZPOPMAX
-// signal between the pop and "del"; an expiry raises "expired" first).
+// signal between the pop and "del"; an expiry raises "expired" first; XTRIM
+// signals after "xtrim"; XSETID, XGROUP (but a MKSTREAM that created the
+// key), XREADGROUP, XCLAIM, XAUTOCLAIM and XACK do not signal at all).
 func InvalidationOrder(code uint8) uint8 {
 	switch code {
-	case LPop, RPop, SPop, ExpiredKey, EvictedKey:
+	case NoSignal, XSetID, XGroupCreate, XGroupCreateConsumer, XGroupDelConsumer, XGroupDestroy, XGroupSetID:
+		return InvalidateNever
+	case LPop, RPop, SPop, SPopDel, XTrim, ExpiredKey, EvictedKey:
 		return InvalidateLast
 	case ZPopMin, ZPopMax:
 		return InvalidateBeforeDel
 	}
 	return InvalidateFirst
+}
+
+// InvalidationOrderOf is InvalidationOrder for an effect that created its
+// key or not: an XGROUP CREATE ... MKSTREAM that created the stream is
+// signalled (Redis adds the key and signals it), other XGROUP CREATEs not.
+func InvalidationOrderOf(code uint8, created bool) uint8 {
+	if code == XGroupCreate && created {
+		return InvalidateFirst
+	}
+	return InvalidationOrder(code)
 }
 
 // KeyMissEvent is the event a read that finds no key raises.

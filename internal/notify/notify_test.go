@@ -39,7 +39,7 @@ func TestCodesTable(t *testing.T) {
 	seen := map[string]bool{}
 	for code := uint8(0); code < numCodes; code++ {
 		evs := Names(code)
-		if (code == Derive || code == None) != (len(evs) == 0) {
+		if (code == Derive || code == None || code == NoSignal) != (len(evs) == 0) {
 			t.Errorf("code %d: %d events", code, len(evs))
 		}
 		for _, e := range evs {
@@ -126,9 +126,36 @@ func TestInvalidationOrder(t *testing.T) {
 		HDel: InvalidateFirst, SRem: InvalidateFirst, ZRem: InvalidateFirst, LPushThenRPop: InvalidateFirst,
 		LPop: InvalidateLast, RPop: InvalidateLast, SPop: InvalidateLast, ExpiredKey: InvalidateLast,
 		ZPopMin: InvalidateBeforeDel, ZPopMax: InvalidateBeforeDel,
+		SPopDel: InvalidateLast, XTrim: InvalidateLast, XAdd: InvalidateFirst, XAddTrim: InvalidateFirst,
+		XDel: InvalidateFirst, NoSignal: InvalidateNever, XSetID: InvalidateNever,
+		XGroupCreate: InvalidateNever, XGroupSetID: InvalidateNever, XGroupDestroy: InvalidateNever,
+		XGroupCreateConsumer: InvalidateNever, XGroupDelConsumer: InvalidateNever,
 	} {
 		if got := InvalidationOrder(code); got != want {
 			t.Errorf("InvalidationOrder(%d) = %d, want %d", code, got, want)
 		}
+	}
+	// XGROUP CREATE ... MKSTREAM that created the stream is signalled
+	if InvalidationOrderOf(XGroupCreate, true) != InvalidateFirst || InvalidationOrderOf(XGroupCreate, false) != InvalidateNever ||
+		InvalidationOrderOf(XTrim, true) != InvalidateLast {
+		t.Error("InvalidationOrderOf")
+	}
+}
+
+// The events of the codes added for streams, range removals, STOREs and
+// SPOP with a count, in Redis' order.
+func TestMoreCodes(t *testing.T) {
+	for code, want := range map[uint8]string{
+		XAddTrim: "xadd,xtrim", SPopDel: "spop,del", ZRemByScore: "zremrangebyscore",
+		ZRemByLex: "zremrangebylex", ZRemByRank: "zremrangebyrank", SortStore: "sortstore",
+		ZRangeStore: "zrangestore", GeoSearchStore: "geosearchstore", GeoRadiusStore: "georadiusstore",
+		NoSignal: "",
+	} {
+		if got := names(Names(code)); got != want {
+			t.Errorf("Names(%d) = %q, want %q", code, got, want)
+		}
+	}
+	if Names(SortStore)[0].Class != List || Names(SPopDel)[1].Class != Generic {
+		t.Error("classes of sortstore / spop+del")
 	}
 }

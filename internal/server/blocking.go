@@ -40,6 +40,7 @@ type blockState struct {
 	timer     *time.Timer
 	done      bool // served, timed out, unblocked or dropped (guarded by blocks.mu)
 	resume    chan []byte
+	ready     []byte // during a retry: the ready key being served (guarded by blocks.mu)
 }
 
 type blockRegistry struct {
@@ -230,7 +231,16 @@ func (s *Server) serveReady() {
 			}
 			var buf bytes.Buffer
 			ctx := s.scratchCtx(c, bs, &buf)
-			if !bs.retry(ctx) {
+			// the retry serves from this key only (ReadyKey), as Redis
+			// serves a client from the key signalled ready
+			r.mu.Lock()
+			bs.ready = []byte(k.key)
+			r.mu.Unlock()
+			served := bs.retry(ctx)
+			r.mu.Lock()
+			bs.ready = nil
+			r.mu.Unlock()
+			if !served {
 				continue
 			}
 			ctx.W.Flush()
@@ -242,6 +252,18 @@ func (s *Server) serveReady() {
 			}
 		}
 	}
+}
+
+// ReadyKey implements commands.ReadyKeyer: during the retry of a blocked
+// command, the ready key it is served from.
+func (c *client) ReadyKey() []byte {
+	r := &c.s.blocks
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if bs := c.blocked; bs != nil {
+		return bs.ready
+	}
+	return nil
 }
 
 // resumeClient hands a finished wait's reply back to the client's own loop

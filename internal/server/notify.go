@@ -176,7 +176,8 @@ func (s *Server) pubsubLimits() (hard, soft, secs int64) {
 // key's shard locked (the whole database for FLUSHDB).
 func (s *Server) keyspaceChanged(db int, key []byte, e *effect.Effect, existed, exists bool) {
 	flags := s.notifyClasses()
-	tracking := s.tracking.live()
+	order := notify.InvalidationOrderOf(e.Event, exists && !existed)
+	tracking := s.tracking.live() && order != notify.InvalidateNever
 	if flags&(notify.Keyspace|notify.Keyevent) == 0 && !tracking {
 		return
 	}
@@ -256,7 +257,7 @@ func (s *Server) keyspaceChanged(db int, key []byte, e *effect.Effect, existed, 
 		evs = evs[1:]
 	}
 	var tail []notify.Event // what follows the invalidation
-	switch notify.InvalidationOrder(e.Event) {
+	switch order {
 	case notify.InvalidateFirst:
 		invalidate()
 	case notify.InvalidateBeforeDel:
@@ -272,8 +273,8 @@ func (s *Server) keyspaceChanged(db int, key []byte, e *effect.Effect, existed, 
 	for _, name := range h.names {
 		s.keyspaceEvent(flags, h.db, h.key, name, origin, here)
 	}
-	if notify.InvalidationOrder(e.Event) != notify.InvalidateFirst {
-		invalidate()
+	if order != notify.InvalidateFirst {
+		invalidate() // (nothing to do for InvalidateNever: tracking is off)
 	}
 	for _, ev := range tail {
 		if flags&ev.Class != 0 {
