@@ -6,6 +6,7 @@ import (
 
 	"github.com/lightconedb/lightcone/internal/commands"
 	"github.com/lightconedb/lightcone/internal/effect"
+	"github.com/lightconedb/lightcone/internal/notify"
 )
 
 // MULTI / EXEC / DISCARD / WATCH / UNWATCH.
@@ -347,10 +348,13 @@ func (c *client) unwatchAll() {
 
 // touchWatched is called from the engine's change hook (engine locks held;
 // it only takes watches.mu).
-func (s *Server) touchWatched(db int, key []byte, e *effect.Effect) {
+func (s *Server) touchWatched(db int, key []byte, e *effect.Effect, created bool) {
 	r := &s.watches
 	if r.count.Load() == 0 || e.Event == effect.EventSilent {
 		return
+	}
+	if key != nil && notify.InvalidationOrderOf(e.Event, created) == notify.InvalidateNever {
+		return // a write Redis does not signal (XSETID, XGROUP, XACK...) touches no WATCH
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

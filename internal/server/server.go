@@ -164,7 +164,7 @@ func New(set *Settings, log *slog.Logger) (*Server, error) {
 	s.gate.init(0) // resized by startLoops before any client exists
 	s.Eng.SetHook(func(db int, key []byte, e *effect.Effect, existed, exists bool) {
 		s.keyTouched(db, key, e)
-		s.touchWatched(db, key, e)
+		s.touchWatched(db, key, e, !existed && exists)
 		s.keyspaceChanged(db, key, e, existed, exists)
 	})
 	s.Table = commands.NewTable()
