@@ -69,8 +69,17 @@ func (s *Server) startLoops(n int) error {
 		if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, l.wake[0], &ev); err != nil {
 			return err
 		}
+		s.mu.Lock() // Shutdown may run meanwhile (wakeLoops)
+		if s.closing.Load() {
+			s.mu.Unlock()
+			syscall.Close(epfd)
+			syscall.Close(l.wake[0])
+			syscall.Close(l.wake[1])
+			return errors.New("shutting down")
+		}
 		s.loops = append(s.loops, l)
 		s.wg.Add(1)
+		s.mu.Unlock()
 		go func() {
 			defer s.wg.Done()
 			l.run()
@@ -323,6 +332,8 @@ func (l *loop) open(c *client) bool {
 
 // wakeAll makes every loop look at its state (shutdown).
 func (s *Server) wakeLoops() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, l := range s.loops {
 		syscall.Write(l.wake[1], []byte{1})
 	}

@@ -297,11 +297,20 @@ func (s *Server) Serve() error {
 		}
 		s.gate.init(n) // a read slot per loop, plus one shared
 		if err := s.startLoops(n); err != nil {
+			if s.closing.Load() {
+				return nil // shut down before it served
+			}
 			s.Log.Warn("event loops unavailable, serving with goroutines", "err", err)
 			s.noLoops = true
 		}
 	}
+	s.mu.Lock() // not after Shutdown began waiting for the background work
+	if s.closing.Load() {
+		s.mu.Unlock()
+		return nil
+	}
 	s.wg.Add(1)
+	s.mu.Unlock()
 	go s.cron()
 	var wg sync.WaitGroup
 	for _, ln := range s.listeners {
