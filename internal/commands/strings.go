@@ -382,11 +382,11 @@ func cmdGetex(c *Ctx) {
 
 func cmdMget(c *Ctx) {
 	keys := c.Args[1:]
-	if len(keys) > 1 {
-		c.Eng.Prefetch(c.DB, keys) // the lookups' cache misses overlap
-	}
 	tx := c.Eng.Begin(c.DB, keys...)
 	defer tx.End()
+	if len(keys) > 1 {
+		tx.Prefetch(c.DB, keys) // the lookups' cache misses overlap
+	}
 	c.W.ArrayLen(len(keys))
 	for _, k := range keys {
 		ent := tx.Read(c.DB, k)
@@ -409,11 +409,11 @@ func cmdMset(c *Ctx, nx bool) {
 	for i := 1; i < len(c.Args); i += 2 {
 		keys = append(keys, c.Args[i])
 	}
-	if len(keys) > 1 {
-		c.Eng.Prefetch(c.DB, keys) // the lookups' cache misses overlap
-	}
 	tx := c.Eng.Begin(c.DB, keys...)
 	defer tx.End()
+	if len(keys) > 1 {
+		tx.Prefetch(c.DB, keys) // the lookups' cache misses overlap
+	}
 	if nx {
 		for _, k := range keys {
 			if tx.Get(c.DB, k) != nil { // also retires expired keys first

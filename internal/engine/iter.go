@@ -72,3 +72,11 @@ func (en *Engine) Prefetch(db int, keys [][]byte) {
 		en.db(db).Prefetch(keys)
 	}
 }
+
+// Prefetch is Engine.Prefetch for keys whose shards tx holds: it warms the
+// cache for their lookups without taking any lock.
+func (tx *Tx) Prefetch(db int, keys [][]byte) {
+	if db >= 0 && db < len(tx.en.dbs) {
+		tx.en.db(db).PrefetchLocked(keys)
+	}
+}

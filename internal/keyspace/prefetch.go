@@ -12,7 +12,13 @@ const MaxPrefetch = 32
 // commands run. It changes nothing; a key whose home slot is taken by
 // another key is simply not warmed. Each pass holds a shard's lock only for
 // a few loads.
-func (db *DB) Prefetch(keys [][]byte) {
+func (db *DB) Prefetch(keys [][]byte) { db.prefetch(keys, true) }
+
+// PrefetchLocked is Prefetch for a caller that holds the locks of every
+// shard of keys (a multi-key command inside its transaction): no locking.
+func (db *DB) PrefetchLocked(keys [][]byte) { db.prefetch(keys, false) }
+
+func (db *DB) prefetch(keys [][]byte, lock bool) {
 	n := len(keys)
 	if n > MaxPrefetch {
 		n = MaxPrefetch
@@ -22,33 +28,45 @@ func (db *DB) Prefetch(keys [][]byte) {
 		h := hashKey(keys[i])
 		hs[i] = h
 		s := &db.Shards[h%NumShards]
-		s.Lock()
+		if lock {
+			s.Lock()
+		}
 		if t := &s.t; t.n > 0 {
 			j := t.home(h)
 			prefetch(uintptr(unsafe.Pointer(&t.slots[j])))
 			prefetch(uintptr(unsafe.Pointer(&t.tags[j])))
 		}
-		s.Unlock()
+		if lock {
+			s.Unlock()
+		}
 	}
 	for i := 0; i < n; i++ {
 		s := &db.Shards[hs[i]%NumShards]
-		s.Lock()
+		if lock {
+			s.Lock()
+		}
 		if t := &s.t; t.n > 0 {
 			if e := t.slots[t.home(hs[i])]; e != nil {
 				prefetch(uintptr(unsafe.Pointer(e)))
 			}
 		}
-		s.Unlock()
+		if lock {
+			s.Unlock()
+		}
 	}
 	for i := 0; i < n; i++ {
 		s := &db.Shards[hs[i]%NumShards]
-		s.Lock()
+		if lock {
+			s.Lock()
+		}
 		if t := &s.t; t.n > 0 {
 			if e := t.slots[t.home(hs[i])]; e != nil && e != tombstone && len(e.Str) < 1<<20 {
 				p := uintptr(unsafe.Pointer(unsafe.SliceData(e.Str)))
 				prefetch(p - uintptr(e.klen()))
 			}
 		}
-		s.Unlock()
+		if lock {
+			s.Unlock()
+		}
 	}
 }
