@@ -73,6 +73,10 @@ func (en *Engine) applyKey(sh *keyspace.Shard, e *effect.Effect, notify bool, en
 	h.added(&c, observedAll)
 	if observedAll {
 		applyOp(ent, &c, en.ctx()) // it saw everything: the incremental answer is the merged one
+	} else if h.shadowed(i) {
+		// a concurrent SET that a later SET overrides: the value stays
+	} else if h.overrides(i) {
+		applyOp(ent, &c, en.ctx()) // a concurrent SET, last: it alone gives the value
 	} else {
 		en.stats.Merges.Add(1)
 		eval(ent, h, en.ctx())

@@ -49,29 +49,56 @@ func (t *seqTable) raise(n effect.NodeID, s uint64) {
 // effects are added so that the common write — one that observed the whole
 // history, a local write or a remote one made after everything here —
 // costs O(origins), not O(live): the latest Seq of each origin among live,
-// and the tips. Recomputed (O(live × origins)) after a concurrent effect
-// arrives or a fold, when first asked.
+// the number of effects that are not string writes, and the tips. The tips
+// are recomputed (O(live × origins)) after a concurrent effect arrives,
+// everything after a fold, when next asked.
 type summary struct {
-	ok   bool
-	last seqTable
-	tips []effect.ID
+	ok     bool // last and other are valid
+	last   seqTable
+	other  int // live effects that are neither string writes nor TTLs
+	deltas int // live string writes other than assignments (INCR, APPEND, ...)
+	tipsOK bool
+	tips   []effect.ID
 }
 
 func (h *history) summarise() {
-	if h.sum.ok {
-		return
+	h.counts()
+	if !h.sum.tipsOK {
+		h.sum.tips = appendTips(h.sum.tips[:0], h.live, h.sum.last)
+		h.sum.tipsOK = true
 	}
-	h.sum.last = h.sum.last[:0]
-	for i := range h.live {
-		h.sum.last.raise(h.live[i].ID.Node, h.live[i].ID.Seq)
+}
+
+// counts makes last and other valid (not the tips).
+func (h *history) counts() {
+	if !h.sum.ok {
+		h.sum.last = h.sum.last[:0]
+		h.sum.other, h.sum.deltas = 0, 0
+		for i := range h.live {
+			h.sum.last.raise(h.live[i].ID.Node, h.live[i].ID.Seq)
+			h.count(&h.live[i])
+		}
+		h.sum.ok, h.sum.tipsOK = true, false
 	}
-	h.sum.tips = appendTips(h.sum.tips[:0], h.live, h.sum.last)
-	h.sum.ok = true
+}
+
+func (h *history) count(x *effect.Effect) {
+	switch {
+	case !stringWrite(x):
+		h.sum.other++
+	case x.Op != effect.OpAssign && x.Op != effect.OpExpire:
+		h.sum.deltas++
+	}
+}
+
+// stringWrite: an effect that writes a string value or a TTL.
+func stringWrite(x *effect.Effect) bool {
+	return x.Op == effect.OpExpire || (opKind(x) == keyspace.KindString && x.Flags&effect.FlagReplace == 0)
 }
 
 // observedBy reports whether x observed every live effect.
 func (h *history) observedBy(x *effect.Effect) bool {
-	h.summarise()
+	h.counts()
 	for _, o := range h.sum.last {
 		if observedSeq(x, o.node) < o.seq {
 			return false
@@ -83,12 +110,57 @@ func (h *history) observedBy(x *effect.Effect) bool {
 // added updates the summary after x joined live; all says that x observed
 // every other live effect (it is then the only tip).
 func (h *history) added(x *effect.Effect, all bool) {
-	if !all || !h.sum.ok {
-		h.sum.ok = false
+	if !h.sum.ok {
 		return
 	}
 	h.sum.last.raise(x.ID.Node, x.ID.Seq)
-	h.sum.tips = append(h.sum.tips[:0], x.ID)
+	h.count(x)
+	if all && h.sum.tipsOK {
+		h.sum.tips = append(h.sum.tips[:0], x.ID)
+	} else {
+		h.sum.tipsOK = false
+	}
+}
+
+// shadowed reports whether the string assignment live[i], just inserted
+// out of stamp order (a concurrent write), leaves the value as it was: the
+// key holds only string writes and TTLs (no delete, no collection, a string
+// or nothing as base), and a later assignment without KEEPTTL follows it.
+// eval then gives the same value (the last assignment wins and deltas are
+// judged against it, an assignment is not a delta) and the same TTL (set
+// again by the later assignment). The scan covers only the effects after
+// i, a handful for a concurrent write that just arrived.
+func (h *history) shadowed(i int) bool {
+	x := &h.live[i]
+	if x.Op != effect.OpAssign || (h.base.Kind != keyspace.KindString && h.base.Kind != keyspace.KindNone) {
+		return false
+	}
+	h.counts()
+	if h.sum.other != 0 {
+		return false
+	}
+	for j := len(h.live) - 1; j > i; j-- {
+		if y := &h.live[j]; y.Op == effect.OpAssign && y.Flags&effect.FlagKeepTTL == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// overrides reports whether the string assignment live[i], just added
+// without having observed everything (a concurrent write), gives the key
+// its value and TTL by itself: it is last in stamp order, has no KEEPTTL,
+// and the key holds only assignments and TTLs (no delta it could have
+// missed, no delete, no collection; a string or nothing as base). Applying
+// it alone then gives what eval would.
+func (h *history) overrides(i int) bool {
+	x := &h.live[i]
+	if i != len(h.live)-1 || x.Op != effect.OpAssign || x.Flags&effect.FlagKeepTTL != 0 ||
+		(h.base.Kind != keyspace.KindString && h.base.Kind != keyspace.KindNone) {
+		return false
+	}
+	h.counts()
+	return h.sum.other == 0 && h.sum.deltas == 0
 }
 
 // liveTips lists the key's live effects that no other live effect observed,

@@ -193,7 +193,7 @@ func (en *Engine) fold(sh *keyspace.Shard, ent *keyspace.Entry) int {
 	eval(&b, prefix, en.ctx())
 	h.base = b
 	h.live = append([]effect.Effect(nil), h.live[k:]...)
-	h.sum.ok = false
+	h.sum.ok, h.sum.tipsOK = false, false
 	if len(h.live) == 0 {
 		ent.SetAux(nil)
 		copyValue(ent, &b) // the entry must not share the base's collection
