@@ -16,6 +16,7 @@ import (
 type history struct {
 	base keyspace.Entry // Aux unused
 	live []effect.Effect
+	sum  summary // what live holds, per origin (history.go)
 }
 
 func histOf(ent *keyspace.Entry) *history {
@@ -27,29 +28,6 @@ func histOf(ent *keyspace.Entry) *history {
 		return nil
 	}
 	return a.V.(*history)
-}
-
-// liveTips lists the key's live effects that no other live effect observed.
-func liveTips(ent *keyspace.Entry) []effect.ID {
-	h := histOf(ent)
-	if h == nil {
-		return nil
-	}
-	var tips []effect.ID
-	for i := range h.live {
-		id := h.live[i].ID
-		tip := true
-		for j := range h.live {
-			if i != j && h.live[j].Observed(id) {
-				tip = false
-				break
-			}
-		}
-		if tip {
-			tips = append(tips, id)
-		}
-	}
-	return tips
 }
 
 // applyKey applies a key effect (local or delivered remote) to its shard and
@@ -88,18 +66,18 @@ func (en *Engine) applyKey(sh *keyspace.Shard, e *effect.Effect, notify bool, en
 		observedAll = false
 	}
 	if observedAll {
-		for j := range h.live {
-			if !c.Observed(h.live[j].ID) {
-				observedAll = false
-				break
-			}
-		}
+		observedAll = h.observedBy(&c)
 	}
 	h.live = append(h.live, effect.Effect{})
 	copy(h.live[i+1:], h.live[i:])
 	h.live[i] = c
+	h.added(&c, observedAll)
 	if observedAll {
 		applyOp(ent, &c, en.ctx()) // it saw everything: the incremental answer is the merged one
+	} else if h.shadowed(i) {
+		// a concurrent SET that a later SET overrides: the value stays
+	} else if h.overrides(i) {
+		applyOp(ent, &c, en.ctx()) // a concurrent SET, last: it alone gives the value
 	} else {
 		en.stats.Merges.Add(1)
 		eval(ent, h, en.ctx())
@@ -348,28 +326,16 @@ func opKind(e *effect.Effect) keyspace.Kind {
 //   - the TTL is last-writer-wins among TTL-setting effects that found the
 //     value existing; a value created afresh has none.
 func eval(ent *keyspace.Entry, h *history, c crdt.Ctx) {
-	var removes []*effect.Effect
-	for i := range h.live {
-		if h.live[i].Op == effect.OpDelete {
-			removes = append(removes, &h.live[i])
-		}
-	}
-	survives := func(x *effect.Effect) bool {
-		for _, r := range removes {
-			if r.Observed(x.ID) {
-				return false
-			}
-		}
-		return true
-	}
+	var rm removed
+	rm.collect(h.live)
 	f := folder{c: c}
-	if len(removes) == 0 && h.base.Exists() {
+	if !rm.any && h.base.Exists() {
 		f.start(h.base.Kind, &h.base)
 		f.expire = h.base.Expire
 	}
 	for i := range h.live {
 		x := &h.live[i]
-		if x.Op == effect.OpDelete || !survives(x) {
+		if x.Op == effect.OpDelete || rm.covers(x.ID) {
 			continue
 		}
 		f.step(x)

@@ -4,32 +4,12 @@ import (
 	"math"
 
 	"github.com/lightconedb/lightcone/internal/effect"
-	"github.com/lightconedb/lightcone/internal/keyspace"
 )
 
-// CompactFast is Compact with a linear-time choice of the prefix to fold:
-// the same prefix as fold's (the longest stable prefix that every later
-// live effect observed entirely), found in O(live × origins) instead of
-// O(live³), which made a hot key's compaction stall its shard for seconds.
-func (en *Engine) CompactFast() int {
-	if !en.cluster {
-		return 0
-	}
-	folded := 0
-	for d := range en.dbs {
-		for s := 0; s < keyspace.NumShards; s++ {
-			tx := en.newTx()
-			tx.locks = append(tx.locks, lockRef{db: d, shard: s})
-			tx.lock()
-			sh := &tx.locks[0].ptr.Shards[s]
-			for ent := range sh.Live {
-				folded += en.foldFast(sh, ent)
-			}
-			tx.End()
-		}
-	}
-	return folded
-}
+// CompactFast is Compact (the name the cluster layer calls): the prefix
+// to fold is chosen in linear time (foldPrefix), not O(live³) as it once
+// was, which made a hot key's compaction stall its shard for seconds.
+func (en *Engine) CompactFast() int { return en.Compact() }
 
 // observedSeq is the highest Seq of node that x had observed.
 func observedSeq(x *effect.Effect, node effect.NodeID) uint64 {
@@ -110,28 +90,4 @@ func (en *Engine) foldPrefix(live []effect.Effect) int {
 		}
 	}
 	return best
-}
-
-// foldFast is fold with foldPrefix.
-func (en *Engine) foldFast(sh *keyspace.Shard, ent *keyspace.Entry) int {
-	h := histOf(ent)
-	k := en.foldPrefix(h.live)
-	if k == 0 {
-		return 0
-	}
-	prefix := &history{base: h.base, live: h.live[:k]}
-	var b keyspace.Entry
-	eval(&b, prefix, en.ctx())
-	h.base = b
-	h.live = append([]effect.Effect(nil), h.live[k:]...)
-	if len(h.live) == 0 {
-		ent.SetAux(nil)
-		copyValue(ent, &b) // the entry must not share the base's collection
-		if !ent.Exists() {
-			sh.Delete(ent.Key())
-			return k
-		}
-	}
-	sh.Reindex(ent)
-	return k
 }

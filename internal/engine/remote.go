@@ -180,29 +180,11 @@ func (en *Engine) Compact() int {
 }
 
 // fold moves the longest stable prefix of a key's live history, that every
-// remaining live effect has observed, into its base.
+// remaining live effect has observed, into its base (foldPrefix finds it in
+// O(live × origins)).
 func (en *Engine) fold(sh *keyspace.Shard, ent *keyspace.Entry) int {
 	h := histOf(ent)
-	en.emitMu.Lock()
-	k := 0
-	for n := 1; n <= len(h.live); n++ {
-		if !en.stableLocked(h.live[n-1].ID) {
-			break
-		}
-		ok := true
-		for j := n; j < len(h.live) && ok; j++ {
-			for i := 0; i < n; i++ {
-				if !h.live[j].Observed(h.live[i].ID) {
-					ok = false
-					break
-				}
-			}
-		}
-		if ok {
-			k = n
-		}
-	}
-	en.emitMu.Unlock()
+	k := en.foldPrefix(h.live)
 	if k == 0 {
 		return 0
 	}
@@ -211,6 +193,7 @@ func (en *Engine) fold(sh *keyspace.Shard, ent *keyspace.Entry) int {
 	eval(&b, prefix, en.ctx())
 	h.base = b
 	h.live = append([]effect.Effect(nil), h.live[k:]...)
+	h.sum.ok, h.sum.tipsOK = false, false
 	if len(h.live) == 0 {
 		ent.SetAux(nil)
 		copyValue(ent, &b) // the entry must not share the base's collection
