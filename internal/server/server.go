@@ -289,9 +289,11 @@ func (s *Server) closeListeners() {
 // Serve accepts connections until Shutdown. It starts the background cycle.
 func (s *Server) Serve() error {
 	if !s.noLoops {
-		// one core is left to the runtime (GC, cron) and the OS: on two
-		// cores a single loop serves unpipelined clients fastest
-		n := max(1, runtime.GOMAXPROCS(0)-1)
+		// a loop per core: measured on two cores against one loop (which
+		// leaves a core to the runtime), pipelined clients gain 5-15 % (SET,
+		// GET, INCR, MSET and EVALSHA at -P 16), unpipelined ones move
+		// within noise either way (bench/compare.sh, bench/ops.sh)
+		n := max(1, runtime.GOMAXPROCS(0))
 		if v, err := strconv.Atoi(os.Getenv("LIGHTCONE_EVENT_LOOPS")); err == nil && v > 0 {
 			n = v
 		}
