@@ -154,6 +154,9 @@ func keySpecFlags(cmd *commands.Command) []string {
 func hasKeys(cmd *commands.Command) bool { return cmd.FirstKey > 0 || cmd.Keys != nil }
 
 func writeCommandInfo(w *resp.Writer, cmd *commands.Command) {
+	if writeRedisInfo(w, cmd) {
+		return
+	}
 	w.ArrayLen(10)
 	w.BulkString(cmd.Name)
 	w.Int(int64(cmd.Arity))
@@ -344,6 +347,10 @@ func cmdCommandDocs(c *commands.Ctx) {
 }
 
 func writeCommandDocs(w *resp.Writer, cmd *commands.Command) {
+	if doc, ok := redisDoc(cmd); ok {
+		writeRedisDoc(w, cmd, doc)
+		return
+	}
 	args := commandArgs(cmd)
 	subs := sortedSubs(cmd)
 	n := 4

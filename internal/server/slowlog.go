@@ -207,16 +207,22 @@ func (s *Server) registerObservability(t *commands.Table) {
 				Summary: "Show helpful text about the different subcommands", Complexity: "O(1)", Handler: cmdSlowlogHelp},
 		},
 	})
+	// LATENCY is not callable from scripts (Redis: noscript)
+	lsub := func(name string, arity int, syntax, summary, complexity, since string, h commands.Handler) *commands.Command {
+		c := sub(name, arity, syntax, summary, complexity, since, h)
+		c.Flags = append(append([]string{}, c.Flags...), "noscript")
+		return c
+	}
 	t.Register(&commands.Command{
 		Name: "latency", Arity: -2, Categories: []string{"slow"}, Summary: "A container for latency diagnostics commands.",
 		Since: "2.8.13", Group: "server", Complexity: "Depends on subcommand.", Handler: func(c *commands.Ctx) { c.WrongArgs() },
 		Subs: map[string]*commands.Command{
-			"latest":    sub("latest", 2, "", "Returns the latest latency samples for all events.", "O(1)", "2.8.13", cmdLatencyLatest),
-			"history":   sub("history", 3, "event", "Returns timestamp-latency samples for an event.", "O(1)", "2.8.13", cmdLatencyHistory),
-			"reset":     sub("reset", -2, "[event [event ...]]", "Resets the latency data for one or more events.", "O(1)", "2.8.13", cmdLatencyReset),
-			"doctor":    sub("doctor", 2, "", "Returns a human-readable latency analysis report.", "O(1)", "2.8.13", cmdLatencyDoctor),
-			"histogram": sub("histogram", -2, "[command [command ...]]", "Returns the cumulative distribution of latencies of a subset or all commands.", "O(N) where N is the number of commands with latency information being retrieved.", "7.0.0", cmdLatencyHistogram),
-			"graph":     sub("graph", 3, "event", "Returns a latency graph for an event.", "O(1)", "2.8.13", cmdLatencyGraph),
+			"latest":    lsub("latest", 2, "", "Returns the latest latency samples for all events.", "O(1)", "2.8.13", cmdLatencyLatest),
+			"history":   lsub("history", 3, "event", "Returns timestamp-latency samples for an event.", "O(1)", "2.8.13", cmdLatencyHistory),
+			"reset":     lsub("reset", -2, "[event [event ...]]", "Resets the latency data for one or more events.", "O(1)", "2.8.13", cmdLatencyReset),
+			"doctor":    lsub("doctor", 2, "", "Returns a human-readable latency analysis report.", "O(1)", "2.8.13", cmdLatencyDoctor),
+			"histogram": lsub("histogram", -2, "[command [command ...]]", "Returns the cumulative distribution of latencies of a subset or all commands.", "O(N) where N is the number of commands with latency information being retrieved.", "7.0.0", cmdLatencyHistogram),
+			"graph":     lsub("graph", 3, "event", "Returns a latency graph for an event.", "O(1)", "2.8.13", cmdLatencyGraph),
 			"help": {Name: "help", Arity: 2, Flags: []string{"loading", "stale"}, Categories: []string{"slow"}, Since: "2.8.13", Group: "server",
 				Summary: "Returns helpful text about the different subcommands.", Complexity: "O(1)", Handler: cmdLatencyHelp},
 		},
