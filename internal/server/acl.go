@@ -345,10 +345,14 @@ func (s *Server) applySelectorRule(sel *aclSelector, rule string) error {
 		if !ok {
 			return fmt.Errorf("Unknown command or category name in ACL")
 		}
+		on, changed := low[0] == '+', false
 		for _, c := range cmds {
-			sel.allowed[c] = low[0] == '+'
+			changed = changed || sel.cmdAllowed(c) != on
+			sel.allowed[c] = on
 		}
-		sel.addRule(low)
+		if changed { // as Redis 7.0: a rule that changes nothing is not kept
+			sel.addRule(low)
+		}
 		return nil
 	case strings.HasPrefix(low, "+") || strings.HasPrefix(low, "-"):
 		name := low[1:]
@@ -364,11 +368,15 @@ func (s *Server) applySelectorRule(sel *aclSelector, rule string) error {
 			return fmt.Errorf("Unknown command or category name in ACL")
 		}
 		on := low[0] == '+'
+		changed := sel.cmdAllowed(cmd) != on
 		sel.allowed[cmd] = on
 		for _, sub := range cmd.Subs {
+			changed = changed || sel.cmdAllowed(sub) != on
 			sel.allowed[sub] = on
 		}
-		sel.addRule(low)
+		if changed { // as Redis 7.0: a rule that changes nothing is not kept
+			sel.addRule(low)
+		}
 		return nil
 	}
 	return fmt.Errorf("Syntax error")
