@@ -1,12 +1,9 @@
 package server
 
 import (
-	"crypto/rand"
-	"encoding/binary"
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,7 +11,6 @@ import (
 
 	"github.com/lightconedb/lightcone/internal/cluster"
 	"github.com/lightconedb/lightcone/internal/commands"
-	"github.com/lightconedb/lightcone/internal/effect"
 )
 
 // Cluster options. Without a passphrase the node is standalone and none of
@@ -29,48 +25,14 @@ func init() {
 	)
 }
 
-// clusterState is the server's side of the cluster: the node and its
-// previous incarnation.
+// clusterState is the server's side of the cluster.
 type clusterState struct {
 	node    *cluster.Node
-	retired effect.NodeID
 	started time.Time
 }
 
 // clusterEnabled reports whether the settings ask for a cluster node.
 func clusterEnabled(set *Settings) bool { return set.Get("cluster-passphrase") != "" }
-
-// clusterNodeID gives a cluster node a fresh NodeID at every start and
-// returns the previous one, which the node announces as retired. Until the
-// durable effect log exists a restarted node has lost its state and effects,
-// so reusing its NodeID would reuse sequence numbers its peers already hold.
-func clusterNodeID(dir string) (node, prev effect.NodeID, err error) {
-	if _, err := os.Stat(filepath.Join(dir, "node-id")); err == nil {
-		if prev, err = loadNodeID(dir); err != nil {
-			return 0, 0, err
-		}
-	}
-	node, err = newIncarnation(dir, prev)
-	return node, prev, err
-}
-
-func newIncarnation(dir string, prev effect.NodeID) (effect.NodeID, error) {
-	var raw [8]byte
-	var id uint64
-	for id == 0 || effect.NodeID(id) == prev {
-		rand.Read(raw[:])
-		id = binary.BigEndian.Uint64(raw[:])
-	}
-	path := filepath.Join(dir, "node-id")
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(fmt.Sprintf("%016x\n", id)), 0o644); err != nil {
-		return 0, err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return 0, err
-	}
-	return effect.NodeID(id), nil
-}
 
 func (s *Server) clusterPort() int64 {
 	if p := s.Settings.Int("cluster-port"); p != 0 {
@@ -178,7 +140,6 @@ func (s *Server) StartCluster() error {
 		Conn:      conn,
 		Advertise: adv,
 		Peers:     peers,
-		Retired:   s.cl.retired,
 		Log:       s.Log,
 		Resolve:   resolve,
 		OnRemote:  s.remoteApplied,
@@ -225,9 +186,6 @@ func (s *Server) infoClusterLinks(b *infoBuf) {
 		return
 	}
 	b.kv("lightcone_cluster", "enabled")
-	if s.cl.retired != 0 {
-		b.kv("lightcone_previous_node_id", fmt.Sprintf("%016x", uint64(s.cl.retired)))
-	}
 	ms := n.Members()
 	live := 0
 	var list []string
