@@ -49,6 +49,12 @@ type Config struct {
 	// Resolve, when set, is called before each dialing round to find more
 	// seeds (DNS for --join).
 	Resolve func() []string
+	// Preload, when set, is called once by Start before any link exists,
+	// with a function that retains one effect: the node's recovered log
+	// tail (its own and others' effects, each origin's in Seq order), so
+	// that peers which missed them can still stream or fetch them after a
+	// restart.
+	Preload func(retain func(e *effect.Effect))
 
 	Heartbeat    time.Duration // default 50ms
 	RetainBytes  int           // retained effects per origin, default 64 MiB
@@ -72,6 +78,8 @@ type Node struct {
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 
+	reclaimed atomic.Bool // Reclaim finished: this node's own Seq is its own again
+
 	mu       sync.Mutex
 	members  map[effect.NodeID]*Member
 	dialers  map[string]*peer
@@ -90,6 +98,8 @@ type Node struct {
 	Refused       atomic.Int64 // connections or streams refused (trust)
 	Folded        atomic.Int64
 	Evicted       atomic.Int64 // catch-ups impossible from retained effects
+	Reclaimed     atomic.Int64 // own effects taken back from peers at start (Reclaim)
+	SeqReuse      atomic.Int64 // peers found holding own effects past the Seq after Reclaim
 }
 
 type inbound struct {
@@ -98,6 +108,8 @@ type inbound struct {
 	lastEff  atomic.Int64 // last effect received on its stream (Unix ns)
 	streams  int          // effect streams from it being read
 	addr     string
+	heard    bool // a frontier came from it
+	reused   bool // it reported holding this node's effects past its Seq after the reclaim
 }
 
 // peer is one outbound link, dialed to an address.
@@ -178,6 +190,9 @@ func Start(cfg Config) (*Node, error) {
 		if prev != nil {
 			prev(err)
 		}
+	}
+	if cfg.Preload != nil {
+		cfg.Preload(func(e *effect.Effect) { n.Emit(e, false) })
 	}
 	n.tr = &quic.Transport{Conn: cfg.Conn}
 	ln, err := n.tr.Listen(cfg.Identity.ServerTLS(), n.qconf())
@@ -644,6 +659,7 @@ func (n *Node) onFrontier(m effect.NodeID, f []effect.ID, hello bool) {
 	n.mu.Lock()
 	in := n.inboundLocked(m)
 	in.frontier = f
+	in.heard = true
 	if !hello {
 		in.at = time.Now()
 	}
@@ -651,7 +667,16 @@ func (n *Node) onFrontier(m effect.NodeID, f []effect.ID, hello bool) {
 	var want []fetchReq
 	for _, id := range f {
 		o := id.Node
-		if o == n.self || n.fetching[o] {
+		if o == n.self {
+			if n.reclaimed.Load() && id.Seq > n.eng.AppliedOf(n.self) && !in.reused {
+				in.reused = true
+				n.SeqReuse.Add(1)
+				n.log.Error("cluster: a peer holds effects of this node beyond its last Seq, which this node has stamped again since it restarted: that peer will drop this node's effects with those Seqs (it was unreachable during the restart's reclaim)",
+					"peer", fmt.Sprintf("%016x", uint64(m)), "peer_has", id.Seq, "own", n.eng.AppliedOf(n.self))
+			}
+			continue
+		}
+		if n.fetching[o] {
 			continue
 		}
 		// o's own stream brings its effects in order: fetch only when it is

@@ -119,6 +119,7 @@ func New(set *Settings, log *slog.Logger) (*Server, error) {
 	// reclaims from its peers any of its own effects the log lost
 	// (StartCluster). A retired-<id> directory left by an older version
 	// (which took a new NodeID at every start) is left alone.
+	_, statErr := os.Stat(filepath.Join(dir, "node-id"))
 	node, err := loadNodeID(dir)
 	if err != nil {
 		return nil, err
@@ -144,6 +145,7 @@ func New(set *Settings, log *slog.Logger) (*Server, error) {
 	s.Eng = engine.New(engine.Config{Node: node, Databases: int(set.Int("databases")), Sink: s.dur.store})
 	if clusterEnabled(set) {
 		s.Eng.EnableCluster()
+		s.cl.fresh = errors.Is(statErr, os.ErrNotExist)
 	}
 	s.blocks.init()
 	s.initObservability()
