@@ -277,6 +277,8 @@ func (s *Server) infoClusterLinks(b *infoBuf) {
 	b.kv("lightcone_effects_folded", n.Folded.Load())
 	b.kv("lightcone_peers_refused", n.Refused.Load())
 	b.kv("lightcone_catchup_impossible", n.Evicted.Load())
+	b.kv("lightcone_effects_reclaimed", n.Reclaimed.Load())
+	b.kv("lightcone_seq_reuse_detected", n.SeqReuse.Load())
 	for i, l := range n.Links() {
 		node := ""
 		if l.Node != 0 {
