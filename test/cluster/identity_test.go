@@ -158,3 +158,19 @@ func TestLostLogTailReclaimedFromPeers(t *testing.T) {
 		}
 	}
 }
+
+// A peer that missed a node's writes gets them after that node restarted:
+// the node serves them from its recovered log tail, not only from memory
+// it had before the restart.
+func TestRestartedNodeServesItsLogTail(t *testing.T) {
+	ps := startProcs(t, 2, pass)
+	a := newAcked()
+	runWorkloads(t, ps, 50, 31, a)
+	waitConverged(t, ps, a, 20*time.Second)
+	ps[0].kill()
+	runWorkloads(t, ps[1:], 200, 32, a) // node 0 misses these
+	ps[1].kill()
+	ps[1].start() // alone: node 0 is down (it waits for it, then serves)
+	ps[0].start()
+	waitConverged(t, ps, a, 20*time.Second)
+}
