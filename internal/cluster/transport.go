@@ -736,6 +736,11 @@ func (n *Node) fetch(m effect.NodeID, req fetchReq) {
 		}
 		to := min(req.To, from+uint64(n.cfg.FetchBatch)-1)
 		got, status, err := n.fetchOnce(conn, fetchReq{Origin: req.Origin, From: from, To: to})
+		if n.eng.AppliedOf(req.Origin) < from {
+			// the batch waits for its causal past (from other origins): fetch
+			// it again when a frontier says so, not in a tight loop now
+			got = 0
+		}
 		if err != nil || status != fetchDone || got == 0 {
 			if status == fetchEvicted {
 				n.Evicted.Add(1)
