@@ -55,6 +55,10 @@ type Config struct {
 	// that peers which missed them can still stream or fetch them after a
 	// restart.
 	Preload func(retain func(e *effect.Effect))
+	// Attach, when set, is called by Start after Preload and before any
+	// link exists (inbound or outbound): the place to make the node the
+	// engine's sink, so that every effect applied from then on is retained.
+	Attach func(n *Node)
 
 	Heartbeat    time.Duration // default 50ms
 	RetainBytes  int           // retained effects per origin, default 64 MiB
@@ -191,9 +195,6 @@ func Start(cfg Config) (*Node, error) {
 			prev(err)
 		}
 	}
-	if cfg.Preload != nil {
-		cfg.Preload(func(e *effect.Effect) { n.Emit(e, false) })
-	}
 	n.tr = &quic.Transport{Conn: cfg.Conn}
 	ln, err := n.tr.Listen(cfg.Identity.ServerTLS(), n.qconf())
 	if err != nil {
@@ -204,6 +205,12 @@ func Start(cfg Config) (*Node, error) {
 	n.members[n.self] = &Member{ID: n.self, Addr: cfg.Advertise}
 	if cfg.Retired != 0 && cfg.Retired != n.self {
 		n.members[cfg.Retired] = &Member{ID: cfg.Retired, Retired: true}
+	}
+	if cfg.Preload != nil {
+		cfg.Preload(func(e *effect.Effect) { n.Emit(e, false) })
+	}
+	if cfg.Attach != nil {
+		cfg.Attach(n)
 	}
 	n.wg.Add(2)
 	go n.acceptLoop()
@@ -457,7 +464,11 @@ func (p *peer) stream(conn *quic.Conn, s *quic.SendStream, seq uint64) error {
 	var recs [][]byte
 	for {
 		var evicted bool
+		own := n.eng.AppliedOf(n.self) // before Range: what it covers is retained or evicted
 		recs, evicted = n.ret.Range(n.self, seq, 1024, 1<<20, recs[:0])
+		if len(recs) == 0 && seq <= own {
+			evicted = true // made before a restart and not in the recovered log tail
+		}
 		if evicted {
 			first, _ := n.ret.Span(n.self)
 			n.Evicted.Add(1)
@@ -804,7 +815,11 @@ func (n *Node) serveFetch(s *quic.Stream, req fetchReq) {
 	var recs [][]byte
 	for seq <= req.To {
 		var evicted bool
+		have := n.eng.AppliedOf(req.Origin)
 		recs, evicted = n.ret.Range(req.Origin, seq, int(min(1024, req.To-seq+1)), 1<<20, recs[:0])
+		if len(recs) == 0 && seq <= have {
+			evicted = true // applied before a restart and not in the recovered log tail
+		}
 		if evicted {
 			status = fetchEvicted
 			break

@@ -188,12 +188,12 @@ func (s *Server) StartCluster() error {
 		Resolve:   resolve,
 		OnRemote:  s.remoteApplied,
 		Preload:   s.preloadRetained,
+		Attach:    func(n *cluster.Node) { s.Eng.SetSink(n) }, // before any effect arrives
 	})
 	if err != nil {
 		pc.Close()
 		return err
 	}
-	s.Eng.SetSink(n) // before any client is served
 	s.serveMembersKey()
 	s.cl.node = n
 	s.cl.started = time.Now()
