@@ -41,7 +41,7 @@ type Config struct {
 	Conn      net.PacketConn // the cluster UDP socket (or a FaultConn around it)
 	Advertise string         // host:port other nodes reach this one at
 	Peers     []string       // seed addresses (host:port)
-	Retired   effect.NodeID  // this node's previous incarnation, if any
+	Retired   effect.NodeID  // an identity of this node to announce as retired (the server keeps its NodeID and sets none; the hello still carries the field)
 	Log       *slog.Logger
 	// OnRemote, when set, is called after remote effects were applied (once
 	// per burst), e.g. to serve clients blocked on the keys they touched.
