@@ -41,7 +41,7 @@ type Config struct {
 	Conn      net.PacketConn // the cluster UDP socket (or a FaultConn around it)
 	Advertise string         // host:port other nodes reach this one at
 	Peers     []string       // seed addresses (host:port)
-	Retired   effect.NodeID  // this node's previous incarnation, if any
+	Retired   effect.NodeID  // an identity of this node to announce as retired (the server keeps its NodeID and sets none; the hello still carries the field)
 	Log       *slog.Logger
 	// OnRemote, when set, is called after remote effects were applied (once
 	// per burst), e.g. to serve clients blocked on the keys they touched.
@@ -49,6 +49,16 @@ type Config struct {
 	// Resolve, when set, is called before each dialing round to find more
 	// seeds (DNS for --join).
 	Resolve func() []string
+	// Preload, when set, is called once by Start before any link exists,
+	// with a function that retains one effect: the node's recovered log
+	// tail (its own and others' effects, each origin's in Seq order), so
+	// that peers which missed them can still stream or fetch them after a
+	// restart.
+	Preload func(retain func(e *effect.Effect))
+	// Attach, when set, is called by Start after Preload and before any
+	// link exists (inbound or outbound): the place to make the node the
+	// engine's sink, so that every effect applied from then on is retained.
+	Attach func(n *Node)
 
 	Heartbeat    time.Duration // default 50ms
 	RetainBytes  int           // retained effects per origin, default 64 MiB
@@ -72,6 +82,8 @@ type Node struct {
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 
+	reclaimed atomic.Bool // Reclaim finished: this node's own Seq is its own again
+
 	mu       sync.Mutex
 	members  map[effect.NodeID]*Member
 	dialers  map[string]*peer
@@ -90,6 +102,8 @@ type Node struct {
 	Refused       atomic.Int64 // connections or streams refused (trust)
 	Folded        atomic.Int64
 	Evicted       atomic.Int64 // catch-ups impossible from retained effects
+	Reclaimed     atomic.Int64 // own effects taken back from peers at start (Reclaim)
+	SeqReuse      atomic.Int64 // peers found holding own effects past the Seq after Reclaim
 }
 
 type inbound struct {
@@ -98,6 +112,8 @@ type inbound struct {
 	lastEff  atomic.Int64 // last effect received on its stream (Unix ns)
 	streams  int          // effect streams from it being read
 	addr     string
+	heard    bool // a frontier came from it
+	reused   bool // it reported holding this node's effects past its Seq after the reclaim
 }
 
 // peer is one outbound link, dialed to an address.
@@ -189,6 +205,12 @@ func Start(cfg Config) (*Node, error) {
 	n.members[n.self] = &Member{ID: n.self, Addr: cfg.Advertise}
 	if cfg.Retired != 0 && cfg.Retired != n.self {
 		n.members[cfg.Retired] = &Member{ID: cfg.Retired, Retired: true}
+	}
+	if cfg.Preload != nil {
+		cfg.Preload(func(e *effect.Effect) { n.Emit(e, false) })
+	}
+	if cfg.Attach != nil {
+		cfg.Attach(n)
 	}
 	n.wg.Add(2)
 	go n.acceptLoop()
@@ -442,7 +464,11 @@ func (p *peer) stream(conn *quic.Conn, s *quic.SendStream, seq uint64) error {
 	var recs [][]byte
 	for {
 		var evicted bool
+		own := n.eng.AppliedOf(n.self) // before Range: what it covers is retained or evicted
 		recs, evicted = n.ret.Range(n.self, seq, 1024, 1<<20, recs[:0])
+		if len(recs) == 0 && seq <= own {
+			evicted = true // made before a restart and not in the recovered log tail
+		}
 		if evicted {
 			first, _ := n.ret.Span(n.self)
 			n.Evicted.Add(1)
@@ -644,6 +670,7 @@ func (n *Node) onFrontier(m effect.NodeID, f []effect.ID, hello bool) {
 	n.mu.Lock()
 	in := n.inboundLocked(m)
 	in.frontier = f
+	in.heard = true
 	if !hello {
 		in.at = time.Now()
 	}
@@ -651,7 +678,16 @@ func (n *Node) onFrontier(m effect.NodeID, f []effect.ID, hello bool) {
 	var want []fetchReq
 	for _, id := range f {
 		o := id.Node
-		if o == n.self || n.fetching[o] {
+		if o == n.self {
+			if n.reclaimed.Load() && id.Seq > n.eng.AppliedOf(n.self) && !in.reused {
+				in.reused = true
+				n.SeqReuse.Add(1)
+				n.log.Error("cluster: a peer holds effects of this node beyond its last Seq, which this node has stamped again since it restarted: that peer will drop this node's effects with those Seqs (it was unreachable during the restart's reclaim)",
+					"peer", fmt.Sprintf("%016x", uint64(m)), "peer_has", id.Seq, "own", n.eng.AppliedOf(n.self))
+			}
+			continue
+		}
+		if n.fetching[o] {
 			continue
 		}
 		// o's own stream brings its effects in order: fetch only when it is
@@ -711,6 +747,11 @@ func (n *Node) fetch(m effect.NodeID, req fetchReq) {
 		}
 		to := min(req.To, from+uint64(n.cfg.FetchBatch)-1)
 		got, status, err := n.fetchOnce(conn, fetchReq{Origin: req.Origin, From: from, To: to})
+		if n.eng.AppliedOf(req.Origin) < from {
+			// the batch waits for its causal past (from other origins): fetch
+			// it again when a frontier says so, not in a tight loop now
+			got = 0
+		}
 		if err != nil || status != fetchDone || got == 0 {
 			if status == fetchEvicted {
 				n.Evicted.Add(1)
@@ -774,7 +815,11 @@ func (n *Node) serveFetch(s *quic.Stream, req fetchReq) {
 	var recs [][]byte
 	for seq <= req.To {
 		var evicted bool
+		have := n.eng.AppliedOf(req.Origin)
 		recs, evicted = n.ret.Range(req.Origin, seq, int(min(1024, req.To-seq+1)), 1<<20, recs[:0])
+		if len(recs) == 0 && seq <= have {
+			evicted = true // applied before a restart and not in the recovered log tail
+		}
 		if evicted {
 			status = fetchEvicted
 			break

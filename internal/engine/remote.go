@@ -9,10 +9,14 @@ import (
 // whose causal past is not yet here (an earlier effect of its origin, or
 // anything its origin's frontier names) waits in a buffer and is delivered as
 // soon as that past arrives. It reports whether e was new.
+//
+// An effect of this node's own origin is accepted too when its Seq is beyond
+// the node's last: after a crash a peer may hold effects this node stamped
+// but never made durable, and a restarting node takes them back (in Seq
+// order) before it stamps new ones, so that no Seq is used twice. The
+// caller (the cluster layer) must do this only before the node serves
+// writes.
 func (en *Engine) Apply(e *effect.Effect) bool {
-	if e.ID.Node == en.node {
-		return false
-	}
 	en.deliverMu.Lock()
 	defer en.deliverMu.Unlock()
 	if e.ID.Seq <= en.appliedOf(e.ID.Node) {
@@ -103,8 +107,12 @@ func (en *Engine) deliver(e *effect.Effect) {
 		en.applyKey(tx.shard(int(e.DB), e.Key), e, true, nil, false, 0)
 	}
 	en.emitMu.Lock()
-	en.applied[e.ID.Node] = e.ID.Seq
-	en.noteKnown(e.ID.Node, e.Frontier, e.ID.Seq)
+	if e.ID.Node == en.node {
+		en.seq = e.ID.Seq // reclaimed (Apply): the node continues after it
+	} else {
+		en.applied[e.ID.Node] = e.ID.Seq
+		en.noteKnown(e.ID.Node, e.Frontier, e.ID.Seq)
+	}
 	if en.sink != nil {
 		en.sink.Emit(e, false)
 	}

@@ -1,12 +1,9 @@
 package server
 
 import (
-	"crypto/rand"
-	"encoding/binary"
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,6 +12,7 @@ import (
 	"github.com/lightconedb/lightcone/internal/cluster"
 	"github.com/lightconedb/lightcone/internal/commands"
 	"github.com/lightconedb/lightcone/internal/effect"
+	"github.com/lightconedb/lightcone/internal/wal"
 )
 
 // Cluster options. Without a passphrase the node is standalone and none of
@@ -29,48 +27,56 @@ func init() {
 	)
 }
 
-// clusterState is the server's side of the cluster: the node and its
-// previous incarnation.
+// clusterState is the server's side of the cluster.
 type clusterState struct {
 	node    *cluster.Node
-	retired effect.NodeID
 	started time.Time
+	fresh   bool // the NodeID was made at this start: no peer holds its effects
 }
+
+// How long a restarting cluster node waits for its seeds' frontiers (reach)
+// and to take back its own effects from them (limit) before serving.
+var (
+	reclaimReach = 3 * time.Second
+	reclaimLimit = 10 * time.Second
+)
+
+// preloadRetained hands the cluster the recovered log's tail (at most
+// preloadBytes of the newest segments), so that after a restart peers can
+// still stream or fetch the effects it holds.
+func (s *Server) preloadRetained(retain func(e *effect.Effect)) {
+	if s.dur.store == nil {
+		return
+	}
+	dir := s.dur.store.LogDir()
+	segs, err := wal.ListSegments(dir)
+	if err != nil || len(segs) == 0 {
+		return
+	}
+	i := len(segs) - 1
+	size := segs[i].Size
+	for i > 0 && size+segs[i-1].Size <= preloadBytes {
+		i--
+		size += segs[i].Size
+	}
+	count := 0
+	_, err = wal.ReadLog(dir, segs[i].Start, func(_ uint64, e *effect.Effect) error {
+		retain(e)
+		count++
+		return nil
+	})
+	if err != nil {
+		s.Log.Warn("cluster: reading the log tail to retain for peers", "err", err)
+	}
+	if count > 0 {
+		s.Log.Info("cluster: retained the recovered log tail for peers", "effects", count, "bytes", size)
+	}
+}
+
+var preloadBytes int64 = 256 << 20
 
 // clusterEnabled reports whether the settings ask for a cluster node.
 func clusterEnabled(set *Settings) bool { return set.Get("cluster-passphrase") != "" }
-
-// clusterNodeID gives a cluster node a fresh NodeID at every start and
-// returns the previous one, which the node announces as retired. Until the
-// durable effect log exists a restarted node has lost its state and effects,
-// so reusing its NodeID would reuse sequence numbers its peers already hold.
-func clusterNodeID(dir string) (node, prev effect.NodeID, err error) {
-	if _, err := os.Stat(filepath.Join(dir, "node-id")); err == nil {
-		if prev, err = loadNodeID(dir); err != nil {
-			return 0, 0, err
-		}
-	}
-	node, err = newIncarnation(dir, prev)
-	return node, prev, err
-}
-
-func newIncarnation(dir string, prev effect.NodeID) (effect.NodeID, error) {
-	var raw [8]byte
-	var id uint64
-	for id == 0 || effect.NodeID(id) == prev {
-		rand.Read(raw[:])
-		id = binary.BigEndian.Uint64(raw[:])
-	}
-	path := filepath.Join(dir, "node-id")
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(fmt.Sprintf("%016x\n", id)), 0o644); err != nil {
-		return 0, err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return 0, err
-	}
-	return effect.NodeID(id), nil
-}
 
 func (s *Server) clusterPort() int64 {
 	if p := s.Settings.Int("cluster-port"); p != 0 {
@@ -178,16 +184,16 @@ func (s *Server) StartCluster() error {
 		Conn:      conn,
 		Advertise: adv,
 		Peers:     peers,
-		Retired:   s.cl.retired,
 		Log:       s.Log,
 		Resolve:   resolve,
 		OnRemote:  s.remoteApplied,
+		Preload:   s.preloadRetained,
+		Attach:    func(n *cluster.Node) { s.Eng.SetSink(n) }, // before any effect arrives
 	})
 	if err != nil {
 		pc.Close()
 		return err
 	}
-	s.Eng.SetSink(n) // before any client is served
 	s.serveMembersKey()
 	s.cl.node = n
 	s.cl.started = time.Now()
@@ -196,6 +202,26 @@ func (s *Server) StartCluster() error {
 		n.Close()
 	}()
 	s.Log.Info("cluster: node started", "node", fmt.Sprintf("%016x", uint64(s.NodeID)), "advertise", adv, "ca", ident.CA.Fingerprint(), "seeds", strings.Join(peers, ","))
+	// before this node stamps an effect, take back its own effects that
+	// peers hold beyond what its log recovered (a NodeID made at this start
+	// has none anywhere)
+	reach, limit := reclaimReach, reclaimLimit
+	if s.cl.fresh || len(peers) == 0 {
+		reach, limit = 0, 0
+	}
+	rc := n.Reclaim(reach, limit)
+	if rc.After > rc.Before {
+		s.Log.Warn("cluster: took back this node's own effects from peers (handed out before the crash, lost from its log)",
+			"from", rc.Before+1, "to", rc.After)
+	}
+	if len(rc.Unheard) > 0 && limit > 0 {
+		s.Log.Error("cluster: SERVING WITHOUT HEARING FROM SOME SEEDS: if one of them holds effects of this node that its log lost, this node will stamp their Seqs again and that peer will drop the new effects",
+			"seeds", strings.Join(rc.Unheard, ","), "own_seq", rc.After)
+	}
+	if len(rc.Behind) > 0 {
+		s.Log.Error("cluster: SERVING BEFORE TAKING BACK ALL OF THIS NODE'S EFFECTS FROM PEERS: their Seqs will be stamped again",
+			"peers", strings.Join(rc.Behind, ","), "own_seq", rc.After)
+	}
 	if len(peers) > 0 && !n.WaitSynced(2*time.Second, 10*time.Second) {
 		s.Log.Warn("cluster: serving before catching up with every seed")
 	}
@@ -225,9 +251,6 @@ func (s *Server) infoClusterLinks(b *infoBuf) {
 		return
 	}
 	b.kv("lightcone_cluster", "enabled")
-	if s.cl.retired != 0 {
-		b.kv("lightcone_previous_node_id", fmt.Sprintf("%016x", uint64(s.cl.retired)))
-	}
 	ms := n.Members()
 	live := 0
 	var list []string
@@ -254,6 +277,8 @@ func (s *Server) infoClusterLinks(b *infoBuf) {
 	b.kv("lightcone_effects_folded", n.Folded.Load())
 	b.kv("lightcone_peers_refused", n.Refused.Load())
 	b.kv("lightcone_catchup_impossible", n.Evicted.Load())
+	b.kv("lightcone_effects_reclaimed", n.Reclaimed.Load())
+	b.kv("lightcone_seq_reuse_detected", n.SeqReuse.Load())
 	for i, l := range n.Links() {
 		node := ""
 		if l.Node != 0 {

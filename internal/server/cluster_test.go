@@ -44,19 +44,33 @@ func TestClusterSettings(t *testing.T) {
 	}
 }
 
-// A cluster node takes a new NodeID at every start and retires the previous.
-func TestClusterIncarnations(t *testing.T) {
+// A cluster node keeps its NodeID across restarts, as a standalone one does,
+// and sets nothing aside.
+func TestClusterNodeKeepsIdentity(t *testing.T) {
 	dir := t.TempDir()
-	n1, prev, err := clusterNodeID(dir)
-	if err != nil || prev != 0 || n1 == 0 {
-		t.Fatalf("first start: %x %x %v", n1, prev, err)
+	start := func() *Server {
+		set := NewSettings()
+		set.Set("dir", dir)
+		set.Set("cluster-passphrase", "identity-test-passphrase")
+		s, err := New(set, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
 	}
-	n2, prev, err := clusterNodeID(dir)
-	if err != nil || prev != n1 || n2 == n1 {
-		t.Fatalf("restart: %x (previous %x, want %x) %v", n2, prev, n1, err)
+	s1 := start()
+	id := s1.NodeID
+	s1.closeStore()
+	s2 := start()
+	defer s2.closeStore()
+	if id == 0 || s2.NodeID != id {
+		t.Fatalf("restart changed the NodeID: %016x then %016x", uint64(id), uint64(s2.NodeID))
 	}
-	if id, _ := loadNodeID(dir); id != n2 {
-		t.Fatal("new incarnation not persisted")
+	if onDisk, _ := loadNodeID(dir); onDisk != id {
+		t.Fatalf("node-id on disk %016x, want %016x", uint64(onDisk), uint64(id))
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "retired-*")); len(m) != 0 {
+		t.Fatalf("set aside %v", m)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "node-id.tmp")); err == nil {
 		t.Fatal("temporary file left")

@@ -114,24 +114,13 @@ func New(set *Settings, log *slog.Logger) (*Server, error) {
 		set.Set("dir", abs)
 		dir = abs
 	}
-	var node, retired effect.NodeID
-	var err error
-	if clusterEnabled(set) {
-		node, retired, err = clusterNodeID(dir) // cluster.go
-		if err == nil && retired != 0 {
-			// a new incarnation catches up from its peers; the retired
-			// one's log and snapshots are kept aside, not replayed as ours
-			aside := filepath.Join(dir, fmt.Sprintf("retired-%016x", uint64(retired)))
-			for _, sub := range []string{"log", "snapshots"} {
-				if _, e := os.Stat(filepath.Join(dir, sub)); e == nil {
-					os.MkdirAll(aside, 0o755)
-					os.Rename(filepath.Join(dir, sub), filepath.Join(aside, sub))
-				}
-			}
-		}
-	} else {
-		node, err = loadNodeID(dir)
-	}
+	// A node keeps its identity across restarts, cluster member or not: its
+	// effect log and snapshots carry its history on, and a cluster node
+	// reclaims from its peers any of its own effects the log lost
+	// (StartCluster). A retired-<id> directory left by an older version
+	// (which took a new NodeID at every start) is left alone.
+	_, statErr := os.Stat(filepath.Join(dir, "node-id"))
+	node, err := loadNodeID(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +145,7 @@ func New(set *Settings, log *slog.Logger) (*Server, error) {
 	s.Eng = engine.New(engine.Config{Node: node, Databases: int(set.Int("databases")), Sink: s.dur.store})
 	if clusterEnabled(set) {
 		s.Eng.EnableCluster()
-		s.cl.retired = retired
+		s.cl.fresh = errors.Is(statErr, os.ErrNotExist)
 	}
 	s.blocks.init()
 	s.initObservability()

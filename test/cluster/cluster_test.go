@@ -2,7 +2,7 @@
 // that they replicate: convergence once quiet (DEBUG DIGEST), counters equal
 // to the sum of acknowledged increments, sets holding every acknowledged add,
 // cross-key causal order, and a node killed with SIGKILL catching up after a
-// restart.
+// restart with the same NodeID.
 package cluster_test
 
 import (
@@ -420,14 +420,18 @@ func TestThreeProcesses(t *testing.T) {
 	}
 
 	// SIGKILL node 2 once its writes are everywhere, keep writing on 0 and 1,
-	// restart it: it comes back as a new incarnation and catches up.
+	// restart it: it comes back with the same NodeID and catches up.
+	id := infoField(t, ps[2], "lightcone_node_id")
 	ps[2].kill()
 	runWorkloads(t, ps[:2], n/2, 2, a)
 	ps[2].start()
+	if got := infoField(t, ps[2], "lightcone_node_id"); got != id {
+		t.Fatalf("NodeID after restart %s, want %s", got, id)
+	}
 	runWorkloads(t, ps, n/2, 3, a)
 	waitConverged(t, ps, a, 20*time.Second)
 
-	// the killed incarnation no longer counts as a member anywhere
+	// still three members, the restarted one at its address
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		c, err := dial(ps[0].port)
