@@ -60,12 +60,15 @@ type Script struct {
 // keeps them apart). Its methods are safe for concurrent use; a run holds
 // the engine's lock for its whole duration.
 type Engine struct {
-	mu    sync.Mutex
-	eval  *VM
-	fvm   *VM
-	cache map[string]*Script
-	libs  map[string]*Library
-	funcs map[string]*Function
+	mu sync.Mutex // the interpreters, libraries and functions
+	// cacheMu guards cache for readers (EVALSHA's Lookup does not wait for
+	// a script running on another loop); writers hold mu as well
+	cacheMu sync.RWMutex
+	eval    *VM
+	fvm     *VM
+	cache   map[string]*Script
+	libs    map[string]*Library
+	funcs   map[string]*Function
 
 	running atomic.Pointer[VM]
 
@@ -156,9 +159,9 @@ func (e *Engine) Lookup(sha []byte) *Script {
 		}
 		buf[i] = c
 	}
-	e.mu.Lock()
+	e.cacheMu.RLock()
 	s := e.cache[string(buf[:])]
-	e.mu.Unlock()
+	e.cacheMu.RUnlock()
 	return s
 }
 
@@ -169,6 +172,12 @@ func (e *Engine) Exists(sha []byte) bool { return e.Lookup(sha) != nil }
 // reply.
 func (e *Engine) Load(body []byte) (*Script, string) {
 	sha := Sha1Hex(body)
+	e.cacheMu.RLock()
+	s := e.cache[sha]
+	e.cacheMu.RUnlock()
+	if s != nil {
+		return s, "" // EVAL of a cached body: no wait for a running script
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if s := e.cache[sha]; s != nil {
@@ -186,8 +195,10 @@ func (e *Engine) Load(body []byte) (*Script, string) {
 	if cerr != "" {
 		return nil, "ERR Error compiling script (new function): " + cerr
 	}
-	s := &Script{Sha: sha, Body: string(body), Flags: flags, fn: fn}
+	s = &Script{Sha: sha, Body: string(body), Flags: flags, fn: fn}
+	e.cacheMu.Lock()
 	e.cache[sha] = s
+	e.cacheMu.Unlock()
 	e.cachedScripts.Add(1)
 	e.cacheBytes.Add(int64(len(body)))
 	return s, ""
@@ -196,7 +207,9 @@ func (e *Engine) Load(body []byte) (*Script, string) {
 // Flush empties the script cache and resets the EVAL interpreter.
 func (e *Engine) Flush() {
 	e.mu.Lock()
+	e.cacheMu.Lock()
 	e.cache = map[string]*Script{}
+	e.cacheMu.Unlock()
 	e.eval = newVM(false)
 	e.cachedScripts.Store(0)
 	e.cacheBytes.Store(0)
