@@ -62,7 +62,6 @@ type client struct {
 	// MULTI/EXEC (multi.go); watched is guarded by s.watches.mu
 	slot       int   // gate slot: its event loop's, or the shared one
 	clockEnd   int64 // when the last command of this batch ended (dispatchCmd), 0 after I/O
-	gateHeld   bool  // a loop client's batch holds its loop's gate slot (readable)
 	inMulti    bool
 	execing    bool // running EXEC: the gate is held whole (scripts inside must not retake it)
 	multiDirty bool

@@ -38,7 +38,10 @@ type loop struct {
 	pushq    []*client
 	poked    atomic.Bool
 	dirtyq   []*client
-	deferred []*client // replies waiting for the log's group commit (persist.go)
+	deferred []*client   // replies waiting for the log's group commit (persist.go)
+	idx      int         // the loop's index: its gate slot
+	gateHeld bool        // the loop holds its gate slot (readable, leaveGate)
+	helping  atomic.Bool // a busy helper serves the loop's clients (script_busy_linux.go)
 }
 
 // queueResume hands the loop a client whose blocking wait ended.
@@ -61,7 +64,7 @@ func (s *Server) startLoops(n int) error {
 		if err != nil {
 			return err
 		}
-		l := &loop{s: s, epfd: epfd, conns: map[int]*client{}}
+		l := &loop{s: s, epfd: epfd, conns: map[int]*client{}, idx: i}
 		if err := syscall.Pipe2(l.wake[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
 			return err
 		}
@@ -201,6 +204,7 @@ func (l *loop) run() {
 				l.readable(c)
 			}
 		}
+		l.leaveGate()
 		l.afterBatch()
 		l.flushDeferred()
 		if l.s.closing.Load() {
@@ -222,7 +226,6 @@ func (l *loop) run() {
 // then costs one read, not one read plus one that fails.
 func (l *loop) readable(c *client) {
 	c.readBudget = 1
-	defer c.leaveGate()
 	for {
 		args, err := c.r.ReadCommand() // leaves the gate before socket I/O
 		if err != nil {
@@ -237,7 +240,7 @@ func (l *loop) readable(c *client) {
 			l.close(c)
 			return
 		}
-		if !c.gateHeld {
+		if !l.gateHeld {
 			if !l.s.enterGate(c.slot) {
 				// a busy script run by another loop or goroutine holds the gate
 				l.s.dispatchBusy(c, args)
@@ -248,7 +251,7 @@ func (l *loop) readable(c *client) {
 				}
 				continue
 			}
-			c.gateHeld = true
+			l.gateHeld = true
 			l.s.gate.beginBatch(c.slot)
 		}
 		l.s.dispatch(c, args)
@@ -266,16 +269,22 @@ func (l *loop) readable(c *client) {
 	}
 }
 
-// leaveGate gives back what a loop client's batch holds of the gate: its
-// loop's read slot, and the whole gate if a script or EXEC kept it. A
-// batch holds the gate only while its commands run, never across socket
-// I/O, so that a script or EXEC on another loop does not wait for it.
-func (c *client) leaveGate() {
-	if c.gateHeld {
-		c.gateHeld = false
-		c.s.gate.endBatch(c.slot)
+// leaveGate gives back what the loop holds of the gate: its read slot, and
+// the whole gate if a script or EXEC kept it. The loop holds the gate only
+// while commands run, never across a client's socket I/O — except that
+// after a script or EXEC it keeps the whole gate for its other ready
+// clients and writes their replies once the batch is done (beforeRead,
+// endIteration), so that the gate changes hands once per batch of the
+// loop, not once per client.
+func (l *loop) leaveGate() {
+	if l.gateHeld {
+		l.gateHeld = false
+		l.s.gate.endBatch(l.slot())
 	}
 }
+
+// slot is the loop's gate slot.
+func (l *loop) slot() int { return l.idx }
 
 // resume writes the replies of clients whose blocking wait ended and goes
 // on with their pipelined input.

@@ -94,6 +94,9 @@ func (g *gate) exclusiveBatch(own int) bool {
 	return true
 }
 
+// isSticky reports whether the loop of slot own keeps the whole gate.
+func (g *gate) isSticky(own int) bool { return g.slots[own].sticky }
+
 // beginBatch marks the start of an event loop's batch on its slot, whose
 // read lock the caller holds.
 func (g *gate) beginBatch(own int) { g.slots[own].batch = true }

@@ -200,8 +200,23 @@ func (s *Server) closeStore() {
 // one commit for the whole batch of ready clients (group commit).
 func (c *client) beforeRead() error {
 	c.clockEnd = 0 // the next command may arrive much later
-	if c.loop != nil {
-		c.leaveGate() // every command read so far has run
+	if l := c.loop; l != nil && !l.helping.Load() && l.gateHeld {
+		if l.s.gate.isSticky(c.slot) {
+			// a script or EXEC of this batch holds the whole gate: keep it
+			// for the loop's other ready clients, reply after the batch
+			if c.w.Buffered() > 0 {
+				c.durTarget = 0
+				if st := c.s.dur.store; st != nil && st.Log() != nil {
+					c.durTarget = st.Appended()
+				}
+				if !c.deferred {
+					c.deferred = true
+					l.deferred = append(l.deferred, c)
+				}
+			}
+			return nil
+		}
+		l.leaveGate() // every command read so far has run
 	}
 	if c.loop != nil && c.w.Buffered() > 0 {
 		if st := c.s.dur.store; st != nil && st.Log() != nil {

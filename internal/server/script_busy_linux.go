@@ -50,7 +50,9 @@ func (s *Server) restoreEvents(c *client) {
 
 // serveBusy is the loop's body while its goroutine runs a busy script.
 func (l *loop) serveBusy(r *scriptRun) {
+	l.helping.Store(true) // its replies go out at once (beforeRead)
 	defer close(r.helped)
+	defer l.helping.Store(false)
 	events := make([]syscall.EpollEvent, 64)
 	woken := false
 	defer func() {
