@@ -222,13 +222,19 @@ func TestSnapshotIsACut(t *testing.T) {
 					}
 				}(w)
 			}
+			// at least 4 snapshots, and more (up to 40) until one of them
+			// overlapped a write: on a loaded machine the writers may not
+			// run during the first ones
 			var metas []SnapMeta
-			for k := 0; k < 4; k++ {
+			overlapped := false
+			for k := 0; k < 40 && (k < 4 || !overlapped); k++ {
 				m, err := n.st.Snapshot()
 				if err != nil {
 					t.Fatal(err)
 				}
 				metas = append(metas, m)
+				overlapped = overlapped || m.Start.Seq != m.End.Seq || m.Frozen
+				time.Sleep(time.Millisecond) // let the writers run
 			}
 			close(stop)
 			wg.Wait()
