@@ -128,6 +128,9 @@ func TestLostLogTailReclaimedFromPeers(t *testing.T) {
 	ps := startProcs(t, 3, pass)
 	a := newAcked()
 	runWorkloads(t, ps, 200, 21, a)
+	// then writes of node 2 alone, so that the end of its log (which also
+	// holds the peers' effects it applied) is its own effects
+	runWorkloads(t, ps[2:], 100, 23, a)
 	waitConverged(t, ps, a, 20*time.Second) // every effect of node 2 is on its peers
 	ps[2].kill()
 	segs, _ := filepath.Glob(filepath.Join(ps[2].dir, "log", "*.seg"))
