@@ -27,15 +27,15 @@ import (
 type gateSlot struct {
 	sync.RWMutex
 	// owned only by the slot's event loop (never the misc slot):
-	batch  bool     // the loop is running one client's batch of commands
-	sticky bool     // the loop holds the whole gate until the batch ends
+	batch  bool     // the loop is running commands of its ready clients (readable)
+	sticky bool     // a script or EXEC of the batch keeps the whole gate until it ends
 	_      [38]byte // one slot per cache line
 }
 
 type gate struct {
 	slots []gateSlot
-	// waiters for the gate's release (waitRelease): closed by shared and
-	// by wakeWaiters.
+	// waiters for the gate's release (enterGate): waitCh is closed by
+	// shared and by wakeWaiters.
 	waitMu sync.Mutex
 	waitCh chan struct{}
 }
