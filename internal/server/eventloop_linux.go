@@ -227,10 +227,13 @@ func (l *loop) run() {
 func (l *loop) readable(c *client) {
 	c.readBudget = 1
 	for {
-		args, err := c.r.ReadCommand() // leaves the gate before socket I/O
+		// beforeRead runs before any socket read: it leaves the gate and
+		// flushes the replies, or defers them to the end of the loop's
+		// round while a script or EXEC keeps the gate
+		args, err := c.r.ReadCommand()
 		if err != nil {
 			if errors.Is(err, errWouldBlock) {
-				return // replies were flushed before the read that would block
+				return
 			}
 			var pe *resp.ProtocolError
 			if errors.As(err, &pe) {
@@ -273,9 +276,9 @@ func (l *loop) readable(c *client) {
 // the whole gate if a script or EXEC kept it. The loop holds the gate only
 // while commands run, never across a client's socket I/O — except that
 // after a script or EXEC it keeps the whole gate for its other ready
-// clients and writes their replies once the batch is done (beforeRead,
-// endIteration), so that the gate changes hands once per batch of the
-// loop, not once per client.
+// clients and writes their replies once the round of events is done
+// (beforeRead, then run: leaveGate, flushDeferred), so that the gate changes
+// hands once per round of the loop, not once per client.
 func (l *loop) leaveGate() {
 	if l.gateHeld {
 		l.gateHeld = false
