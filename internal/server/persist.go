@@ -231,6 +231,12 @@ func (c *client) beforeRead() error {
 			}
 		}
 	}
+	if c.loop != nil && c.w.Buffered() > 0 {
+		// BCAST invalidations raised by these commands go out (to clients
+		// of any loop) before their replies do, as Redis queues them
+		// before it writes replies
+		c.s.tracking.flushBroadcasts(c.s)
+	}
 	return c.w.Flush()
 }
 
