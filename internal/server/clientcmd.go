@@ -2,6 +2,7 @@ package server
 
 import (
 	"net"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -405,6 +406,7 @@ func cmdClientKill(c *commands.Ctx) {
 			if cl.addr == addr && !cl.killed.Load() {
 				c.OK()
 				killClient(me, cl)
+				awaitKilled(s, me, []*client{cl})
 				return
 			}
 		}
@@ -490,6 +492,39 @@ func cmdClientKill(c *commands.Ctx) {
 	for _, v := range victims {
 		killClient(me, v)
 	}
+	awaitKilled(s, me, victims)
+}
+
+// awaitKilled waits, briefly, until the clients killed on other event loops
+// (or goroutines) are gone: Redis frees a killed client at once, so a
+// command after CLIENT KILL must not see its subscriptions or its entry in
+// CLIENT LIST. A client of the caller's own loop closes when the caller's
+// batch is done, before any later command of another client runs.
+func awaitKilled(s *Server, me *client, victims []*client) {
+	deadline := time.Now().Add(100 * time.Millisecond)
+	for _, v := range victims {
+		if v == me || (v.loop != nil && v.loop == me.loop) {
+			continue
+		}
+		for i := 0; !s.gone(v); i++ {
+			if time.Now().After(deadline) {
+				return // its loop is busy (a script waiting for the gate): go on
+			}
+			if i < 200 {
+				runtime.Gosched()
+			} else {
+				time.Sleep(50 * time.Microsecond)
+			}
+		}
+	}
+}
+
+// gone reports whether c has left the server's client list (closed).
+func (s *Server) gone(c *client) bool {
+	s.mu.Lock()
+	_, ok := s.clients[c.id]
+	s.mu.Unlock()
+	return !ok
 }
 
 // killClient closes victim's connection; the client running the command is
