@@ -233,6 +233,16 @@ func newAcked() *acked {
 	return &acked{counters: map[string]int64{}, members: map[string]map[string]bool{}}
 }
 
+// addMember records an acknowledged SADD of m to set k.
+func (a *acked) addMember(k, m string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.members[k] == nil {
+		a.members[k] = map[string]bool{}
+	}
+	a.members[k][m] = true
+}
+
 // workload writes n operations on node p: INCRBY on a few counters, SADD of
 // unique members. Only acknowledged writes are recorded.
 func workload(t *testing.T, p *proc, n int, seed int64, a *acked) {
@@ -261,12 +271,7 @@ func workload(t *testing.T, p *proc, n int, seed int64, a *acked) {
 				t.Error(err)
 				return
 			}
-			a.mu.Lock()
-			if a.members[k] == nil {
-				a.members[k] = map[string]bool{}
-			}
-			a.members[k][m] = true
-			a.mu.Unlock()
+			a.addMember(k, m)
 		}
 	}
 }

@@ -47,12 +47,7 @@ func addUntilDown(p *proc, a *acked, stop <-chan struct{}) {
 		if _, err := c.do("SADD", k, m); err != nil {
 			return
 		}
-		a.mu.Lock()
-		if a.members[k] == nil {
-			a.members[k] = map[string]bool{}
-		}
-		a.members[k][m] = true
-		a.mu.Unlock()
+		a.addMember(k, m)
 	}
 }
 

@@ -133,15 +133,7 @@ func TestBlockingReadyOrder(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(rt) != len(lt) {
-				t.Fatalf("transcripts differ in length: redis %d, lightcone %d", len(rt), len(lt))
-			}
-			for i := range rt {
-				compared++
-				if !Equal(rt[i].v, lt[i].v) {
-					t.Errorf("reply %d (%s):\n%s", i, rt[i].what, describe(rt[i].v, lt[i].v))
-				}
-			}
+			compared += compareTranscripts(t, rt, lt)
 		})
 	}
 	t.Logf("%d scripts, %d replies compared", len(names), compared)
@@ -227,15 +219,7 @@ func TestBlockingServedEvents(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(rt) != len(lt) {
-				t.Fatalf("transcripts differ in length: redis %d, lightcone %d", len(rt), len(lt))
-			}
-			for i := range rt {
-				compared++
-				if !Equal(rt[i].v, lt[i].v) {
-					t.Errorf("reply %d (%s):\n%s", i, rt[i].what, describe(rt[i].v, lt[i].v))
-				}
-			}
+			compared += compareTranscripts(t, rt, lt)
 			rv := resp.Value{Kind: resp.KindArray, Elems: rev}
 			lv := resp.Value{Kind: resp.KindArray, Elems: lev}
 			compared++

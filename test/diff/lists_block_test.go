@@ -141,16 +141,24 @@ func TestListsBlocking(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(rt) != len(lt) {
-				t.Fatalf("transcripts differ in length: redis %d, lightcone %d", len(rt), len(lt))
-			}
-			for i := range rt {
-				if !Equal(rt[i].v, lt[i].v) {
-					t.Errorf("reply %d (%s):\n%s", i, rt[i].what, describe(rt[i].v, lt[i].v))
-				}
-			}
+			compareTranscripts(t, rt, lt)
 		})
 	}
+}
+
+// compareTranscripts compares redis-server's and Lightcone's replies to one
+// blocking script, reply by reply, and returns how many it compared.
+func compareTranscripts(t *testing.T, rt, lt []transcriptEntry) int {
+	t.Helper()
+	if len(rt) != len(lt) {
+		t.Fatalf("transcripts differ in length: redis %d, lightcone %d", len(rt), len(lt))
+	}
+	for i := range rt {
+		if !Equal(rt[i].v, lt[i].v) {
+			t.Errorf("reply %d (%s):\n%s", i, rt[i].what, describe(rt[i].v, lt[i].v))
+		}
+	}
+	return len(rt)
 }
 
 type transcriptEntry struct {
