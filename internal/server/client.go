@@ -144,6 +144,16 @@ func (s *Server) newClient(conn net.Conn, fd int) *client {
 // for its keys, so that their lookups' cache misses overlap.
 func (c *client) prefetch(pending []byte) {
 	keys := resp.CommandKeys(pending, c.pkeys[:0], len(c.pkeys))
+	// a pipeline on one hot key (LPUSH mylist ...) needs no warming, and
+	// each lookup ahead costs the key's shard lock
+	n := 0
+	for i, k := range keys {
+		if i == 0 || string(k) != string(keys[n-1]) {
+			keys[n] = k
+			n++
+		}
+	}
+	keys = keys[:n]
 	if len(keys) >= 2 {
 		c.s.Eng.Prefetch(c.db, keys)
 	}
