@@ -71,6 +71,7 @@ func (en *Engine) applyKey(sh *keyspace.Shard, e *effect.Effect, notify bool, en
 	h.live = append(h.live, effect.Effect{})
 	copy(h.live[i+1:], h.live[i:])
 	h.live[i] = c
+	sh.NoteFold(uint64(c.ID.Node), c.ID.Seq, ent)
 	h.added(&c, observedAll)
 	if observedAll {
 		applyOp(ent, &c, en.ctx()) // it saw everything: the incremental answer is the merged one

@@ -64,6 +64,9 @@ type Engine struct {
 	applied map[effect.NodeID]uint64                   // applied frontier of other origins (guarded by emitMu)
 	known   map[effect.NodeID]map[effect.NodeID]uint64 // what each member has applied, as last heard
 
+	compactMu sync.Mutex
+	lastCut   stableCut // the stable cut of the last Compact pass
+
 	deliverMu sync.Mutex
 	pending   map[effect.NodeID]map[uint64]effect.Effect
 

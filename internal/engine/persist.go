@@ -411,7 +411,13 @@ func (en *Engine) LoadEntry(db int, b []byte) (int, error) {
 		return used, nil // nothing to keep
 	}
 	tx := en.beginReplay(db, v.key)
-	tx.locks[0].ptr.Shards[tx.locks[0].shard].Put(ent)
+	sh := &tx.locks[0].ptr.Shards[tx.locks[0].shard]
+	sh.Put(ent)
+	if h := histOf(ent); h != nil {
+		for i := range h.live {
+			sh.NoteFold(uint64(h.live[i].ID.Node), h.live[i].ID.Seq, ent)
+		}
+	}
 	tx.End()
 	return used, nil
 }

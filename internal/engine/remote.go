@@ -19,8 +19,20 @@ import (
 func (en *Engine) Apply(e *effect.Effect) bool {
 	en.deliverMu.Lock()
 	defer en.deliverMu.Unlock()
-	if e.ID.Seq <= en.appliedOf(e.ID.Node) {
+	en.emitMu.Lock()
+	applied := en.appliedOfLocked(e.ID.Node)
+	// the usual case: the next effect of its origin, its past all here
+	ready := e.ID.Seq == applied+1 && len(en.pending[e.ID.Node]) == 0 && en.coveredLocked(e.Frontier)
+	en.emitMu.Unlock()
+	if e.ID.Seq <= applied {
 		return false
+	}
+	if ready {
+		en.deliver(e) // keeps nothing of e (history keeps a copy)
+		if len(en.pending) > 0 {
+			en.drain()
+		}
+		return true
 	}
 	q := en.pending[e.ID.Node]
 	if q == nil {
@@ -38,6 +50,10 @@ func (en *Engine) Apply(e *effect.Effect) bool {
 func (en *Engine) appliedOf(n effect.NodeID) uint64 {
 	en.emitMu.Lock()
 	defer en.emitMu.Unlock()
+	return en.appliedOfLocked(n)
+}
+
+func (en *Engine) appliedOfLocked(n effect.NodeID) uint64 {
 	if n == en.node {
 		return en.seq
 	}
@@ -67,11 +83,17 @@ func (en *Engine) drain() {
 }
 
 func (en *Engine) covered(f []effect.ID) bool {
+	en.emitMu.Lock()
+	defer en.emitMu.Unlock()
+	return en.coveredLocked(f)
+}
+
+func (en *Engine) coveredLocked(f []effect.ID) bool {
 	for _, id := range f {
 		if id.Node == en.node {
 			continue
 		}
-		if en.appliedOf(id.Node) < id.Seq {
+		if en.appliedOfLocked(id.Node) < id.Seq {
 			return false
 		}
 	}
@@ -171,15 +193,33 @@ func (en *Engine) Compact() int {
 	if !en.cluster {
 		return 0
 	}
+	en.compactMu.Lock()
+	defer en.compactMu.Unlock()
 	folded := 0
+	cut := en.stableCut()
+	if cut.equal(en.lastCut) {
+		return 0 // nothing became stable since the last pass
+	}
+	en.lastCut = cut
 	for d := range en.dbs {
 		for s := 0; s < keyspace.NumShards; s++ {
 			tx := en.newTx()
 			tx.locks = append(tx.locks, lockRef{db: d, shard: s})
 			tx.lock()
 			sh := &tx.locks[0].ptr.Shards[s]
-			for ent := range sh.Live {
-				folded += en.fold(sh, ent)
+			for i := range sh.Fold {
+				q := &sh.Fold[i]
+				n := 0
+				for _, r := range q.Items[q.Head:] {
+					if !cut.covers(effect.ID{Node: effect.NodeID(q.Node), Seq: r.Seq}) {
+						break
+					}
+					n++
+					if _, ok := sh.Live[r.Ent]; ok {
+						folded += en.fold(sh, r.Ent, cut)
+					}
+				}
+				q.Advance(n)
 			}
 			tx.End()
 		}
@@ -190,11 +230,25 @@ func (en *Engine) Compact() int {
 // fold moves the longest stable prefix of a key's live history, that every
 // remaining live effect has observed, into its base (foldPrefix finds it in
 // O(live × origins)).
-func (en *Engine) fold(sh *keyspace.Shard, ent *keyspace.Entry) int {
+func (en *Engine) fold(sh *keyspace.Shard, ent *keyspace.Entry, cut stableCut) int {
 	h := histOf(ent)
-	k := en.foldPrefix(h.live)
+	if h == nil {
+		return 0
+	}
+	k := foldPrefixAt(h.live, cut)
 	if k == 0 {
 		return 0
+	}
+	if k == len(h.live) {
+		// the whole history is stable: the entry already holds what
+		// folding it into the base would compute
+		ent.SetAux(nil)
+		if !ent.Exists() {
+			sh.Delete(ent.Key())
+			return k
+		}
+		sh.Reindex(ent)
+		return k
 	}
 	prefix := &history{base: h.base, live: h.live[:k]}
 	var b keyspace.Entry

@@ -221,7 +221,7 @@ type Shard struct {
 	t    table
 	Vol  map[*Entry]struct{} // entries with Expire != 0
 	Live map[*Entry]struct{} // entries with engine metadata (unstable history)
-	_    [24]byte
+	Fold []FoldQueue         // their unstable effects per origin (fold.go)
 }
 
 // DB is one numbered database.
@@ -300,7 +300,7 @@ func (s *Shard) forget(old *Entry) {
 // Clear empties the shard. The caller holds the shard lock.
 func (s *Shard) Clear() {
 	s.t = table{}
-	s.Vol, s.Live = nil, nil
+	s.Vol, s.Live, s.Fold = nil, nil, nil
 }
 
 // Range calls fn for every entry (ghosts included) until fn returns false.
