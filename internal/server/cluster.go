@@ -187,6 +187,7 @@ func (s *Server) StartCluster() error {
 		Log:       s.Log,
 		Resolve:   resolve,
 		OnRemote:  s.remoteApplied,
+		OnMessage: s.remoteMessage, // pubsub_cluster.go
 		Preload:   s.preloadRetained,
 		Attach:    func(n *cluster.Node) { s.Eng.SetSink(n) }, // before any effect arrives
 	})
@@ -279,6 +280,9 @@ func (s *Server) infoClusterLinks(b *infoBuf) {
 	b.kv("lightcone_catchup_impossible", n.Evicted.Load())
 	b.kv("lightcone_effects_reclaimed", n.Reclaimed.Load())
 	b.kv("lightcone_seq_reuse_detected", n.SeqReuse.Load())
+	b.kv("lightcone_messages_forwarded", n.Msgs.Sent.Load())
+	b.kv("lightcone_messages_received", n.Msgs.Received.Load())
+	b.kv("lightcone_messages_dropped", n.Msgs.Dropped.Load())
 	for i, l := range n.Links() {
 		node := ""
 		if l.Node != 0 {

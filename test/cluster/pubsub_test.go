@@ -1,0 +1,228 @@
+package cluster_test
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// subscriber is a RESP2 client in subscribed mode whose pushes are read by a
+// goroutine into msgs (each flattened: "message\nchannel\npayload",
+// "pmessage\npattern\nchannel\npayload", "smessage\nchannel\npayload").
+// Pushes on the channel "warm" (see warmUp) are left out.
+type subscriber struct {
+	c    *client
+	msgs chan string
+}
+
+// subscribe opens a subscriber on p: each command is run (e.g.
+// {"SUBSCRIBE", "news"}) and its confirmations read before the pushes are.
+func subscribe(t *testing.T, p *proc, cmds ...[]string) *subscriber {
+	t.Helper()
+	c, err := dial(p.port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.close)
+	cmds = append(cmds, []string{"SUBSCRIBE", "warm"})
+	for _, cmd := range cmds {
+		must(t, c, cmd...)
+		for range cmd[2:] {
+			if _, err := c.read(); err != nil { // a confirmation per name
+				t.Fatal(err)
+			}
+		}
+	}
+	s := &subscriber{c: c, msgs: make(chan string, 100000)}
+	go func() {
+		defer close(s.msgs)
+		for {
+			c.c.SetReadDeadline(time.Now().Add(time.Minute))
+			m, err := c.read()
+			if err != nil {
+				return
+			}
+			if strings.HasPrefix(m, "message\nwarm\n") {
+				continue
+			}
+			s.msgs <- m
+		}
+	}()
+	return s
+}
+
+// next returns the next push, failing after timeout.
+func (s *subscriber) next(t *testing.T, timeout time.Duration) string {
+	t.Helper()
+	select {
+	case m, ok := <-s.msgs:
+		if !ok {
+			t.Fatal("subscriber connection ended")
+		}
+		return m
+	case <-time.After(timeout):
+		t.Fatalf("no message within %v", timeout)
+	}
+	return ""
+}
+
+// quiet fails if a push arrives within d.
+func (s *subscriber) quiet(t *testing.T, d time.Duration) {
+	t.Helper()
+	select {
+	case m, ok := <-s.msgs:
+		if ok {
+			t.Fatalf("unexpected message %q", m)
+		}
+	case <-time.After(d):
+	}
+}
+
+// warmUp publishes on "warm" from pub until each node of subs has received
+// a message more than before: the message streams from pub's node to them
+// are open. (A message published before a peer's stream is open is dropped
+// for that peer, as for a peer that is down.)
+func warmUp(t *testing.T, pub *client, subs ...*proc) {
+	t.Helper()
+	var cs []*client
+	var before []int
+	for _, p := range subs {
+		c, err := dial(p.port)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.close()
+		cs = append(cs, c)
+		before = append(before, received(t, c))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		must(t, pub, "PUBLISH", "warm", "x")
+		ok := true
+		for i, c := range cs {
+			if received(t, c) == before[i] {
+				ok = false
+			}
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no pub/sub message crossed the cluster within 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// received is a node's lightcone_messages_received.
+func received(t *testing.T, c *client) int {
+	t.Helper()
+	info := must(t, c, "INFO", "cluster")
+	_, v, ok := strings.Cut(info, "lightcone_messages_received:")
+	if !ok {
+		t.Fatalf("no lightcone_messages_received in INFO:\n%s", info)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(v, "\n", 2)[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// PUBLISH and SPUBLISH on A reach the channel, pattern and shard channel
+// subscribers of B and C; the reply and PUBSUB stay node-local.
+func TestPublishReachesEveryNode(t *testing.T) {
+	ps := startProcs(t, 3, pass)
+	var subs []*subscriber
+	for _, p := range ps {
+		subs = append(subs, subscribe(t, p, []string{"SUBSCRIBE", "news"}, []string{"PSUBSCRIBE", "ne*"}, []string{"SSUBSCRIBE", "sh{1}"}))
+	}
+	a, err := dial(ps[0].port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	warmUp(t, a, ps[1], ps[2])
+
+	// the reply counts this node's receivers only (Redis Cluster's)
+	if n := must(t, a, "PUBLISH", "news", "hello"); n != "2" {
+		t.Fatalf("PUBLISH replied %s, want 2 (channel + pattern subscriber on this node)", n)
+	}
+	if n := must(t, a, "SPUBLISH", "sh{1}", "shard-hello"); n != "1" {
+		t.Fatalf("SPUBLISH replied %s, want 1", n)
+	}
+	if n := must(t, a, "PUBLISH", "nobody", "x"); n != "0" {
+		t.Fatalf("PUBLISH to a channel without subscribers replied %s", n)
+	}
+	for i, s := range subs {
+		want := []string{"message\nnews\nhello", "pmessage\nne*\nnews\nhello", "smessage\nsh{1}\nshard-hello"}
+		for _, w := range want {
+			if got := s.next(t, 5*time.Second); got != w {
+				t.Fatalf("node %d: got %q, want %q", i, got, w)
+			}
+		}
+		s.quiet(t, 200*time.Millisecond) // once each: no duplicates, nothing echoed back
+	}
+	// PUBSUB is node-local, as in Redis Cluster
+	if r := must(t, a, "PUBSUB", "NUMSUB", "news"); r != "news\n1" {
+		t.Fatalf("PUBSUB NUMSUB = %q, want this node's count", r)
+	}
+	if r := must(t, a, "PUBSUB", "SHARDNUMSUB", "sh{1}"); r != "sh{1}\n1" {
+		t.Fatalf("PUBSUB SHARDNUMSUB = %q", r)
+	}
+	if r := must(t, a, "PUBSUB", "NUMPAT"); r != "1" {
+		t.Fatalf("PUBSUB NUMPAT = %q", r)
+	}
+
+	// a message published on B reaches A and C the same way
+	b, err := dial(ps[1].port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.close()
+	warmUp(t, b, ps[0], ps[2])
+	must(t, b, "PUBLISH", "news", "from-b")
+	for i, s := range subs {
+		if got := s.next(t, 5*time.Second); got != "message\nnews\nfrom-b" {
+			t.Fatalf("node %d: got %q", i, got)
+		}
+		if got := s.next(t, 5*time.Second); got != "pmessage\nne*\nnews\nfrom-b" {
+			t.Fatalf("node %d: got %q", i, got)
+		}
+	}
+}
+
+// 1,000 messages from one publisher arrive on the other nodes in order,
+// each once.
+func TestPublishOrderAcrossNodes(t *testing.T) {
+	ps := startProcs(t, 3, pass)
+	b := subscribe(t, ps[1], []string{"SUBSCRIBE", "ord"})
+	c := subscribe(t, ps[2], []string{"PSUBSCRIBE", "or?"})
+	a, err := dial(ps[0].port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	warmUp(t, a, ps[1], ps[2])
+	const n = 1000
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		must(t, a, "PUBLISH", "ord", strconv.Itoa(i))
+	}
+	for i := 0; i < n; i++ {
+		if got, want := b.next(t, 5*time.Second), "message\nord\n"+strconv.Itoa(i); got != want {
+			t.Fatalf("B: message %d is %q, want %q", i, got, want)
+		}
+		if got, want := c.next(t, 5*time.Second), "pmessage\nor?\nord\n"+strconv.Itoa(i); got != want {
+			t.Fatalf("C: message %d is %q, want %q", i, got, want)
+		}
+	}
+	t.Logf("%d messages published on A and received in order on B and C in %v", n, time.Since(start))
+	b.quiet(t, 200*time.Millisecond)
+	c.quiet(t, 0)
+	info := must(t, a, "INFO", "cluster")
+	if !strings.Contains(info, "lightcone_messages_dropped:0\r\n") {
+		t.Fatalf("messages dropped on a healthy cluster:\n%s", info)
+	}
+}
