@@ -31,7 +31,8 @@ func init() {
 type clusterState struct {
 	node    *cluster.Node
 	started time.Time
-	fresh   bool // the NodeID was made at this start: no peer holds its effects
+	fresh   bool                           // the NodeID was made at this start: no peer holds its effects
+	held    map[effect.NodeID][]heldEvents // peers' RENAME/MOVE destination events awaiting the source's (s.heldMu; pubsub_cluster.go)
 }
 
 // How long a restarting cluster node waits for its seeds' frontiers (reach)

@@ -226,3 +226,120 @@ func TestPublishOrderAcrossNodes(t *testing.T) {
 		t.Fatalf("messages dropped on a healthy cluster:\n%s", info)
 	}
 }
+
+// collectUntil reads a subscriber's pushes up to and including the first
+// that contains marker.
+func collectUntil(t *testing.T, s *subscriber, marker string) []string {
+	t.Helper()
+	var out []string
+	for {
+		m := s.next(t, 5*time.Second)
+		out = append(out, m)
+		if strings.Contains(m, marker) {
+			return out
+		}
+	}
+}
+
+// Keyspace notifications on B for effects made on A: the events, and their
+// order, are those A raises for the same command; they are raised by each
+// node from the effects it applies, not forwarded (a subscriber gets each
+// once).
+func TestKeyspaceEventsForRemoteEffects(t *testing.T) {
+	ps := startProcs(t, 2, pass)
+	var subs []*subscriber
+	for _, p := range ps {
+		c, err := dial(p.port)
+		if err != nil {
+			t.Fatal(err)
+		}
+		must(t, c, "CONFIG", "SET", "notify-keyspace-events", "AKEn")
+		c.close()
+		subs = append(subs, subscribe(t, p, []string{"PSUBSCRIBE", "__key*__:*"}))
+	}
+	a, err := dial(ps[0].port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+
+	// the commands of the brief, with the events Redis 7.0 raises for them
+	core := [][]string{
+		{"SET", "k", "v"},
+		{"LPUSH", "l", "a", "b"},
+		{"HSET", "h", "f", "v"},
+		{"EXPIRE", "k", "100"},
+		{"DEL", "k"},
+		{"SET", "core-end", "1"},
+	}
+	for _, cmd := range core {
+		must(t, a, cmd...)
+	}
+	ev := func(key, event string) []string {
+		return []string{"pmessage\n__key*__:*\n__keyspace@0__:" + key + "\n" + event, "pmessage\n__key*__:*\n__keyevent@0__:" + event + "\n" + key}
+	}
+	var want []string
+	for _, e := range [][2]string{{"k", "new"}, {"k", "set"}, {"l", "new"}, {"l", "lpush"}, {"h", "new"}, {"h", "hset"},
+		{"k", "expire"}, {"k", "del"}, {"core-end", "new"}, {"core-end", "set"}} {
+		want = append(want, ev(e[0], e[1])...)
+	}
+	for i, s := range subs {
+		got := collectUntil(t, s, "__keyevent@0__:set\ncore-end")
+		if strings.Join(got, " | ") != strings.Join(want, " | ") {
+			t.Fatalf("node %d raised\n%s\nwant\n%s", i, strings.Join(got, "\n--\n"), strings.Join(want, "\n--\n"))
+		}
+	}
+
+	// more commands: B raises exactly what A raises, in the same order
+	more := [][]string{
+		{"SET", "s", "1", "EX", "100"},
+		{"INCRBY", "s", "5"},
+		{"APPEND", "s", "x"},
+		{"PERSIST", "s"},
+		{"EXPIRE", "s", "-1"}, // a TTL in the past deletes
+		{"RPUSH", "src", "1", "2", "3"},
+		{"LMOVE", "src", "dst", "LEFT", "RIGHT"},
+		{"LMOVE", "src", "src", "LEFT", "RIGHT"},
+		{"LPOP", "src", "5"},
+		{"SADD", "set", "a", "b"},
+		{"SPOP", "set", "5"},
+		{"ZADD", "z", "1", "a", "2", "b"},
+		{"ZPOPMIN", "z", "2"},
+		{"HSET", "h2", "f", "1"},
+		{"HINCRBY", "h2", "f", "2"},
+		{"HDEL", "h2", "f"},
+		{"XADD", "x", "1-1", "f", "v"},
+		{"XADD", "x", "MAXLEN", "1", "2-1", "f", "v"},
+		{"SET", "r1", "v"},
+		{"RENAME", "r1", "r2"},
+		{"SET", "r3", "v"},
+		{"RENAME", "r2", "r3"}, // over an existing key
+		{"COPY", "r3", "r4"},
+		{"MOVE", "r4", "1"},
+		{"SETEX", "e", "100", "v"},
+		{"GETDEL", "e"},
+		{"SET", "more-end", "1"},
+	}
+	for _, cmd := range more {
+		if _, err := a.do(cmd...); err != nil {
+			t.Fatalf("%v: %v", cmd, err)
+		}
+	}
+	local := collectUntil(t, subs[0], "__keyevent@0__:set\nmore-end")
+	remote := collectUntil(t, subs[1], "__keyevent@0__:set\nmore-end")
+	if strings.Join(local, " | ") != strings.Join(remote, " | ") {
+		short := func(ms []string) string {
+			var b strings.Builder
+			for _, m := range ms {
+				b.WriteString(strings.ReplaceAll(strings.TrimPrefix(m, "pmessage\n__key*__:*\n"), "\n", " "))
+				b.WriteString("\n")
+			}
+			return b.String()
+		}
+		t.Fatalf("events on A (local)\n%s\nevents on B (remote)\n%s", short(local), short(remote))
+	}
+	t.Logf("%d events on each node for %d commands", len(local), len(more))
+	for _, s := range subs {
+		s.quiet(t, 200*time.Millisecond) // each once
+	}
+}
