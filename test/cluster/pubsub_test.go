@@ -343,3 +343,101 @@ func TestKeyspaceEventsForRemoteEffects(t *testing.T) {
 		s.quiet(t, 200*time.Millisecond) // each once
 	}
 }
+
+// Clients blocked on B wake for writes made on A (BLPOP, BZPOPMIN, BLMOVE),
+// and what B's pops take is then gone on A too.
+func TestBlockedPopsWakeForRemoteWrites(t *testing.T) {
+	ps := startProcs(t, 2, pass)
+	a, err := dial(ps[0].port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	cases := []struct {
+		name  string
+		block []string // run on B
+		write []string // run on A
+		want  string   // B's reply
+		gone  []string // on A afterwards, eventually: the reply "0"
+	}{
+		{"BLPOP", []string{"BLPOP", "bl1", "bl2", "5"}, []string{"RPUSH", "bl2", "x"}, "bl2\nx", []string{"EXISTS", "bl2"}},
+		{"BZPOPMIN", []string{"BZPOPMIN", "bz", "5"}, []string{"ZADD", "bz", "2", "b", "1", "a"}, "bz\na\n1", []string{"ZSCORE", "bz", "a"}},
+		{"BLMOVE", []string{"BLMOVE", "src", "dst", "LEFT", "RIGHT", "5"}, []string{"RPUSH", "src", "v"}, "v", []string{"EXISTS", "src"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b, err := dial(ps[1].port)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.close()
+			got := make(chan string, 1)
+			go func() {
+				r, err := b.do(c.block...)
+				if err != nil {
+					r = "error: " + err.Error()
+				}
+				got <- r
+			}()
+			// let it block: B's CLIENT LIST shows the blocked command
+			waitBlocked(t, ps[1], strings.ToLower(c.block[0]))
+			must(t, a, c.write...)
+			start := time.Now()
+			select {
+			case r := <-got:
+				if r != c.want {
+					t.Fatalf("%s on B replied %q, want %q", c.name, r, c.want)
+				}
+				t.Logf("woke %v after the write on A", time.Since(start))
+			case <-time.After(4 * time.Second):
+				t.Fatalf("client blocked on B in %s did not wake for %v on A", c.name, c.write)
+			}
+			// B's pop is an effect too: A sees the element gone
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				r := must(t, a, c.gone...)
+				if r == "0" || r == "(nil)" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%v on A = %q after B popped", c.gone, r)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}
+	// BLMOVE moved v to dst on both nodes
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		r := must(t, a, "LRANGE", "dst", "0", "-1")
+		if r == "v" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("LRANGE dst on A = %q, want v", r)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitBlocked waits until a client of p runs cmd blocked.
+func waitBlocked(t *testing.T, p *proc, cmd string) {
+	t.Helper()
+	c, err := dial(p.port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		for _, line := range strings.Split(must(t, c, "CLIENT", "LIST"), "\n") {
+			if strings.Contains(line, " flags=b ") && strings.Contains(line, " cmd="+cmd+" ") {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no client blocked in %s", cmd)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
