@@ -339,8 +339,18 @@ func TestKeyspaceEventsForRemoteEffects(t *testing.T) {
 		t.Fatalf("events on A (local)\n%s\nevents on B (remote)\n%s", short(local), short(remote))
 	}
 	t.Logf("%d events on each node for %d commands", len(local), len(more))
+
+	// an expiry: each node raises "expired" once, whichever removes the key
+	must(t, a, "SET", "t", "v", "PX", "100")
+	for i, s := range subs {
+		got := collectUntil(t, s, "__keyevent@0__:expired\nt")
+		want := append(append(ev("t", "new"), ev("t", "set")...), append(ev("t", "expire"), ev("t", "expired")...)...)
+		if strings.Join(got, " | ") != strings.Join(want, " | ") {
+			t.Fatalf("node %d raised %q for a key expiring, want %q", i, got, want)
+		}
+	}
 	for _, s := range subs {
-		s.quiet(t, 200*time.Millisecond) // each once
+		s.quiet(t, 300*time.Millisecond) // each once
 	}
 }
 
