@@ -451,3 +451,41 @@ func waitBlocked(t *testing.T, p *proc, cmd string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// Over lossy, duplicating, reordering links (QUIC repairs them), messages
+// from one publisher still arrive in order and never twice.
+func TestPublishOrderLossyLinks(t *testing.T) {
+	ps := startProcs(t, 2, pass, faults("drop=0.05,dup=0.02,jitter=3ms"))
+	b := subscribe(t, ps[1], []string{"SUBSCRIBE", "ord"})
+	a, err := dial(ps[0].port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	warmUp(t, a, ps[1])
+	const n = 1000
+	for i := 0; i < n; i++ {
+		must(t, a, "PUBLISH", "ord", strconv.Itoa(i))
+	}
+	prev, got := -1, 0
+	timeout := time.After(15 * time.Second)
+	for prev < n-1 {
+		select {
+		case m, ok := <-b.msgs:
+			if !ok {
+				t.Fatal("subscriber connection ended")
+			}
+			i, err := strconv.Atoi(strings.TrimPrefix(m, "message\nord\n"))
+			if err != nil || i <= prev {
+				t.Fatalf("message %q after %d: out of order or repeated", m, prev)
+			}
+			prev = i
+			got++
+		case <-timeout:
+			info := must(t, a, "INFO", "cluster")
+			t.Fatalf("%d of %d messages arrived, the last %d; publisher:\n%s", got, n, prev, info)
+		}
+	}
+	t.Logf("%d of %d messages arrived in order over lossy links", got, n)
+	b.quiet(t, 300*time.Millisecond)
+}
