@@ -22,6 +22,7 @@ const (
 	frameEffect    byte = 4
 	frameFetch     byte = 5 // fetch stream opener: origin, from, to
 	frameFetchEnd  byte = 6 // status, next seq
+	frameMessage   byte = 7 // pub/sub message stream: kind, channel, message (pubsub.go)
 )
 
 // MaxFrame bounds a frame (an effect may hold a 512 MiB value).

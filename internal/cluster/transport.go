@@ -46,6 +46,13 @@ type Config struct {
 	// OnRemote, when set, is called after remote effects were applied (once
 	// per burst), e.g. to serve clients blocked on the keys they touched.
 	OnRemote func()
+	// OnMessage, when set, receives each pub/sub message a peer forwards
+	// (pubsub.go), in the order that peer sent them; channel and message
+	// are only valid during the call.
+	OnMessage func(kind byte, channel, message []byte)
+	// MessageQueueBytes bounds the pub/sub messages waiting for one peer,
+	// default DefaultMessageQueueBytes.
+	MessageQueueBytes int
 	// Resolve, when set, is called before each dialing round to find more
 	// seeds (DNS for --join).
 	Resolve func() []string
@@ -104,6 +111,7 @@ type Node struct {
 	Evicted       atomic.Int64 // catch-ups impossible from retained effects
 	Reclaimed     atomic.Int64 // own effects taken back from peers at start (Reclaim)
 	SeqReuse      atomic.Int64 // peers found holding own effects past the Seq after Reclaim
+	Msgs          MessageStats // pub/sub messages forwarded (pubsub.go)
 }
 
 type inbound struct {
@@ -133,6 +141,7 @@ type peer struct {
 
 	bytesSent atomic.Int64
 	cursor    atomic.Uint64
+	mq        msgQueue // pub/sub messages for the peer (pubsub.go)
 }
 
 // Link is a snapshot of one peer link, for INFO.
@@ -419,6 +428,8 @@ func (p *peer) session() error {
 	}
 	p.set("up", nil)
 	n.log.Info("cluster: linked", "peer", p.addr, "node", fmt.Sprintf("%016x", uint64(certNode)))
+	n.wg.Add(1)
+	go p.sendMessages(conn) // ends with conn
 
 	done := make(chan error, 2)
 	go func() { done <- p.heartbeats(conn, cw) }()
@@ -606,6 +617,8 @@ func (n *Node) serveStream(conn *quic.Conn, certNode effect.NodeID, s *quic.Stre
 			return
 		}
 		n.serveFetch(s, req)
+	case frameMessage:
+		n.readMessages(r, payload, buf)
 	}
 }
 

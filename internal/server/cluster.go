@@ -31,7 +31,8 @@ func init() {
 type clusterState struct {
 	node    *cluster.Node
 	started time.Time
-	fresh   bool // the NodeID was made at this start: no peer holds its effects
+	fresh   bool                           // the NodeID was made at this start: no peer holds its effects
+	held    map[effect.NodeID][]heldEvents // peers' RENAME/MOVE destination events awaiting the source's (s.heldMu; pubsub_cluster.go)
 }
 
 // How long a restarting cluster node waits for its seeds' frontiers (reach)
@@ -187,6 +188,7 @@ func (s *Server) StartCluster() error {
 		Log:       s.Log,
 		Resolve:   resolve,
 		OnRemote:  s.remoteApplied,
+		OnMessage: s.remoteMessage, // pubsub_cluster.go
 		Preload:   s.preloadRetained,
 		Attach:    func(n *cluster.Node) { s.Eng.SetSink(n) }, // before any effect arrives
 	})
@@ -279,6 +281,9 @@ func (s *Server) infoClusterLinks(b *infoBuf) {
 	b.kv("lightcone_catchup_impossible", n.Evicted.Load())
 	b.kv("lightcone_effects_reclaimed", n.Reclaimed.Load())
 	b.kv("lightcone_seq_reuse_detected", n.SeqReuse.Load())
+	b.kv("lightcone_messages_forwarded", n.Msgs.Sent.Load())
+	b.kv("lightcone_messages_received", n.Msgs.Received.Load())
+	b.kv("lightcone_messages_dropped", n.Msgs.Dropped.Load())
 	for i, l := range n.Links() {
 		node := ""
 		if l.Node != 0 {

@@ -197,13 +197,15 @@ func (s *Server) keyspaceChanged(db int, key []byte, e *effect.Effect, existed, 
 		return
 	}
 	local := e.ID.Node == s.NodeID
-	if local && (e.Event == notify.RenameTo || e.Event == notify.MoveTo) {
+	if e.Event == notify.RenameTo || e.Event == notify.MoveTo {
 		// RENAME and MOVE write the destination first, then delete the
 		// source. Redis raises "new" (destination) first, then invalidates
 		// the source and the destination, then raises rename_from/move_from
 		// and rename_to/move_to: hold the destination's invalidation and
 		// main events until the source's effect, written by the same Tx
-		// (whose effect record is the same object for all its writes).
+		// (whose effect record is the same object for all its writes). A
+		// peer's RENAME arrives as two effects of that peer, the source's
+		// after the destination's: those wait per origin (holdRemote).
 		h := heldEvents{db: db, key: append([]byte(nil), key...), invalidate: tracking}
 		if notifying {
 			var buf [4]notify.Event
@@ -217,6 +219,10 @@ func (s *Server) keyspaceChanged(db int, key []byte, e *effect.Effect, existed, 
 				}
 			}
 		}
+		if !local {
+			s.holdRemote(e.ID.Node, h, flags)
+			return
+		}
 		if h.invalidate || len(h.names) > 0 {
 			s.heldMu.Lock()
 			if s.held == nil {
@@ -228,11 +234,15 @@ func (s *Server) keyspaceChanged(db int, key []byte, e *effect.Effect, existed, 
 		return
 	}
 	var h heldEvents
-	if local && (e.Event == notify.RenameFrom || e.Event == notify.MoveFrom) {
+	switch {
+	case !(e.Event == notify.RenameFrom || e.Event == notify.MoveFrom):
+	case local:
 		s.heldMu.Lock()
 		h = s.held[e]
 		delete(s.held, e)
 		s.heldMu.Unlock()
+	default:
+		h = s.releaseRemote(e.ID.Node)
 	}
 	invalidate := func() {
 		if tracking {

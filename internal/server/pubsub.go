@@ -4,6 +4,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/lightconedb/lightcone/internal/cluster"
 	"github.com/lightconedb/lightcone/internal/commands"
 )
 
@@ -487,6 +488,7 @@ func cmdPublish(c *commands.Ctx) {
 	s := srv(c)
 	cl := cli(c)
 	n := s.publish(c.Args[1], c.Args[2], s.origin.Load(), cmdLoop(cl))
+	s.forwardMessage(cluster.MsgPublish, c.Args[1], c.Args[2]) // pubsub_cluster.go
 	c.W.Int(int64(n))
 }
 
@@ -494,6 +496,7 @@ func cmdSPublish(c *commands.Ctx) {
 	s := srv(c)
 	cl := cli(c)
 	n := s.spublish(c.Args[1], c.Args[2], s.origin.Load(), cmdLoop(cl))
+	s.forwardMessage(cluster.MsgSPublish, c.Args[1], c.Args[2])
 	c.W.Int(int64(n))
 }
 
