@@ -2,9 +2,11 @@ package cluster
 
 import (
 	"container/heap"
+	"errors"
 	"math/rand"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -62,6 +64,31 @@ func (c *FaultConn) Close() error {
 	}
 	c.mu.Unlock()
 	return c.PacketConn.Close()
+}
+
+// SetReadBuffer, SetWriteBuffer and SyscallConn pass through to the socket,
+// so that QUIC sizes its buffers as it does on a bare socket (hidden, they
+// stayed at the system default, and a burst overflowed the receive buffer:
+// losses the fault description never asked for).
+func (c *FaultConn) SetReadBuffer(n int) error {
+	if b, ok := c.PacketConn.(interface{ SetReadBuffer(int) error }); ok {
+		return b.SetReadBuffer(n)
+	}
+	return errors.New("fault layer: the socket has no SetReadBuffer")
+}
+
+func (c *FaultConn) SetWriteBuffer(n int) error {
+	if b, ok := c.PacketConn.(interface{ SetWriteBuffer(int) error }); ok {
+		return b.SetWriteBuffer(n)
+	}
+	return errors.New("fault layer: the socket has no SetWriteBuffer")
+}
+
+func (c *FaultConn) SyscallConn() (syscall.RawConn, error) {
+	if b, ok := c.PacketConn.(syscall.Conn); ok {
+		return b.SyscallConn()
+	}
+	return nil, errors.New("fault layer: the socket has no SyscallConn")
 }
 
 // SetFaults replaces the fault description.
