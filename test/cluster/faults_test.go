@@ -61,8 +61,8 @@ func TestVisibilityLatency(t *testing.T) {
 				lat = append(lat, time.Since(start))
 			}
 			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-			p50, p99 := lat[len(lat)/2], lat[len(lat)*99/100]
-			t.Logf("one-way delay %v: visibility p50 %v p99 %v (target p99 <= %v)", d, p50, p99, d+2*time.Millisecond)
+			p50, p90, p99 := lat[len(lat)/2], lat[len(lat)*9/10], lat[len(lat)*99/100]
+			t.Logf("one-way delay %v: visibility p50 %v p90 %v p99 %v max %v (target p99 <= %v)", d, p50, p90, p99, lat[len(lat)-1], d+2*time.Millisecond)
 			// the target is d+2ms; on a shared CI machine only gross failures are failures
 			if p99 > d+250*time.Millisecond {
 				t.Fatalf("p99 %v far above the delay %v", p99, d)
