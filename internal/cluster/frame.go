@@ -78,6 +78,19 @@ func readFrame(r *bufio.Reader, buf []byte) (byte, []byte, []byte, error) {
 	return body[0], body[1:], buf, nil
 }
 
+// frameBuffered reports whether r holds a whole frame already, so that
+// reading it will not wait.
+func frameBuffered(r *bufio.Reader) bool {
+	if r.Buffered() < 4 {
+		return false
+	}
+	hdr, err := r.Peek(4)
+	if err != nil {
+		return false
+	}
+	return uint64(r.Buffered()) >= 4+uint64(binary.BigEndian.Uint32(hdr))+4
+}
+
 // msg builds and parses the small control messages.
 type msg struct {
 	b   []byte

@@ -25,6 +25,7 @@ import (
 type Engine interface {
 	Node() effect.NodeID
 	Apply(e *effect.Effect) bool
+	ApplyBatch(es []effect.Effect) int
 	Frontier() []effect.ID
 	AppliedOf(n effect.NodeID) uint64
 	ObserveFrontier(m effect.NodeID, f []effect.ID)
@@ -636,6 +637,11 @@ func (n *Node) readEffects(conn *quic.Conn, certNode effect.NodeID, s *quic.Rece
 		in.streams--
 		n.mu.Unlock()
 	}()
+	// Frames already buffered are applied together (engine.ApplyBatch): a
+	// run of effects on one hot key then costs one merge, not one each.
+	var arena []byte
+	var ends []int
+	var batch []effect.Effect
 	for {
 		typ, payload, b, err := readFrame(r, buf)
 		buf = b
@@ -646,27 +652,47 @@ func (n *Node) readEffects(conn *quic.Conn, certNode effect.NodeID, s *quic.Rece
 			return
 		}
 		n.BytesReceived.Add(int64(len(payload) + 9))
-		if typ != frameEffect {
+		if typ == frameEffect {
+			arena = append(arena, payload...)
+			ends = append(ends, len(arena))
+		}
+		if frameBuffered(r) && len(ends) < maxApplyBatch && len(arena) < 1<<20 {
+			continue // another whole frame is here already
+		}
+		if len(ends) == 0 {
 			continue
 		}
-		e, _, err := effect.Decode(payload)
-		if err != nil {
-			n.log.Warn("cluster: undecodable effect", "err", err)
-			conn.CloseWithError(2, "bad effect")
-			return
+		batch = batch[:0]
+		start := 0
+		for _, end := range ends {
+			e, _, err := effect.Decode(arena[start:end])
+			start = end
+			if err != nil {
+				n.log.Warn("cluster: undecodable effect", "err", err)
+				conn.CloseWithError(2, "bad effect")
+				return
+			}
+			if e.ID.Node != certNode {
+				n.refuse(conn, "effect stream carries another node's effects", "origin", e.ID.String())
+				return
+			}
+			batch = append(batch, e)
 		}
-		if e.ID.Node != certNode {
-			n.refuse(conn, "effect stream carries another node's effects", "origin", e.ID.String())
-			return
+		n.EffectsRecv.Add(int64(len(batch)))
+		n.eng.ApplyBatch(batch)
+		arena, ends = arena[:0], ends[:0]
+		if cap(arena) > 4<<20 {
+			arena = nil
 		}
-		n.EffectsRecv.Add(1)
-		n.eng.Apply(&e)
 		in.lastEff.Store(time.Now().UnixNano())
 		if r.Buffered() == 0 && n.cfg.OnRemote != nil {
 			n.cfg.OnRemote()
 		}
 	}
 }
+
+// maxApplyBatch bounds the effects applied together from one stream.
+const maxApplyBatch = 512
 
 func (n *Node) inboundLocked(m effect.NodeID) *inbound {
 	in := n.inbound[m]

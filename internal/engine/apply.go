@@ -45,9 +45,24 @@ func (en *Engine) applyKey(sh *keyspace.Shard, e *effect.Effect, notify bool, en
 		}
 		return ent
 	}
+	ent, h := en.withHistory(sh, e.Key, ent)
+	if en.insertLive(sh, ent, h, e, false) {
+		en.stats.Merges.Add(1)
+		eval(ent, h, en.ctx())
+	}
+	sh.Reindex(ent)
+	if notify && en.hook != nil {
+		en.hook(int(e.DB), e.Key, e, existed, ent.Exists())
+	}
+	return ent
+}
+
+// withHistory returns key's entry (created when ent is nil) and its
+// history (started from the entry's value when it has none).
+func (en *Engine) withHistory(sh *keyspace.Shard, key []byte, ent *keyspace.Entry) (*keyspace.Entry, *history) {
 	h := histOf(ent)
 	if ent == nil {
-		ent = keyspace.NewEntry(e.Key)
+		ent = keyspace.NewEntry(key)
 		sh.Put(ent)
 	}
 	if h == nil {
@@ -55,6 +70,15 @@ func (en *Engine) applyKey(sh *keyspace.Shard, e *effect.Effect, notify bool, en
 		copyValue(&h.base, ent) // a copy: in-place ops must not reach the base
 		ent.SetAux(&keyspace.Aux{V: h})
 	}
+	return ent, h
+}
+
+// insertLive adds (a copy of) e to the key's history in stamp order and
+// brings the entry's value up to date where that takes no merge. It reports
+// whether the value needs one (eval over the history). With stale set the
+// value is already waiting for a merge (an earlier effect of a run of
+// remote effects, remote_batch.go): e only joins the history.
+func (en *Engine) insertLive(sh *keyspace.Shard, ent *keyspace.Entry, h *history, e *effect.Effect, stale bool) bool {
 	c := e.Clone()
 	// insert in stamp order
 	i := sort.Search(len(h.live), func(i int) bool { return effect.Less(&c, &h.live[i]) })
@@ -73,22 +97,19 @@ func (en *Engine) applyKey(sh *keyspace.Shard, e *effect.Effect, notify bool, en
 	h.live[i] = c
 	sh.NoteFold(uint64(c.ID.Node), c.ID.Seq, ent)
 	h.added(&c, observedAll)
-	if observedAll {
+	switch {
+	case stale:
+		return true
+	case observedAll:
 		applyOp(ent, &c, en.ctx()) // it saw everything: the incremental answer is the merged one
-	} else if h.shadowed(i) {
+	case h.shadowed(i):
 		// a concurrent SET that a later SET overrides: the value stays
-	} else if h.overrides(i) {
+	case h.overrides(i):
 		applyOp(ent, &c, en.ctx()) // a concurrent SET, last: it alone gives the value
-	} else {
-		en.stats.Merges.Add(1)
-		eval(ent, h, en.ctx())
+	default:
+		return true
 	}
-
-	sh.Reindex(ent)
-	if notify && en.hook != nil {
-		en.hook(int(e.DB), e.Key, e, existed, ent.Exists())
-	}
-	return ent
+	return false
 }
 
 // applyStable is the standalone path: every effect is stable the moment it is

@@ -240,9 +240,7 @@ func TestHashLayoutConverges(t *testing.T) {
 					take := append([]effect.Effect(nil), avail[:k]...)
 					sent[i][j] += k
 					r.Shuffle(len(take), func(a, b int) { take[a], take[b] = take[b], take[a] })
-					for x := range take {
-						ens[j].Apply(&take[x])
-					}
+					deliverTo(r, ens[j], take)
 				}
 			}
 		}

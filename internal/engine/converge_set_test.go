@@ -251,9 +251,7 @@ func setEncodingOnce(seed int64) error {
 				take := append([]effect.Effect(nil), avail[:k]...)
 				sent[i][j] += k
 				r.Shuffle(len(take), func(a, b int) { take[a], take[b] = take[b], take[a] })
-				for x := range take {
-					ens[j].Apply(&take[x])
-				}
+				deliverTo(r, ens[j], take)
 			}
 		}
 	}

@@ -166,9 +166,7 @@ func convergeOnce(seed int64, n int, write func(*rand.Rand, *Engine)) error {
 					take = append(take, sinks[i].out[r.Intn(sent[i][j])])
 				}
 				r.Shuffle(len(take), func(a, b int) { take[a], take[b] = take[b], take[a] })
-				for k := range take {
-					ens[j].Apply(&take[k])
-				}
+				deliverTo(r, ens[j], take)
 			}
 		}
 	}
@@ -219,6 +217,22 @@ func convergeOnce(seed int64, n int, write func(*rand.Rand, *Engine)) error {
 		}
 	}
 	return nil
+}
+
+// deliverTo hands effects to en one by one (Apply) or, half the time, as
+// batches of random sizes (ApplyBatch, as the cluster's stream reader does).
+func deliverTo(r *rand.Rand, en *Engine, take []effect.Effect) {
+	if r.Intn(2) == 0 {
+		for k := range take {
+			en.Apply(&take[k])
+		}
+		return
+	}
+	for len(take) > 0 {
+		k := 1 + r.Intn(len(take))
+		en.ApplyBatch(take[:k])
+		take = take[k:]
+	}
 }
 
 func dump(en *Engine) string {
