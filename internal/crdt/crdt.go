@@ -71,6 +71,20 @@ type Type interface {
 	Merger(base Object, c Ctx) Merger
 }
 
+// A Commuter is a type some of whose effects can join a merged value
+// directly although they did not observe every live effect: a push between
+// concurrent pushes, an add between concurrent removes. In a cluster a hot
+// key written on several nodes at once then costs O(1) per remote effect
+// instead of a merge over its whole unstable history.
+type Commuter interface {
+	// ApplyConcurrent applies e to obj, the merged value of the key's
+	// history without e, when the merged value with e is obtained that way;
+	// later are the live effects stamped after e (all of this type, none
+	// replacing; read only). It reports false, having changed nothing, when
+	// it cannot tell, and the engine merges instead.
+	ApplyConcurrent(obj Object, e *effect.Effect, later []effect.Effect, c Ctx) (Object, bool)
+}
+
 // Merger replays live effects of one type in stamp order (effect.Less). The
 // engine asks Exists after each step: a TTL set while the value existed
 // counts, one set on an emptied value does not.

@@ -923,3 +923,17 @@ func parseInt(b []byte) (int64, bool) { return listpack.ParseInt(b) }
 
 // ParseInt is Redis' string2ll (exported for the command layer).
 func ParseInt(b []byte) (int64, bool) { return parseInt(b) }
+
+// ApplyConcurrent implements Commuter for SADD: an add wins over every
+// concurrent remove, and no remove stamped after it observed it, so its
+// members belong to the merged value whatever else is live. (Encodings
+// agree too: once a set is a hashtable it stays one, and an intset only
+// widens, so the order of adds does not change where they end.)
+func (t setType) ApplyConcurrent(obj Object, e *effect.Effect, later []effect.Effect, c Ctx) (Object, bool) {
+	d := NewDec(e.Value)
+	op, _, _, _ := setHeader(&d)
+	if d.Err || op != SetAdd || e.Flags&effect.FlagReplace != 0 {
+		return nil, false
+	}
+	return t.Apply(obj, e, c), true
+}

@@ -17,6 +17,33 @@ type history struct {
 	base keyspace.Entry // Aux unused
 	live []effect.Effect
 	sum  summary // what live holds, per origin (history.go)
+	// ttls counts the live effects that set a TTL, when ttlsOK (it is
+	// recounted after live is rebuilt): a value whose history holds no TTL
+	// anywhere cannot have its TTL depend on when it was empty
+	ttls   int
+	ttlsOK bool
+}
+
+// setsTTL reports whether x may give the key a TTL.
+func setsTTL(x *effect.Effect) bool {
+	return x.Op == effect.OpExpire || (x.Replaces() && (x.Int != 0 || x.Flags&effect.FlagKeepTTL != 0))
+}
+
+// noTTL reports whether neither the base nor any live effect sets a TTL.
+func (h *history) noTTL() bool {
+	if h.base.Expire != 0 {
+		return false
+	}
+	if !h.ttlsOK {
+		h.ttls = 0
+		for i := range h.live {
+			if setsTTL(&h.live[i]) {
+				h.ttls++
+			}
+		}
+		h.ttlsOK = true
+	}
+	return h.ttls == 0
 }
 
 func histOf(ent *keyspace.Entry) *history {
@@ -97,6 +124,9 @@ func (en *Engine) insertLive(sh *keyspace.Shard, ent *keyspace.Entry, h *history
 	h.live[i] = c
 	sh.NoteFold(uint64(c.ID.Node), c.ID.Seq, ent)
 	h.added(&c, observedAll)
+	if h.ttlsOK && setsTTL(&c) {
+		h.ttls++
+	}
 	switch {
 	case stale:
 		return true
@@ -106,10 +136,42 @@ func (en *Engine) insertLive(sh *keyspace.Shard, ent *keyspace.Entry, h *history
 		// a concurrent SET that a later SET overrides: the value stays
 	case h.overrides(i):
 		applyOp(ent, &c, en.ctx()) // a concurrent SET, last: it alone gives the value
+	case h.noTTL() && applyConcurrent(ent, &c, h.live[i+1:], en.ctx()):
+		// a push between concurrent pushes, an add between removes
 	default:
 		return true
 	}
 	return false
+}
+
+// applyConcurrent applies c, which did not observe everything live, to the
+// entry's value directly when its type can tell that this gives the merged
+// value (crdt.Commuter): the key holds a value of c's type with no TTL,
+// nothing stamped after c is of another type or replaces the value, and
+// the value does not end empty. It reports whether it did.
+func applyConcurrent(ent *keyspace.Entry, c *effect.Effect, later []effect.Effect, ctx crdt.Ctx) bool {
+	t := crdt.For(c.Op)
+	cm, ok := t.(crdt.Commuter)
+	if !ok || !ent.Exists() || ent.Kind != t.Kind() || ent.Expire != 0 || c.Flags&effect.FlagReplace != 0 {
+		return false
+	}
+	for k := range later {
+		if later[k].Op != c.Op || later[k].Flags&effect.FlagReplace != 0 {
+			return false
+		}
+	}
+	obj, _ := ent.Obj().(crdt.Object)
+	res, ok := cm.ApplyConcurrent(obj, c, later, ctx)
+	if !ok {
+		return false
+	}
+	if res == nil || res.Len() == 0 {
+		// emptied: the merge decides what a TTL or a later write makes of
+		// that; ApplyConcurrent changed obj, so merge from the history
+		return false
+	}
+	ent.SetObj(res)
+	return true
 }
 
 // applyStable is the standalone path: every effect is stable the moment it is
