@@ -201,12 +201,18 @@ func (en *Engine) Compact() int {
 		return 0 // nothing became stable since the last pass
 	}
 	en.lastCut = cut
+	var todo []*keyspace.Entry
+	seen := map[*keyspace.Entry]struct{}{}
 	for d := range en.dbs {
 		for s := 0; s < keyspace.NumShards; s++ {
 			tx := en.newTx()
 			tx.locks = append(tx.locks, lockRef{db: d, shard: s})
 			tx.lock()
 			sh := &tx.locks[0].ptr.Shards[s]
+			// the entries that gained a stable effect, each folded once
+			// (a hot key has many)
+			todo = todo[:0]
+			clear(seen)
 			for i := range sh.Fold {
 				q := &sh.Fold[i]
 				n := 0
@@ -215,12 +221,19 @@ func (en *Engine) Compact() int {
 						break
 					}
 					n++
-					if _, ok := sh.Live[r.Ent]; ok {
-						folded += en.fold(sh, r.Ent, cut)
+					if _, ok := seen[r.Ent]; !ok {
+						seen[r.Ent] = struct{}{}
+						todo = append(todo, r.Ent)
 					}
 				}
 				q.Advance(n)
 			}
+			for _, ent := range todo {
+				if _, ok := sh.Live[ent]; ok {
+					folded += en.fold(sh, ent, cut)
+				}
+			}
+			clear(todo)
 			tx.End()
 		}
 	}
