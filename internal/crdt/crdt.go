@@ -77,12 +77,18 @@ type Type interface {
 // key written on several nodes at once then costs O(1) per remote effect
 // instead of a merge over its whole unstable history.
 type Commuter interface {
+	// Class describes an effect of this type for ApplyConcurrent: 0 when
+	// a concurrent effect stamped before it cannot join the value
+	// directly, other values are the type's own. The engine keeps the
+	// classes of live effects, so payloads are read once.
+	Class(e *effect.Effect) uint8
 	// ApplyConcurrent applies e to obj, the merged value of the key's
 	// history without e, when the merged value with e is obtained that way;
 	// later are the live effects stamped after e (all of this type, none
-	// replacing; read only). It reports false, having changed nothing, when
-	// it cannot tell, and the engine merges instead.
-	ApplyConcurrent(obj Object, e *effect.Effect, later []effect.Effect, c Ctx) (Object, bool)
+	// replacing; read only) and classes their classes, all non-zero. It
+	// reports false, having changed nothing, when it cannot tell, and the
+	// engine merges instead.
+	ApplyConcurrent(obj Object, e *effect.Effect, later []effect.Effect, classes []uint8, c Ctx) (Object, bool)
 }
 
 // Merger replays live effects of one type in stamp order (effect.Less). The

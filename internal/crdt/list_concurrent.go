@@ -14,9 +14,9 @@ import "github.com/lightconedb/lightcone/internal/effect"
 // merged value by placing its elements behind the leading (or trailing)
 // run of elements that later pushes created at that end, and by removing
 // the elements it names.
-func (listType) ApplyConcurrent(obj Object, e *effect.Effect, later []effect.Effect, c Ctx) (Object, bool) {
+func (t listType) ApplyConcurrent(obj Object, e *effect.Effect, later []effect.Effect, classes []uint8, c Ctx) (Object, bool) {
 	l, _ := obj.(*List)
-	if l == nil || !l.ids || l.n == 0 || !listWellFormed(e.Value) || !onlyPushPopByID(e.Value, nil, nil) {
+	if l == nil || !l.ids || l.n == 0 || !listWellFormed(e.Value) || t.Class(e) == 0 {
 		return nil, false
 	}
 	// Effects of one origin are stamped in Seq order, and everything folded
@@ -27,15 +27,15 @@ func (listType) ApplyConcurrent(obj Object, e *effect.Effect, later []effect.Eff
 	var heads, tails []effect.ID // later effects that pushed at the head, the tail
 	for i := range later {
 		x := &later[i]
-		var head, tail bool
-		if !onlyPushPopByID(x.Value, &head, &tail) {
+		cl := classes[i]
+		if cl&listPlain == 0 {
 			return nil, false
 		}
 		lt.note(x.ID)
-		if head {
+		if cl&listHead != 0 {
 			heads = append(heads, x.ID)
 		}
-		if tail {
+		if cl&listTail != 0 {
 			tails = append(tails, x.ID)
 		}
 	}
@@ -83,6 +83,29 @@ func (listType) ApplyConcurrent(obj Object, e *effect.Effect, later []effect.Eff
 		return nil, true
 	}
 	return l, true
+}
+
+// List effect classes (Commuter.Class).
+const (
+	listPlain uint8 = 1 << iota // pushes and pops by identity only
+	listHead                    // it pushes at the head
+	listTail                    // it pushes at the tail
+)
+
+// Class implements Commuter.
+func (listType) Class(e *effect.Effect) uint8 {
+	var head, tail bool
+	if e.Flags&effect.FlagReplace != 0 || !onlyPushPopByID(e.Value, &head, &tail) {
+		return 0
+	}
+	cl := listPlain
+	if head {
+		cl |= listHead
+	}
+	if tail {
+		cl |= listTail
+	}
+	return cl
 }
 
 // onlyPushPopByID reports whether a list payload holds only pushes and pops

@@ -929,7 +929,7 @@ func ParseInt(b []byte) (int64, bool) { return parseInt(b) }
 // members belong to the merged value whatever else is live. (Encodings
 // agree too: once a set is a hashtable it stays one, and an intset only
 // widens, so the order of adds does not change where they end.)
-func (t setType) ApplyConcurrent(obj Object, e *effect.Effect, later []effect.Effect, c Ctx) (Object, bool) {
+func (t setType) ApplyConcurrent(obj Object, e *effect.Effect, later []effect.Effect, classes []uint8, c Ctx) (Object, bool) {
 	d := NewDec(e.Value)
 	op, _, _, _ := setHeader(&d)
 	if d.Err || op != SetAdd || e.Flags&effect.FlagReplace != 0 {
@@ -937,3 +937,7 @@ func (t setType) ApplyConcurrent(obj Object, e *effect.Effect, later []effect.Ef
 	}
 	return t.Apply(obj, e, c), true
 }
+
+// Class implements Commuter: an add joins the value whatever was stamped
+// after it, so every set effect will do.
+func (setType) Class(e *effect.Effect) uint8 { return 1 }

@@ -22,6 +22,31 @@ type history struct {
 	// anywhere cannot have its TTL depend on when it was empty
 	ttls   int
 	ttlsOK bool
+	// cls holds, when clsOK, the crdt.Commuter class of each live effect
+	// (0 for effects of other types), parallel to live
+	cls   []uint8
+	clsOK bool
+}
+
+// classOf is x's crdt.Commuter class (0 when its type has none).
+func classOf(x *effect.Effect) uint8 {
+	if cm, ok := crdt.For(x.Op).(crdt.Commuter); ok && x.Flags&effect.FlagReplace == 0 {
+		return cm.Class(x)
+	}
+	return 0
+}
+
+// classes returns the classes of the live effects, computing them when
+// live was rebuilt since.
+func (h *history) classes() []uint8 {
+	if !h.clsOK {
+		h.cls = h.cls[:0]
+		for i := range h.live {
+			h.cls = append(h.cls, classOf(&h.live[i]))
+		}
+		h.clsOK = true
+	}
+	return h.cls
 }
 
 // setsTTL reports whether x may give the key a TTL.
@@ -122,6 +147,11 @@ func (en *Engine) insertLive(sh *keyspace.Shard, ent *keyspace.Entry, h *history
 	h.live = append(h.live, effect.Effect{})
 	copy(h.live[i+1:], h.live[i:])
 	h.live[i] = c
+	if h.clsOK {
+		h.cls = append(h.cls, 0)
+		copy(h.cls[i+1:], h.cls[i:])
+		h.cls[i] = classOf(&c)
+	}
 	sh.NoteFold(uint64(c.ID.Node), c.ID.Seq, ent)
 	h.added(&c, observedAll)
 	if h.ttlsOK && setsTTL(&c) {
@@ -136,7 +166,7 @@ func (en *Engine) insertLive(sh *keyspace.Shard, ent *keyspace.Entry, h *history
 		// a concurrent SET that a later SET overrides: the value stays
 	case h.overrides(i):
 		applyOp(ent, &c, en.ctx()) // a concurrent SET, last: it alone gives the value
-	case h.noTTL() && applyConcurrent(ent, &c, h.live[i+1:], en.ctx()):
+	case h.noTTL() && applyConcurrent(ent, &c, h, i, en.ctx()):
 		// a push between concurrent pushes, an add between removes
 	default:
 		return true
@@ -149,19 +179,20 @@ func (en *Engine) insertLive(sh *keyspace.Shard, ent *keyspace.Entry, h *history
 // value (crdt.Commuter): the key holds a value of c's type with no TTL,
 // nothing stamped after c is of another type or replaces the value, and
 // the value does not end empty. It reports whether it did.
-func applyConcurrent(ent *keyspace.Entry, c *effect.Effect, later []effect.Effect, ctx crdt.Ctx) bool {
+func applyConcurrent(ent *keyspace.Entry, c *effect.Effect, h *history, i int, ctx crdt.Ctx) bool {
 	t := crdt.For(c.Op)
 	cm, ok := t.(crdt.Commuter)
 	if !ok || !ent.Exists() || ent.Kind != t.Kind() || ent.Expire != 0 || c.Flags&effect.FlagReplace != 0 {
 		return false
 	}
+	later, classes := h.live[i+1:], h.classes()[i+1:]
 	for k := range later {
-		if later[k].Op != c.Op || later[k].Flags&effect.FlagReplace != 0 {
+		if later[k].Op != c.Op || classes[k] == 0 {
 			return false
 		}
 	}
 	obj, _ := ent.Obj().(crdt.Object)
-	res, ok := cm.ApplyConcurrent(obj, c, later, ctx)
+	res, ok := cm.ApplyConcurrent(obj, c, later, classes, ctx)
 	if !ok {
 		return false
 	}

@@ -268,7 +268,7 @@ func (en *Engine) fold(sh *keyspace.Shard, ent *keyspace.Entry, cut stableCut) i
 	eval(&b, prefix, en.ctx())
 	h.base = b
 	h.live = append([]effect.Effect(nil), h.live[k:]...)
-	h.sum.ok, h.sum.tipsOK, h.ttlsOK = false, false, false
+	h.sum.ok, h.sum.tipsOK, h.ttlsOK, h.clsOK = false, false, false, false
 	if len(h.live) == 0 {
 		ent.SetAux(nil)
 		copyValue(ent, &b) // the entry must not share the base's collection
