@@ -128,6 +128,16 @@ func (en *Engine) deliver(e *effect.Effect) {
 		tx = en.Begin1(int(e.DB), e.Key)
 		en.applyKey(tx.shard(int(e.DB), e.Key), e, true, nil, false, 0)
 	}
+	en.delivered(e)
+	if tx != nil {
+		tx.End()
+	}
+	en.stats.RemoteApplied.Add(1)
+}
+
+// delivered records a remote effect as applied (its origin's frontier
+// advances) and hands it to the sink. The caller holds its shard locks.
+func (en *Engine) delivered(e *effect.Effect) {
 	en.emitMu.Lock()
 	if e.ID.Node == en.node {
 		en.seq = e.ID.Seq // reclaimed (Apply): the node continues after it
@@ -139,10 +149,6 @@ func (en *Engine) deliver(e *effect.Effect) {
 		en.sink.Emit(e, false)
 	}
 	en.emitMu.Unlock()
-	if tx != nil {
-		tx.End()
-	}
-	en.stats.RemoteApplied.Add(1)
 }
 
 // noteKnown records that member m has applied everything in frontier f and

@@ -109,17 +109,7 @@ func (r *keyRun) add(en *Engine, e *effect.Effect) {
 	}
 	r.effs = append(r.effs, e)
 	r.exists = append(r.exists, r.ent.Exists())
-	en.emitMu.Lock()
-	if e.ID.Node == en.node {
-		en.seq = e.ID.Seq // reclaimed (Apply): the node continues after it
-	} else {
-		en.applied[e.ID.Node] = e.ID.Seq
-		en.noteKnown(e.ID.Node, e.Frontier, e.ID.Seq)
-	}
-	if en.sink != nil {
-		en.sink.Emit(e, false)
-	}
-	en.emitMu.Unlock()
+	en.delivered(e)
 	en.stats.RemoteApplied.Add(1)
 }
 
