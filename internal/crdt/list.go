@@ -88,6 +88,18 @@ type listType struct{}
 
 func init() { Register(effect.OpList, listType{}) }
 
+// elemIDs numbers the elements an effect creates, in payload order.
+type elemIDs struct {
+	e *effect.Effect
+	n uint32
+}
+
+func (g *elemIDs) next() ElemID {
+	id := ElemID{Node: g.e.ID.Node, Seq: g.e.ID.Seq, N: g.n}
+	g.n++
+	return id
+}
+
 func (listType) Kind() keyspace.Kind { return keyspace.KindList }
 
 func clampFill(f int) int16 {

@@ -504,12 +504,7 @@ func (listType) Apply(obj Object, e *effect.Effect, c Ctx) Object {
 	if !listCheck(e.Value, n, l.ids) {
 		return obj
 	}
-	var seq uint32 // ordinal of the next element this effect creates
-	newID := func() ElemID {
-		id := ElemID{Node: e.ID.Node, Seq: e.ID.Seq, N: seq}
-		seq++
-		return id
-	}
+	newID := (&elemIDs{e: e}).next
 	var idx []int
 	var ids []ElemID
 	d := NewDec(e.Value)

@@ -39,7 +39,7 @@ func (t listType) ApplyConcurrent(obj Object, e *effect.Effect, later []effect.E
 			tails = append(tails, x.ID)
 		}
 	}
-	var seq uint32
+	newID := (&elemIDs{e: e}).next
 	var ids []ElemID
 	d := NewDec(e.Value)
 	for !d.Done() {
@@ -48,8 +48,7 @@ func (t listType) ApplyConcurrent(obj Object, e *effect.Effect, later []effect.E
 			k := d.Count()
 			for i := 0; i < k; i++ {
 				v := d.Bytes()
-				id := ElemID{Node: e.ID.Node, Seq: e.ID.Seq, N: seq}
-				seq++
+				id := newID()
 				if op == lopPushHead {
 					at, ok := l.runOf(&lt, tails, false)
 					if !ok {
@@ -204,36 +203,46 @@ func (l *List) runOf(lt *laterSet, other []effect.ID, fromTail bool) (int, bool)
 		}
 		return true, true
 	}
-	n := 0
+	n, ok := 0, true
+	l.walkIDs(fromTail, func(id ElemID) bool {
+		later, fine := check(id)
+		if !fine {
+			ok = false
+			return false
+		}
+		if !later {
+			return false
+		}
+		n++
+		return true
+	})
+	if !ok {
+		return 0, false
+	}
+	return n, true
+}
+
+// walkIDs calls fn with the identities of the elements from the head (or
+// the tail) until fn returns false.
+func (l *List) walkIDs(fromTail bool, fn func(ElemID) bool) {
 	if !fromTail {
 		for ni := 0; ni < l.nn; ni++ {
 			for _, id := range l.node(ni).ids {
-				later, ok := check(id)
-				if !ok {
-					return 0, false
+				if !fn(id) {
+					return
 				}
-				if !later {
-					return n, true
-				}
-				n++
 			}
 		}
-		return n, true
+		return
 	}
 	for ni := l.nn - 1; ni >= 0; ni-- {
 		ids := l.node(ni).ids
 		for k := len(ids) - 1; k >= 0; k-- {
-			later, ok := check(ids[k])
-			if !ok {
-				return 0, false
+			if !fn(ids[k]) {
+				return
 			}
-			if !later {
-				return n, true
-			}
-			n++
 		}
 	}
-	return n, true
 }
 
 // removeIDsFrom removes the elements with the given identities that are

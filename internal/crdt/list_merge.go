@@ -128,12 +128,7 @@ func (m *listMerger) Step(e *effect.Effect) {
 			}
 		}
 	}
-	var seq uint32
-	newID := func() ElemID {
-		id := ElemID{Node: e.ID.Node, Seq: e.ID.Seq, N: seq}
-		seq++
-		return id
-	}
+	newID := (&elemIDs{e: e}).next
 	d := NewDec(e.Value)
 	for !d.Done() {
 		switch op := d.Byte(); op {
