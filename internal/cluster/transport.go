@@ -77,13 +77,14 @@ type Config struct {
 
 // Node is this process's cluster endpoint.
 type Node struct {
-	cfg  Config
-	self effect.NodeID
-	eng  Engine
-	ret  *Retained
-	log  *slog.Logger
-	tr   *quic.Transport
-	ln   *quic.Listener
+	cfg    Config
+	self   effect.NodeID
+	eng    Engine
+	ret    *Retained
+	behind atomic.Bool // a streaming peer lags too far (backpressure.go)
+	log    *slog.Logger
+	tr     *quic.Transport
+	ln     *quic.Listener
 
 	ctx       context.Context
 	cancel    context.CancelFunc
@@ -142,7 +143,8 @@ type peer struct {
 
 	bytesSent atomic.Int64
 	cursor    atomic.Uint64
-	mq        msgQueue // pub/sub messages for the peer (pubsub.go)
+	streaming atomic.Bool // stream() is sending (backpressure.go)
+	mq        msgQueue    // pub/sub messages for the peer (pubsub.go)
 }
 
 // Link is a snapshot of one peer link, for INFO.
@@ -279,6 +281,7 @@ func (n *Node) Emit(e *effect.Effect, local bool) {
 	rec := e.AppendBinary(make([]byte, 0, 48+len(e.Key)+len(e.Value)+16*(len(e.Deps)+len(e.Frontier))))
 	n.ret.Add(e.ID.Node, e.ID.Seq, rec)
 	if local {
+		n.noteOwn(e.ID)
 		for _, p := range *n.peers.Load() {
 			select {
 			case p.kick <- struct{}{}:
@@ -473,6 +476,8 @@ func (p *peer) stream(conn *quic.Conn, s *quic.SendStream, seq uint64) error {
 	n := p.n
 	w := bufio.NewWriterSize(s, 64<<10)
 	p.cursor.Store(seq)
+	p.streaming.Store(true)
+	defer p.streaming.Store(false)
 	var recs [][]byte
 	for {
 		var evicted bool
@@ -513,6 +518,10 @@ func (p *peer) stream(conn *quic.Conn, s *quic.SendStream, seq uint64) error {
 		n.EffectsSent.Add(int64(len(recs)))
 		seq += uint64(len(recs))
 		p.cursor.Store(seq)
+		if n.behind.Load() {
+			_, last := n.ret.Span(n.self)
+			n.checkBehind(last)
+		}
 		clear(recs)
 	}
 }

@@ -279,6 +279,8 @@ func (s *Server) infoClusterLinks(b *infoBuf) {
 	b.kv("lightcone_effects_folded", n.Folded.Load())
 	b.kv("lightcone_peers_refused", n.Refused.Load())
 	b.kv("lightcone_catchup_impossible", n.Evicted.Load())
+	b.kv("lightcone_writes_held", s.Stats.WritesHeld.Load())
+	b.kv("lightcone_peers_behind", boolInt(n.Behind()))
 	b.kv("lightcone_effects_reclaimed", n.Reclaimed.Load())
 	b.kv("lightcone_seq_reuse_detected", n.SeqReuse.Load())
 	b.kv("lightcone_messages_forwarded", n.Msgs.Sent.Load())
@@ -326,6 +328,25 @@ func faultConn(pc net.PacketConn, spec string) (*cluster.FaultConn, error) {
 	return fc, nil
 }
 
+// holdWrites is the cluster's back-pressure on local writes: while a
+// connected peer lags too far behind this node's effects (cluster.Node
+// Behind), a write command waits — at most writeHold, so that a peer that
+// is connected but stuck slows writes down without stopping them. It runs
+// before the command enters the gate, holding nothing.
+func (s *Server) holdWrites(cl *cluster.Node, args [][]byte) {
+	cmd := s.Table.Lookup(args[0])
+	if cmd == nil || !(cmd.IsWrite() || cmd.HasFlag("may_replicate") || cmd.Name == "exec") {
+		return
+	}
+	s.Stats.WritesHeld.Add(1)
+	for deadline := time.Now().Add(writeHold); cl.Behind() && time.Now().Before(deadline); {
+		time.Sleep(200 * time.Microsecond)
+	}
+}
+
+// writeHold bounds how long one write waits for lagging peers.
+var writeHold = 20 * time.Millisecond
+
 // remoteApplied serves clients blocked on keys that remote effects wrote
 // (BLPOP on B wakes for LPUSH on A), like the end of a local command does.
 func (s *Server) remoteApplied() {
@@ -367,4 +388,11 @@ func (s *Server) serveMembersKey() {
 			c.W.BulkString(m.Addr)
 		}
 	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -243,6 +243,9 @@ func (l *loop) readable(c *client) {
 			l.close(c)
 			return
 		}
+		if cl := l.s.cl.node; cl != nil && cl.Behind() {
+			l.s.holdWrites(cl, args)
+		}
 		if !l.gateHeld {
 			if !l.s.enterGate(c.slot) {
 				// a busy script run by another loop or goroutine holds the gate

@@ -91,6 +91,7 @@ type Stats struct {
 	Connections         atomic.Int64
 	RejectedConnections atomic.Int64
 	Commands            atomic.Int64
+	WritesHeld          atomic.Int64 // writes that waited for lagging peers (cluster back-pressure)
 	NetInput            atomic.Int64
 	NetOutput           atomic.Int64
 	ErrorReplies        atomic.Int64

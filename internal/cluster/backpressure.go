@@ -1,0 +1,55 @@
+package cluster
+
+import "github.com/lightconedb/lightcone/internal/effect"
+
+// Back-pressure on local writes. A peer's effect stream reads this node's
+// own effects from the retained store (ring.go), which keeps a bounded
+// window of them. A peer that consumes more slowly than this node writes
+// (it applies three nodes' writes on a slower or busier machine) would
+// fall out of that window and need a state transfer; instead, once a
+// streaming peer lags by more than half the window, the node reports Behind
+// and the server holds back local writes until the peer has caught up to a
+// quarter window. A peer whose link is down does not hold writes back: it
+// catches up from the window, or needs a state transfer, when it returns.
+
+// minSlack is the least lag, in effects, that counts as behind (the window
+// is small while the store fills).
+const minSlack = 1 << 16
+
+// Behind reports whether a connected peer lags so far behind this node's
+// own effects that it would soon need ones no longer retained.
+func (n *Node) Behind() bool { return n.behind.Load() }
+
+// checkBehind recomputes Behind against this node's last own effect.
+func (n *Node) checkBehind(last uint64) {
+	first, _ := n.ret.Span(n.self)
+	if first == 0 {
+		n.behind.Store(false)
+		return
+	}
+	limit := max((last-first+1)/2, minSlack)
+	was := n.behind.Load()
+	behind := false
+	for _, p := range *n.peers.Load() {
+		if !p.streaming.Load() {
+			continue
+		}
+		c := p.cursor.Load()
+		if c < first {
+			continue // already out of the window: back-pressure cannot help
+		}
+		lag := last + 1 - c
+		if lag > limit || (was && lag > limit/2) {
+			behind = true
+			break
+		}
+	}
+	n.behind.Store(behind)
+}
+
+// noteOwn is called for every local effect: every 1024th recomputes Behind.
+func (n *Node) noteOwn(id effect.ID) {
+	if id.Seq&1023 == 0 {
+		n.checkBehind(id.Seq)
+	}
+}
