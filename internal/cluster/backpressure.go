@@ -14,7 +14,7 @@ import "github.com/lightconedb/lightcone/internal/effect"
 
 // minSlack is the least lag, in effects, that counts as behind (the window
 // is small while the store fills).
-const minSlack = 1 << 16
+var minSlack uint64 = 1 << 16
 
 // Behind reports whether a connected peer lags so far behind this node's
 // own effects that it would soon need ones no longer retained.
