@@ -38,7 +38,7 @@ func (q *FoldQueue) Advance(n int) {
 	q.Head += n
 	if q.Head == len(q.Items) {
 		q.Items, q.Head = q.Items[:0], 0
-		if cap(q.Items) > 4096 {
+		if cap(q.Items) > 256 {
 			q.Items = nil
 		}
 	} else if q.Head > len(q.Items)/2 && q.Head > 64 {
