@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -226,6 +227,16 @@ func runServer(args []string, stdout, stderr io.Writer) int {
 			pprof.StartCPUProfile(f)
 			defer func() { pprof.StopCPUProfile(); f.Close() }()
 		}
+	}
+	if path := os.Getenv("LIGHTCONE_MEMPROFILE"); path != "" {
+		// profiling aid: a heap profile (live objects) written at shutdown
+		defer func() {
+			if f, err := os.Create(path); err == nil {
+				runtime.GC()
+				pprof.WriteHeapProfile(f)
+				f.Close()
+			}
+		}()
 	}
 	s, err := server.New(set, log)
 	if err != nil {
