@@ -164,6 +164,10 @@ func (e *Entry) SetObj(v any) {
 	if v == nil && e.x == nil {
 		return
 	}
+	if v == nil && e.x.aux == nil && e.x.keyLen == 0 {
+		e.x = nil // a string again: the extra block goes
+		return
+	}
 	if e.x == nil {
 		e.x = &extra{}
 	}
@@ -181,6 +185,10 @@ func (e *Entry) Aux() *Aux {
 // SetAux sets the engine's metadata.
 func (e *Entry) SetAux(a *Aux) {
 	if a == nil && e.x == nil {
+		return
+	}
+	if a == nil && e.x.obj == nil && e.x.keyLen == 0 {
+		e.x = nil // history folded away: the extra block goes
 		return
 	}
 	if e.x == nil {
@@ -278,6 +286,9 @@ func (s *Shard) Reindex(e *Entry) {
 		s.Live[e] = struct{}{}
 	} else if s.Live != nil {
 		delete(s.Live, e)
+		if len(s.Live) == 0 {
+			s.Live = nil // Go maps keep their buckets: a hot period's would stay
+		}
 	}
 }
 
