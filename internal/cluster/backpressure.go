@@ -1,6 +1,10 @@
 package cluster
 
-import "github.com/lightconedb/lightcone/internal/effect"
+import (
+	"time"
+
+	"github.com/lightconedb/lightcone/internal/effect"
+)
 
 // Back-pressure on local writes. A peer's effect stream reads this node's
 // own effects from the retained store (ring.go), which keeps a bounded
@@ -52,4 +56,32 @@ func (n *Node) noteOwn(id effect.ID) {
 	if id.Seq&1023 == 0 {
 		n.checkBehind(id.Seq)
 	}
+}
+
+// Effects every member has applied stay retained for retainStable more
+// (a restarted member may take its own unsynced ones back: Reclaim), then
+// leave memory: once the cluster is quiet and stable the retained windows
+// shrink to nothing instead of holding their whole budget.
+var retainStable = 30 * time.Second
+
+type stableMark struct {
+	at  time.Time
+	cut []effect.ID
+}
+
+// trimStable drops from the retained store what was stable retainStable ago.
+func (n *Node) trimStable() {
+	now := time.Now()
+	n.marks = append(n.marks, stableMark{at: now, cut: n.eng.StableCut()})
+	i := 0
+	for i < len(n.marks) && now.Sub(n.marks[i].at) >= retainStable {
+		i++
+	}
+	if i == 0 {
+		return
+	}
+	for _, id := range n.marks[i-1].cut {
+		n.ret.TrimTo(id.Node, id.Seq)
+	}
+	n.marks = append(n.marks[:0], n.marks[i:]...)
 }

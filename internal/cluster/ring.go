@@ -104,6 +104,31 @@ func (r *Retained) Span(origin effect.NodeID) (first, last uint64) {
 	return l.first, l.last()
 }
 
+// TrimTo drops origin's records up to seq (the latest one stays).
+func (r *Retained) TrimTo(origin effect.NodeID, seq uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	l := r.logs[origin]
+	if l == nil {
+		return
+	}
+	for l.first <= seq && len(l.recs)-l.head > 1 {
+		l.bytes -= len(l.recs[l.head]) + 24
+		l.recs[l.head] = nil
+		l.head++
+		l.first++
+	}
+	if l.head > 0 && l.head >= len(l.recs)/2 {
+		n := copy(l.recs, l.recs[l.head:])
+		clear(l.recs[n:])
+		l.recs = l.recs[:n]
+		l.head = 0
+		if cap(l.recs) > 4*len(l.recs)+1024 {
+			l.recs = append([][]byte(nil), l.recs...) // give back the room a busy period took
+		}
+	}
+}
+
 // Bytes is the memory held, approximately.
 func (r *Retained) Bytes() int {
 	r.mu.Lock()

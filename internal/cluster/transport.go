@@ -32,6 +32,7 @@ type Engine interface {
 	AddMember(m effect.NodeID) bool
 	RemoveMember(m effect.NodeID) bool
 	CompactFast() int
+	StableCut() []effect.ID
 	Clock() *hlc.Clock
 }
 
@@ -81,7 +82,8 @@ type Node struct {
 	self   effect.NodeID
 	eng    Engine
 	ret    *Retained
-	behind atomic.Bool // a streaming peer lags too far (backpressure.go)
+	behind atomic.Bool  // a streaming peer lags too far (backpressure.go)
+	marks  []stableMark // stable cuts of the last retainStable (background only)
 	log    *slog.Logger
 	tr     *quic.Transport
 	ln     *quic.Listener
@@ -961,6 +963,7 @@ func (n *Node) background() {
 		if time.Since(lastCompact) >= n.cfg.CompactEvery && n.canCompact() {
 			lastCompact = time.Now()
 			n.Folded.Add(int64(n.eng.CompactFast()))
+			n.trimStable()
 		}
 	}
 }

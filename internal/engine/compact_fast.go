@@ -85,6 +85,14 @@ func (c stableCut) equal(d stableCut) bool {
 	return true
 }
 
+// StableCut is, per origin, the highest Seq every member has applied.
+func (en *Engine) StableCut() []effect.ID {
+	if !en.cluster {
+		return nil
+	}
+	return en.stableCut()
+}
+
 // covers reports whether id is stable at the cut.
 func (c stableCut) covers(id effect.ID) bool {
 	for _, x := range c {
