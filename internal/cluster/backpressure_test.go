@@ -94,3 +94,33 @@ func TestBehindBeforePeerFallsOutOfWindow(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// Once every member has applied them (and retainStable has passed), effects
+// leave the retained windows: a quiet, stable cluster holds its data, not
+// its history.
+func TestStableEffectsLeaveRetainedWindows(t *testing.T) {
+	old := retainStable
+	retainStable = 200 * time.Millisecond
+	defer func() { retainStable = old }()
+	nodes := startCluster(t, 2, Faults{})
+	for i := 0; i < 2000; i++ {
+		set(nodes[i%2].en, "k"+strconv.Itoa(i%300), strconv.Itoa(i))
+	}
+	full := nodes[0].n.RetainedBytes()
+	if full < 1000*20 {
+		t.Fatalf("retained %d bytes for 2,000 effects", full)
+	}
+	waitFor(t, "the retained windows to empty", 20*time.Second, func() bool {
+		for _, n := range nodes {
+			if n.n.RetainedBytes() > 1000 { // the latest effect of each origin stays
+				return false
+			}
+		}
+		return true
+	})
+	for _, n := range nodes {
+		if got := get(n.en, "k299"); got != "1799" {
+			t.Fatalf("k299 = %q", got)
+		}
+	}
+}
