@@ -51,9 +51,9 @@ func (n *Node) checkBehind(last uint64) {
 	n.behind.Store(behind)
 }
 
-// noteOwn is called for every local effect: every 1024th recomputes Behind.
+// noteOwn is called for every local effect: every 64th recomputes Behind.
 func (n *Node) noteOwn(id effect.ID) {
-	if id.Seq&1023 == 0 {
+	if id.Seq&63 == 0 {
 		n.checkBehind(id.Seq)
 	}
 }

@@ -40,7 +40,7 @@ func TestBehindBeforePeerFallsOutOfWindow(t *testing.T) {
 			c = pb
 		}
 		n, err := Start(Config{Engine: en, Identity: ident, Conn: NewFaultConn(c, 1), Advertise: c.LocalAddr().String(), Peers: addrs,
-			Heartbeat: 20 * time.Millisecond, RetainBytes: 256 << 10})
+			Heartbeat: 20 * time.Millisecond, RetainBytes: 1 << 20})
 		if err != nil {
 			t.Fatal(err)
 		}
