@@ -331,8 +331,8 @@ func faultConn(pc net.PacketConn, spec string) (*cluster.FaultConn, error) {
 // holdWrites is the cluster's back-pressure on local writes: while a
 // connected peer lags too far behind this node's effects (cluster.Node
 // Behind), a write command waits — at most writeHold, so that a peer that
-// is connected but stuck slows writes down without stopping them. It runs
-// before the command enters the gate, holding nothing.
+// is connected but stuck slows writes down without stopping them. The loop
+// calls it between commands, after leaving the gate: it holds no lock.
 func (s *Server) holdWrites(cl *cluster.Node, args [][]byte) {
 	cmd := s.Table.Lookup(args[0])
 	if cmd == nil || !(cmd.IsWrite() || cmd.HasFlag("may_replicate") || cmd.Name == "exec") {

@@ -244,6 +244,7 @@ func (l *loop) readable(c *client) {
 			return
 		}
 		if cl := l.s.cl.node; cl != nil && cl.Behind() {
+			l.leaveGate() // never wait holding the gate
 			l.s.holdWrites(cl, args)
 		}
 		if !l.gateHeld {
