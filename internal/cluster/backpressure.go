@@ -58,10 +58,13 @@ func (n *Node) noteOwn(id effect.ID) {
 	}
 }
 
-// Effects every member has applied stay retained for retainStable more
-// (a restarted member may take its own unsynced ones back: Reclaim), then
-// leave memory: once the cluster is quiet and stable the retained windows
-// shrink to nothing instead of holding their whole budget.
+// Effects every member has applied stay retained for retainStable more,
+// then leave memory: once the cluster is quiet and stable the retained
+// windows shrink to nothing instead of holding their whole budget. A
+// member's own effects are trimmed only while its link is up: if it
+// crashes, the peers keep at least its last retainStable of effects until
+// it comes back, so that it can take back the ones its disk lost (Reclaim)
+// however long it was away.
 var retainStable = 30 * time.Second
 
 type stableMark struct {
@@ -80,8 +83,16 @@ func (n *Node) trimStable() {
 	if i == 0 {
 		return
 	}
+	up := map[effect.NodeID]bool{n.self: true}
+	for _, l := range n.Links() {
+		if l.State == "up" {
+			up[l.Node] = true
+		}
+	}
 	for _, id := range n.marks[i-1].cut {
-		n.ret.TrimTo(id.Node, id.Seq)
+		if up[id.Node] {
+			n.ret.TrimTo(id.Node, id.Seq)
+		}
 	}
 	n.marks = append(n.marks[:0], n.marks[i:]...)
 }

@@ -124,3 +124,22 @@ func TestStableEffectsLeaveRetainedWindows(t *testing.T) {
 		}
 	}
 }
+
+// A member that went away keeps its last effects in its peers' retained
+// windows however long it stays away: it may need them back (Reclaim).
+func TestDownMembersEffectsStayRetained(t *testing.T) {
+	old := retainStable
+	retainStable = 200 * time.Millisecond
+	defer func() { retainStable = old }()
+	nodes := startCluster(t, 2, Faults{})
+	a, b := nodes[0], nodes[1]
+	for i := 0; i < 500; i++ {
+		set(a.en, "k"+strconv.Itoa(i), "v")
+	}
+	waitFor(t, "b to apply a's effects", 20*time.Second, func() bool { return b.en.AppliedOf(a.en.Node()) == a.en.Seq() })
+	a.n.Close()
+	time.Sleep(10 * retainStable)
+	if first, last := b.n.ret.Span(a.en.Node()); first != 1 || last != 500 {
+		t.Fatalf("b retains a's effects %d..%d, want 1..500", first, last)
+	}
+}
