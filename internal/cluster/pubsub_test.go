@@ -3,7 +3,6 @@ package cluster
 import (
 	"bufio"
 	"bytes"
-	"net"
 	"strconv"
 	"sync"
 	"testing"
@@ -80,12 +79,7 @@ type msgNode struct {
 
 func startMsgNodes(t *testing.T, k int, queue int) []*msgNode {
 	t.Helper()
-	pcs := make([]net.PacketConn, k)
-	addrs := make([]string, k)
-	for i := range pcs {
-		pcs[i] = listenUDP(t)
-		addrs[i] = pcs[i].LocalAddr().String()
-	}
+	pcs, addrs := listenAll(t, k)
 	out := make([]*msgNode, k)
 	for i := range out {
 		m := &msgNode{}

@@ -52,7 +52,9 @@ func startNode(t *testing.T, pass string, id effect.NodeID, pc net.PacketConn, s
 	return &tnode{en: en, fc: fc, n: n, addr: pc.LocalAddr().String()}
 }
 
-func startCluster(t *testing.T, k int, faults Faults) []*tnode {
+// listenAll opens k UDP sockets on loopback and returns them with their
+// addresses.
+func listenAll(t *testing.T, k int) ([]net.PacketConn, []string) {
 	t.Helper()
 	pcs := make([]net.PacketConn, k)
 	addrs := make([]string, k)
@@ -60,6 +62,12 @@ func startCluster(t *testing.T, k int, faults Faults) []*tnode {
 		pcs[i] = listenUDP(t)
 		addrs[i] = pcs[i].LocalAddr().String()
 	}
+	return pcs, addrs
+}
+
+func startCluster(t *testing.T, k int, faults Faults) []*tnode {
+	t.Helper()
+	pcs, addrs := listenAll(t, k)
 	nodes := make([]*tnode, k)
 	for i := range nodes {
 		// the engine's sink is set after Start: no write happens before
