@@ -54,6 +54,12 @@ func (t *teeGroupSink) EmitIn(e *effect.Effect, g *Group) {
 	t.extra.Emit(e, true)
 }
 
+func (t *teeGroupSink) EncodeIn(e *effect.Effect, g *Group) {
+	if ge, ok := t.GroupSink.(GroupEncoder); ok {
+		ge.EncodeIn(e, g)
+	}
+}
+
 func (t *teeGroupSink) BeginTxn() {
 	if ts, ok := t.GroupSink.(TxnSink); ok {
 		ts.BeginTxn()

@@ -34,6 +34,15 @@ type GroupSink interface {
 	EndGroup(g *Group)
 }
 
+// A GroupEncoder is a GroupSink that also wants each of a command's effects
+// once more right after EmitIn, outside the emit lock (still holding the
+// command's shard locks): work that needs no global order, such as
+// encoding the effect into the group's buffer, is done there so that
+// commands of other event loops are not kept waiting for it.
+type GroupEncoder interface {
+	EncodeIn(e *effect.Effect, g *Group)
+}
+
 // Group is one command's effects as a GroupSink sees them. Buf is the
 // sink's to use (it keeps its memory from one command to the next).
 type Group struct {
@@ -73,6 +82,9 @@ func (tx *Tx) stamp(e *effect.Effect) {
 	tx.grp.N++
 	gs.EmitIn(e, &tx.grp)
 	en.emitMu.Unlock()
+	if ge, ok := gs.(GroupEncoder); ok {
+		ge.EncodeIn(e, &tx.grp)
+	}
 	en.stats.LocalEffects.Add(1)
 }
 

@@ -24,6 +24,12 @@ func (s *Store) EmitIn(e *effect.Effect, g *engine.Group) {
 	if t := s.track.Load(); t != nil {
 		t.note(e)
 	}
+}
+
+// EncodeIn implements engine.GroupEncoder: the effect is framed into the
+// command's buffer outside the emit lock (the buffer is the command's own,
+// and it reaches the log only in EndGroup).
+func (s *Store) EncodeIn(e *effect.Effect, g *engine.Group) {
 	if s.log.Load() != nil {
 		b, at := beginFrame(g.Buf)
 		b = e.AppendBinary(b)
