@@ -71,6 +71,16 @@ type Type interface {
 	Merger(base Object, c Ctx) Merger
 }
 
+// Later describes a live effect stamped after the one ApplyConcurrent
+// applies: its identity, operation and Commuter class. The engine keeps
+// these beside a key's history, so that a walk over thousands of later
+// effects reads one small array instead of every effect.
+type Later struct {
+	ID    effect.ID
+	Op    effect.Op
+	Class uint8
+}
+
 // A Commuter is a type some of whose effects can join a merged value
 // directly although they did not observe every live effect: a push between
 // concurrent pushes, an add between concurrent removes. In a cluster a hot
@@ -84,11 +94,11 @@ type Commuter interface {
 	Class(e *effect.Effect) uint8
 	// ApplyConcurrent applies e to obj, the merged value of the key's
 	// history without e, when the merged value with e is obtained that way;
-	// later are the live effects stamped after e (all of this type, none
-	// replacing; read only) and classes their classes, all non-zero. It
+	// later describes the live effects stamped after e (all of this type,
+	// none replacing, every class non-zero; read only). It
 	// reports false, having changed nothing, when it cannot tell, and the
 	// engine merges instead.
-	ApplyConcurrent(obj Object, e *effect.Effect, later []effect.Effect, classes []uint8, c Ctx) (Object, bool)
+	ApplyConcurrent(obj Object, e *effect.Effect, later []Later, c Ctx) (Object, bool)
 }
 
 // Merger replays live effects of one type in stamp order (effect.Less). The

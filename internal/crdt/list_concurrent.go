@@ -14,7 +14,7 @@ import "github.com/lightconedb/lightcone/internal/effect"
 // merged value by placing its elements behind the leading (or trailing)
 // run of elements that later pushes created at that end, and by removing
 // the elements it names.
-func (t listType) ApplyConcurrent(obj Object, e *effect.Effect, later []effect.Effect, classes []uint8, c Ctx) (Object, bool) {
+func (t listType) ApplyConcurrent(obj Object, e *effect.Effect, later []Later, c Ctx) (Object, bool) {
 	l, _ := obj.(*List)
 	if l == nil || !l.ids || l.n == 0 || !listWellFormed(e.Value) || t.Class(e) == 0 {
 		return nil, false
@@ -24,21 +24,30 @@ func (t listType) ApplyConcurrent(obj Object, e *effect.Effect, later []effect.E
 	// created by a later effect iff its Seq reaches the first Seq of its
 	// origin among them. Pushes at the other end are told apart by name.
 	var lt laterSet
+	headPush, tailPush := false, false
+	onlyPushPopByID(e.Value, &headPush, &tailPush)
 	var heads, tails []effect.ID // later effects that pushed at the head, the tail
 	for i := range later {
 		x := &later[i]
-		cl := classes[i]
+		cl := x.Class
 		if cl&listPlain == 0 {
 			return nil, false
 		}
 		lt.note(x.ID)
-		if cl&listHead != 0 {
+		// a head push needs to know the later tail pushers, and conversely
+		if cl&listHead != 0 && tailPush {
 			heads = append(heads, x.ID)
 		}
-		if cl&listTail != 0 {
+		if cl&listTail != 0 && headPush {
 			tails = append(tails, x.ID)
 		}
 	}
+	// The runs of later-created elements at each end, computed once: e's
+	// own elements are not later-created, so inserting one behind a run
+	// leaves both runs as they were, unless the run was the whole list
+	// (then the other end's run now stops at it). A pop may remove the
+	// element a run stopped at: both are computed again after one.
+	headRun, tailRun := -1, -1
 	newID := (&elemIDs{e: e}).next
 	var ids []ElemID
 	d := NewDec(e.Value)
@@ -49,33 +58,46 @@ func (t listType) ApplyConcurrent(obj Object, e *effect.Effect, later []effect.E
 			for i := 0; i < k; i++ {
 				v := d.Bytes()
 				id := newID()
+				var at int
 				if op == lopPushHead {
-					at, ok := l.runOf(&lt, tails, false)
-					if !ok {
-						return nil, false
+					if headRun < 0 {
+						run, ok := l.runOf(&lt, tails, false)
+						if !ok {
+							return nil, false
+						}
+						headRun = run
 					}
-					if at == l.n {
-						l.pushTail(v, id)
-					} else {
-						l.insertAt(at, false, v, id)
-					}
+					at = headRun
 				} else {
-					run, ok := l.runOf(&lt, heads, true)
-					if !ok {
-						return nil, false
+					if tailRun < 0 {
+						run, ok := l.runOf(&lt, heads, true)
+						if !ok {
+							return nil, false
+						}
+						tailRun = run
 					}
-					at := l.n - run
-					if at == l.n {
-						l.pushTail(v, id)
+					at = l.n - tailRun
+				}
+				if at == l.n || at == 0 {
+					// the run was the whole list (or empty at the tail):
+					// recompute the other end's run next time
+					if op == lopPushHead {
+						tailRun = -1
 					} else {
-						l.insertAt(at, false, v, id)
+						headRun = -1
 					}
+				}
+				if at == l.n {
+					l.pushTail(v, id)
+				} else {
+					l.insertAt(at, false, v, id)
 				}
 			}
 		case lopPopHeadID, lopPopTailID:
 			ids = ids[:0]
 			readIDRuns(&d, listPopCount(&d, op), func(id ElemID) { ids = append(ids, id) })
 			l.removeIDsFrom(ids, op == lopPopTailID)
+			headRun, tailRun = -1, -1
 		}
 	}
 	if l.n == 0 {

@@ -929,7 +929,7 @@ func ParseInt(b []byte) (int64, bool) { return parseInt(b) }
 // members belong to the merged value whatever else is live. (Encodings
 // agree too: once a set is a hashtable it stays one, and an intset only
 // widens, so the order of adds does not change where they end.)
-func (t setType) ApplyConcurrent(obj Object, e *effect.Effect, later []effect.Effect, classes []uint8, c Ctx) (Object, bool) {
+func (t setType) ApplyConcurrent(obj Object, e *effect.Effect, later []Later, c Ctx) (Object, bool) {
 	d := NewDec(e.Value)
 	op, _, _, _ := setHeader(&d)
 	if d.Err || op != SetAdd || e.Flags&effect.FlagReplace != 0 {

@@ -14,18 +14,18 @@ import (
 // that every live effect has observed, plus the live effects in (HLC, Node,
 // Seq) order. The materialised entry is always eval(base, live).
 type history struct {
-	base keyspace.Entry // Aux unused
-	live []effect.Effect
-	sum  summary // what live holds, per origin (history.go)
+	base keyspace.Entry   // Aux unused
+	live []*effect.Effect // in stamp order; pointers, so that an insert in the middle moves 8 bytes an effect
+	sum  summary          // what live holds, per origin (history.go)
 	// ttls counts the live effects that set a TTL, when ttlsOK (it is
 	// recounted after live is rebuilt): a value whose history holds no TTL
 	// anywhere cannot have its TTL depend on when it was empty
 	ttls   int
 	ttlsOK bool
-	// cls holds, when clsOK, the crdt.Commuter class of each live effect
-	// (0 for effects of other types), parallel to live
-	cls   []uint8
-	clsOK bool
+	// meta holds, when metaOK, each live effect's identity, operation and
+	// crdt.Commuter class (0 for effects of other types), parallel to live
+	meta   []crdt.Later
+	metaOK bool
 }
 
 // classOf is x's crdt.Commuter class (0 when its type has none).
@@ -36,17 +36,21 @@ func classOf(x *effect.Effect) uint8 {
 	return 0
 }
 
-// classes returns the classes of the live effects, computing them when
+// metas describes the live effects (crdt.Later), computing it when
 // live was rebuilt since.
-func (h *history) classes() []uint8 {
-	if !h.clsOK {
-		h.cls = h.cls[:0]
-		for i := range h.live {
-			h.cls = append(h.cls, classOf(&h.live[i]))
+func (h *history) metas() []crdt.Later {
+	if !h.metaOK {
+		h.meta = h.meta[:0]
+		for _, x := range h.live {
+			h.meta = append(h.meta, laterOf(x))
 		}
-		h.clsOK = true
+		h.metaOK = true
 	}
-	return h.cls
+	return h.meta
+}
+
+func laterOf(x *effect.Effect) crdt.Later {
+	return crdt.Later{ID: x.ID, Op: x.Op, Class: classOf(x)}
 }
 
 // setsTTL reports whether x may give the key a TTL.
@@ -62,7 +66,7 @@ func (h *history) noTTL() bool {
 	if !h.ttlsOK {
 		h.ttls = 0
 		for i := range h.live {
-			if setsTTL(&h.live[i]) {
+			if setsTTL(h.live[i]) {
 				h.ttls++
 			}
 		}
@@ -131,42 +135,43 @@ func (en *Engine) withHistory(sh *keyspace.Shard, key []byte, ent *keyspace.Entr
 // value is already waiting for a merge (an earlier effect of a run of
 // remote effects, remote_batch.go): e only joins the history.
 func (en *Engine) insertLive(sh *keyspace.Shard, ent *keyspace.Entry, h *history, e *effect.Effect, stale bool) bool {
-	c := e.Clone()
+	c := new(effect.Effect)
+	*c = e.Clone()
 	// insert in stamp order
-	i := sort.Search(len(h.live), func(i int) bool { return effect.Less(&c, &h.live[i]) })
+	i := sort.Search(len(h.live), func(i int) bool { return effect.Less(c, h.live[i]) })
 	observedAll := i == len(h.live)
-	if observedAll && c.Replaces() && c.Flags&effect.FlagKeepTTL != 0 && ent.Exists() && ent.Kind != opKind(&c) {
+	if observedAll && c.Replaces() && c.Flags&effect.FlagKeepTTL != 0 && ent.Exists() && ent.Kind != opKind(c) {
 		// replacing a value of another kind but keeping its TTL: history
 		// evaluation keeps a TTL only within one kind, so take that path
 		// (a documented cluster deviation; a single node keeps the TTL)
 		observedAll = false
 	}
 	if observedAll {
-		observedAll = h.observedBy(&c)
+		observedAll = h.observedBy(c)
 	}
-	h.live = append(h.live, effect.Effect{})
+	h.live = append(h.live, nil)
 	copy(h.live[i+1:], h.live[i:])
 	h.live[i] = c
-	if h.clsOK {
-		h.cls = append(h.cls, 0)
-		copy(h.cls[i+1:], h.cls[i:])
-		h.cls[i] = classOf(&c)
+	if h.metaOK {
+		h.meta = append(h.meta, crdt.Later{})
+		copy(h.meta[i+1:], h.meta[i:])
+		h.meta[i] = laterOf(c)
 	}
 	sh.NoteFold(uint64(c.ID.Node), c.ID.Seq, ent)
-	h.added(&c, observedAll)
-	if h.ttlsOK && setsTTL(&c) {
+	h.added(c, observedAll)
+	if h.ttlsOK && setsTTL(c) {
 		h.ttls++
 	}
 	switch {
 	case stale:
 		return true
 	case observedAll:
-		applyOp(ent, &c, en.ctx()) // it saw everything: the incremental answer is the merged one
+		applyOp(ent, c, en.ctx()) // it saw everything: the incremental answer is the merged one
 	case h.shadowed(i):
 		// a concurrent SET that a later SET overrides: the value stays
 	case h.overrides(i):
-		applyOp(ent, &c, en.ctx()) // a concurrent SET, last: it alone gives the value
-	case h.noTTL() && applyConcurrent(ent, &c, h, i, en.ctx()):
+		applyOp(ent, c, en.ctx()) // a concurrent SET, last: it alone gives the value
+	case h.noTTL() && applyConcurrent(ent, c, h, i, en.ctx()):
 		// a push between concurrent pushes, an add between removes
 	default:
 		return true
@@ -185,14 +190,14 @@ func applyConcurrent(ent *keyspace.Entry, c *effect.Effect, h *history, i int, c
 	if !ok || !ent.Exists() || ent.Kind != t.Kind() || ent.Expire != 0 || c.Flags&effect.FlagReplace != 0 {
 		return false
 	}
-	later, classes := h.live[i+1:], h.classes()[i+1:]
+	later := h.metas()[i+1:]
 	for k := range later {
-		if later[k].Op != c.Op || classes[k] == 0 {
+		if later[k].Op != c.Op || later[k].Class == 0 {
 			return false
 		}
 	}
 	obj, _ := ent.Obj().(crdt.Object)
-	res, ok := cm.ApplyConcurrent(obj, c, later, classes, ctx)
+	res, ok := cm.ApplyConcurrent(obj, c, later, ctx)
 	if !ok {
 		return false
 	}
@@ -449,7 +454,7 @@ func eval(ent *keyspace.Entry, h *history, c crdt.Ctx) {
 		f.expire = h.base.Expire
 	}
 	for i := range h.live {
-		x := &h.live[i]
+		x := h.live[i]
 		if x.Op == effect.OpDelete || rm.covers(x.ID) {
 			continue
 		}

@@ -25,7 +25,7 @@ func observedSeq(x *effect.Effect, node effect.NodeID) uint64 {
 // observed live[:n] iff, for every origin o in live[:n], it observed the
 // highest Seq of o there; suffix minima of what each effect observed of each
 // origin answer that for every n at once.
-func (en *Engine) foldPrefix(live []effect.Effect) int {
+func (en *Engine) foldPrefix(live []*effect.Effect) int {
 	return foldPrefixAt(live, en.stableCut())
 }
 
@@ -104,7 +104,7 @@ func (c stableCut) covers(id effect.ID) bool {
 }
 
 // foldPrefixAt is foldPrefix against a stable cut taken earlier.
-func foldPrefixAt(live []effect.Effect, cut stableCut) int {
+func foldPrefixAt(live []*effect.Effect, cut stableCut) int {
 	stable := 0
 	for stable < len(live) && cut.covers(live[stable].ID) {
 		stable++
@@ -145,7 +145,7 @@ func foldPrefixAt(live []effect.Effect, cut stableCut) int {
 		m := sufMin[k*(L+1) : (k+1)*(L+1)]
 		m[L] = math.MaxUint64
 		for j := L - 1; j >= 0; j-- {
-			m[j] = min(m[j+1], observedSeq(&live[j], o))
+			m[j] = min(m[j+1], observedSeq(live[j], o))
 		}
 	}
 	var nbuf [8]uint64
@@ -157,7 +157,7 @@ func foldPrefixAt(live []effect.Effect, cut stableCut) int {
 	}
 	best := 0
 	for n := 1; n <= stable; n++ {
-		x := &live[n-1]
+		x := live[n-1]
 		for k, o := range origins {
 			if o == x.ID.Node && x.ID.Seq > need[k] {
 				need[k] = x.ID.Seq

@@ -56,7 +56,7 @@ func TestFoldPrefixMatchesReference(t *testing.T) {
 			}
 			live = append(live, e)
 		}
-		if got, want := en.foldPrefix(live), refPrefix(en, live); got != want {
+		if got, want := en.foldPrefix(ptrs(live)), refPrefix(en, live); got != want {
 			t.Fatalf("iteration %d: foldPrefix %d, reference %d for %+v", iter, got, want, live)
 		}
 	}

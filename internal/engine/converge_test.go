@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math/rand"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -109,6 +110,9 @@ func TestTypesConverge(t *testing.T) {
 	seeds := 1000
 	if testing.Short() {
 		seeds = 150
+	}
+	if v, err := strconv.Atoi(os.Getenv("LIGHTCONE_CONVERGE_SEEDS")); err == nil && v > 0 {
+		seeds = v // more seeds for a change to a merge rule
 	}
 	for name, w := range typeWriters {
 		t.Run(name, func(t *testing.T) {

@@ -76,7 +76,7 @@ func (h *history) counts() {
 		h.sum.other, h.sum.deltas = 0, 0
 		for i := range h.live {
 			h.sum.last.raise(h.live[i].ID.Node, h.live[i].ID.Seq)
-			h.count(&h.live[i])
+			h.count(h.live[i])
 		}
 		h.sum.ok, h.sum.tipsOK = true, false
 	}
@@ -131,7 +131,7 @@ func (h *history) added(x *effect.Effect, all bool) {
 // again by the later assignment). The scan covers only the effects after
 // i, a handful for a concurrent write that just arrived.
 func (h *history) shadowed(i int) bool {
-	x := &h.live[i]
+	x := h.live[i]
 	if x.Op != effect.OpAssign || (h.base.Kind != keyspace.KindString && h.base.Kind != keyspace.KindNone) {
 		return false
 	}
@@ -140,7 +140,7 @@ func (h *history) shadowed(i int) bool {
 		return false
 	}
 	for j := len(h.live) - 1; j > i; j-- {
-		if y := &h.live[j]; y.Op == effect.OpAssign && y.Flags&effect.FlagKeepTTL == 0 {
+		if y := h.live[j]; y.Op == effect.OpAssign && y.Flags&effect.FlagKeepTTL == 0 {
 			return true
 		}
 	}
@@ -154,7 +154,7 @@ func (h *history) shadowed(i int) bool {
 // missed, no delete, no collection; a string or nothing as base). Applying
 // it alone then gives what eval would.
 func (h *history) overrides(i int) bool {
-	x := &h.live[i]
+	x := h.live[i]
 	if i != len(h.live)-1 || x.Op != effect.OpAssign || x.Flags&effect.FlagKeepTTL != 0 ||
 		(h.base.Kind != keyspace.KindString && h.base.Kind != keyspace.KindNone) {
 		return false
@@ -175,7 +175,7 @@ func liveTips(ent *keyspace.Entry) []effect.ID {
 }
 
 // tipsOf lists the tips of live (see appendTips).
-func tipsOf(live []effect.Effect) []effect.ID {
+func tipsOf(live []*effect.Effect) []effect.ID {
 	var last seqTable
 	for i := range live {
 		last.raise(live[i].ID.Node, live[i].ID.Seq)
@@ -187,14 +187,14 @@ func tipsOf(live []effect.Effect) []effect.ID {
 // (a later one of o observed it) and no effect of another origin observed
 // o's Seq x.Seq, i.e. the largest frontier entry for o among the others is
 // below x.Seq. last holds the latest Seq of each origin among live.
-func appendTips(tips []effect.ID, live []effect.Effect, last seqTable) []effect.ID {
+func appendTips(tips []effect.ID, live []*effect.Effect, last seqTable) []effect.ID {
 	if len(live) == 1 {
 		return append(tips, live[0].ID)
 	}
 	var obuf [8]originSeq
 	seen := seqTable(obuf[:0]) // highest Seq of each origin observed by another origin's effect
 	for i := range live {
-		x := &live[i]
+		x := live[i]
 		for _, o := range last {
 			if o.node != x.ID.Node {
 				if s := effect.FrontierOf(x.Frontier, o.node); s > 0 {
@@ -225,10 +225,10 @@ type removed struct {
 	upTo seqTable
 }
 
-func (r *removed) collect(live []effect.Effect) {
+func (r *removed) collect(live []*effect.Effect) {
 	r.upTo = r.buf[:0]
 	for i := range live {
-		d := &live[i]
+		d := live[i]
 		if d.Op != effect.OpDelete {
 			continue
 		}

@@ -75,7 +75,7 @@ func TestTipsMatchPairwiseDefinition(t *testing.T) {
 	r := rand.New(rand.NewSource(7))
 	for iter := 0; iter < 20000; iter++ {
 		live := randomLive(r, 12)
-		got, want := tipsOf(live), refTips(live)
+		got, want := tipsOf(ptrs(live)), refTips(live)
 		if len(live) == 0 {
 			got = nil
 		}
@@ -90,7 +90,7 @@ func TestRemovedMatchesPairwiseDefinition(t *testing.T) {
 	for iter := 0; iter < 20000; iter++ {
 		live := randomLive(r, 12)
 		var rm removed
-		rm.collect(live)
+		rm.collect(ptrs(live))
 		for i := range live {
 			want := false
 			for j := range live {
@@ -152,8 +152,20 @@ func checkSummaries(t *testing.T, en *Engine) {
 					}
 					fresh := &history{live: h.live}
 					fresh.summarise()
-					if h.sum.tipsOK && (!slices.Equal(h.sum.tips, fresh.sum.tips) || !slices.Equal(refTips(h.live), fresh.sum.tips)) {
-						t.Fatalf("key %q: cached tips %v, fresh %v, pairwise %v", ent.Key(), h.sum.tips, fresh.sum.tips, refTips(h.live))
+					if h.sum.tipsOK && (!slices.Equal(h.sum.tips, fresh.sum.tips) || !slices.Equal(refTips(vals(h.live)), fresh.sum.tips)) {
+						t.Fatalf("key %q: cached tips %v, fresh %v, pairwise %v", ent.Key(), h.sum.tips, fresh.sum.tips, refTips(vals(h.live)))
+					}
+					if h.metaOK {
+						// the kept descriptions follow the history through
+						// inserts and folds
+						if len(h.meta) != len(h.live) {
+							t.Fatalf("key %q: %d descriptions for %d live effects", ent.Key(), len(h.meta), len(h.live))
+						}
+						for i, x := range h.live {
+							if h.meta[i] != laterOf(x) {
+								t.Fatalf("key %q: effect %d described as %+v, is %+v", ent.Key(), i, h.meta[i], laterOf(x))
+							}
+						}
 					}
 					if !h.sum.ok {
 						continue
@@ -259,4 +271,22 @@ func TestHistorySummaryUnderTraffic(t *testing.T) {
 			}
 		}
 	}
+}
+
+// ptrs is live as the engine keeps it: pointers to the effects.
+func ptrs(live []effect.Effect) []*effect.Effect {
+	out := make([]*effect.Effect, len(live))
+	for i := range live {
+		out[i] = &live[i]
+	}
+	return out
+}
+
+// vals copies the effects live points to.
+func vals(live []*effect.Effect) []effect.Effect {
+	out := make([]effect.Effect, len(live))
+	for i, x := range live {
+		out[i] = *x
+	}
+	return out
 }

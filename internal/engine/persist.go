@@ -386,7 +386,7 @@ func (en *Engine) LoadEntry(db int, b []byte) (int, error) {
 	fl := d.byte()
 	v := d.value(true)
 	var base valueRec
-	var live []effect.Effect
+	var live []*effect.Effect
 	if fl&entryHistory != 0 {
 		base = d.value(false)
 		n := d.uvarint()
@@ -400,7 +400,8 @@ func (en *Engine) LoadEntry(db int, b []byte) (int, error) {
 				d.err = true
 				break
 			}
-			live = append(live, e.Clone())
+			c := e.Clone()
+			live = append(live, &c)
 		}
 	}
 	if d.err || fl&^entryHistory != 0 {

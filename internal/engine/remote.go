@@ -273,8 +273,18 @@ func (en *Engine) fold(sh *keyspace.Shard, ent *keyspace.Entry, cut stableCut) i
 	var b keyspace.Entry
 	eval(&b, prefix, en.ctx())
 	h.base = b
-	h.live = append([]effect.Effect(nil), h.live[k:]...)
-	h.sum.ok, h.sum.tipsOK, h.ttlsOK, h.clsOK = false, false, false, false
+	n := copy(h.live, h.live[k:])
+	clear(h.live[n:])
+	h.live = h.live[:n]
+	if cap(h.live) > 64 && n < cap(h.live)/4 {
+		h.live = append([]*effect.Effect(nil), h.live...) // a hot key that cooled down
+		h.meta, h.metaOK = nil, false
+	}
+	if h.metaOK {
+		m := copy(h.meta, h.meta[k:])
+		h.meta = h.meta[:m]
+	}
+	h.sum.ok, h.sum.tipsOK, h.ttlsOK = false, false, false
 	if len(h.live) == 0 {
 		ent.SetAux(nil)
 		copyValue(ent, &b) // the entry must not share the base's collection
