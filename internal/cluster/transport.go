@@ -44,7 +44,11 @@ type Config struct {
 	Advertise string         // host:port other nodes reach this one at
 	Peers     []string       // seed addresses (host:port)
 	Retired   effect.NodeID  // an identity of this node to announce as retired (the server keeps its NodeID and sets none; the hello still carries the field)
-	Log       *slog.Logger
+	Forgotten []Member       // members forgotten before (forget.go), retired from the start
+	// OnRetire, when set, is told of each member this node learns is
+	// retired (forgotten), once, so that the server can remember it.
+	OnRetire func(m Member)
+	Log      *slog.Logger
 	// OnRemote, when set, is called after remote effects were applied (once
 	// per burst), e.g. to serve clients blocked on the keys they touched.
 	OnRemote func()
@@ -94,6 +98,7 @@ type Node struct {
 	closeOnce sync.Once
 
 	reclaimed atomic.Bool // Reclaim finished: this node's own Seq is its own again
+	removed   atomic.Bool // the cluster forgot this node (forget.go)
 
 	mu       sync.Mutex
 	members  map[effect.NodeID]*Member
@@ -220,6 +225,12 @@ func Start(cfg Config) (*Node, error) {
 	if cfg.Retired != 0 && cfg.Retired != n.self {
 		n.members[cfg.Retired] = &Member{ID: cfg.Retired, Retired: true}
 	}
+	for _, m := range cfg.Forgotten {
+		if m.ID != 0 && m.ID != n.self {
+			n.members[m.ID] = &Member{ID: m.ID, Addr: m.Addr, Retired: true}
+			n.eng.RemoveMember(m.ID)
+		}
+	}
 	if cfg.Preload != nil {
 		cfg.Preload(func(e *effect.Effect) { n.Emit(e, false) })
 	}
@@ -336,6 +347,9 @@ func (p *peer) run() {
 		case errors.Is(err, errDuplicate):
 			p.set("duplicate", err)
 			return
+		case errors.Is(err, errRetired):
+			p.set("forgotten", err)
+			return
 		}
 		p.set("down", err)
 		n.log.Debug("cluster: link down", "peer", p.addr, "err", err)
@@ -373,6 +387,9 @@ func (p *peer) session() error {
 	}
 	if certNode == n.self {
 		return errSelf
+	}
+	if n.isRetired(certNode) {
+		return errRetired
 	}
 	ctx, cancel = context.WithTimeout(n.ctx, 5*time.Second)
 	ctrl, err := conn.OpenStreamSync(ctx)
@@ -594,6 +611,15 @@ func (n *Node) serveStream(conn *quic.Conn, certNode effect.NodeID, s *quic.Stre
 			n.refuse(conn, "NodeID does not match its certificate", "claimed", fmt.Sprintf("%016x", uint64(h.Node)), "certificate", fmt.Sprintf("%016x", uint64(certNode)))
 			return
 		}
+		if n.isRetired(h.Node) {
+			// tell it, so that it can say so, then turn it away
+			ack := heartbeat{HLC: uint64(n.eng.Clock().Now()), Frontier: n.eng.Frontier(), Members: n.memberList()}
+			w := bufio.NewWriter(s)
+			writeFrame(w, frameHelloAck, ack.encode())
+			w.Flush()
+			n.refuse(conn, "a forgotten member (LIGHTCONE FORGET); it must join again with an empty data directory", "node", fmt.Sprintf("%016x", uint64(h.Node)))
+			return
+		}
 		if h.Retired != 0 && h.Retired != h.Node {
 			n.learn([]Member{{ID: h.Retired, Retired: true}})
 		}
@@ -636,6 +662,10 @@ func (n *Node) serveStream(conn *quic.Conn, certNode effect.NodeID, s *quic.Stre
 
 // readEffects applies the effects a peer streams: its own, in Seq order.
 func (n *Node) readEffects(conn *quic.Conn, certNode effect.NodeID, s *quic.ReceiveStream) {
+	if n.isRetired(certNode) {
+		s.CancelRead(1)
+		return
+	}
 	r := bufio.NewReaderSize(s, 64<<10)
 	var buf []byte
 	n.mu.Lock()
@@ -898,19 +928,30 @@ func (n *Node) serveFetch(s *quic.Stream, req fetchReq) {
 // learn merges gossiped members: new ones become engine members and get
 // dialed; retired ones stop counting for stability.
 func (n *Node) learn(ms []Member) {
+	var retired []Member
+	self := false
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	for _, x := range ms {
-		if x.ID == 0 || x.ID == n.self {
+		if x.ID == 0 {
+			continue
+		}
+		if x.ID == n.self {
+			self = self || x.Retired
 			continue
 		}
 		cur := n.members[x.ID]
 		switch {
 		case x.Retired:
 			if cur == nil || !cur.Retired {
-				n.members[x.ID] = &Member{ID: x.ID, Addr: "", Retired: true}
+				addr := x.Addr
+				if addr == "" && cur != nil {
+					addr = cur.Addr
+				}
+				m := &Member{ID: x.ID, Addr: addr, Retired: true}
+				n.members[x.ID] = m
 				n.eng.RemoveMember(x.ID)
 				n.log.Info("cluster: member retired", "node", fmt.Sprintf("%016x", uint64(x.ID)))
+				retired = append(retired, *m)
 			}
 		case cur == nil:
 			n.members[x.ID] = &Member{ID: x.ID, Addr: x.Addr}
@@ -920,6 +961,15 @@ func (n *Node) learn(ms []Member) {
 		case cur.Addr == "" && x.Addr != "" && !cur.Retired:
 			cur.Addr = x.Addr
 			n.dialLocked(x.Addr)
+		}
+	}
+	n.mu.Unlock()
+	if self {
+		n.learnedSelfRetired()
+	}
+	if n.cfg.OnRetire != nil {
+		for _, m := range retired {
+			n.cfg.OnRetire(m)
 		}
 	}
 }
@@ -976,7 +1026,7 @@ func (n *Node) canCompact() bool {
 	defer n.mu.Unlock()
 	for _, p := range n.dialers {
 		p.mu.Lock()
-		ok := p.ever || p.state == "self" || p.state == "duplicate"
+		ok := p.ever || p.state == "self" || p.state == "duplicate" || n.retiredAddrLocked(p.addr)
 		p.mu.Unlock()
 		if !ok {
 			return false

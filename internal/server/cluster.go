@@ -179,6 +179,11 @@ func (s *Server) StartCluster() error {
 		resolve = func() []string { return resolveJoin(name, port) }
 		peers = append(peers, resolve()...)
 	}
+	forgotten, err := loadForgotten(s.Settings.Get("dir"))
+	if err != nil {
+		pc.Close()
+		return err
+	}
 	n, err := cluster.Start(cluster.Config{
 		Engine:    s.Eng,
 		Identity:  ident,
@@ -191,6 +196,8 @@ func (s *Server) StartCluster() error {
 		OnMessage: s.remoteMessage, // pubsub_cluster.go
 		Preload:   s.preloadRetained,
 		Attach:    func(n *cluster.Node) { s.Eng.SetSink(n) }, // before any effect arrives
+		Forgotten: forgotten,
+		OnRetire:  s.rememberForgotten, // forget.go
 	})
 	if err != nil {
 		pc.Close()
@@ -255,15 +262,19 @@ func (s *Server) infoClusterLinks(b *infoBuf) {
 	b.kv("lightcone_cluster", "enabled")
 	ms := n.Members()
 	live := 0
-	var list []string
+	var list, gone []string
 	for _, m := range ms {
 		if !m.Retired {
 			live++
 			list = append(list, fmt.Sprintf("%016x@%s", uint64(m.ID), m.Addr))
+		} else {
+			gone = append(gone, fmt.Sprintf("%016x", uint64(m.ID)))
 		}
 	}
 	b.kv("lightcone_members", live)
 	b.kv("lightcone_member_list", strings.Join(list, ","))
+	b.kv("lightcone_members_forgotten", strings.Join(gone, ","))
+	b.kv("lightcone_forgotten_by_cluster", boolInt(n.Removed()))
 	var fr []string
 	for _, id := range s.Eng.Frontier() {
 		fr = append(fr, fmt.Sprintf("%016x:%d", uint64(id.Node), id.Seq))
