@@ -34,6 +34,7 @@ type Engine interface {
 	CompactFast() int
 	StableCut() []effect.ID
 	Clock() *hlc.Clock
+	Covers(f []effect.ID) bool // every effect of other origins f names is applied (xfer.go)
 }
 
 // Config sets up a cluster node.
@@ -69,7 +70,22 @@ type Config struct {
 	// engine's sink, so that every effect applied from then on is retained.
 	Attach func(n *Node)
 
+	// State transfer (xfer.go). Snapshot opens a snapshot of this node's
+	// state taken now, in the format wal.Store.Snapshot writes; without it
+	// this node refuses to send its state. Install replaces this node's
+	// state with the snapshot file at path (wal.InstallSnapshot) and makes
+	// it durable, returning the keys it holds; without it this node never
+	// asks for a transfer. Loading(true) is called when a transfer to this
+	// node begins (clients are to be refused) and Loading(false) when it
+	// ends. XferDir is where a received snapshot is written before it is
+	// installed (removed afterwards).
+	Snapshot func() (io.ReadCloser, error)
+	Install  func(path string) (keys int, err error)
+	Loading  func(on bool)
+	XferDir  string
+
 	Heartbeat    time.Duration // default 50ms
+	RetainStable time.Duration // stable effects stay retained this long, default 30s (backpressure.go)
 	RetainBytes  int           // retained effects per origin, default 64 MiB
 	CompactEvery time.Duration // default 100ms
 	FetchBatch   int           // effects per fetch round, default 4096
@@ -94,6 +110,7 @@ type Node struct {
 	closeOnce sync.Once
 
 	reclaimed atomic.Bool // Reclaim finished: this node's own Seq is its own again
+	xs        xferState   // state transfers (xfer.go)
 
 	mu       sync.Mutex
 	members  map[effect.NodeID]*Member
@@ -493,8 +510,15 @@ func (p *peer) stream(conn *quic.Conn, s *quic.SendStream, seq uint64) error {
 			n.Evicted.Add(1)
 			n.log.Warn("cluster: a peer needs effects this node no longer retains; it needs a state transfer", "peer", p.addr, "from", seq, "oldest", first)
 			p.set("lagging", errEvicted)
-			<-conn.Context().Done()
-			return errEvicted
+			next, err := p.awaitResume(conn, seq)
+			if err != nil {
+				return err
+			}
+			n.log.Info("cluster: a peer took a state transfer; its effect stream goes on", "peer", p.addr, "from", next)
+			p.set("up", nil)
+			seq = next
+			p.cursor.Store(seq)
+			continue
 		}
 		if len(recs) == 0 {
 			if err := w.Flush(); err != nil {
@@ -631,6 +655,8 @@ func (n *Node) serveStream(conn *quic.Conn, certNode effect.NodeID, s *quic.Stre
 		n.serveFetch(s, req)
 	case frameMessage:
 		n.readMessages(r, payload, buf)
+	case frameXfer:
+		n.serveXfer(s, certNode, payload)
 	}
 }
 
@@ -690,7 +716,9 @@ func (n *Node) readEffects(conn *quic.Conn, certNode effect.NodeID, s *quic.Rece
 			batch = append(batch, e)
 		}
 		n.EffectsRecv.Add(int64(len(batch)))
+		n.xs.gate.RLock() // not while a state transfer is installed (xfer.go)
 		n.eng.ApplyBatch(batch)
+		n.xs.gate.RUnlock()
 		arena, ends = arena[:0], ends[:0]
 		if cap(arena) > 4<<20 {
 			arena = nil
@@ -737,7 +765,7 @@ func (n *Node) onFrontier(m effect.NodeID, f []effect.ID, hello bool) {
 			}
 			continue
 		}
-		if n.fetching[o] {
+		if n.fetching[o] || n.xs.running.Load() {
 			continue
 		}
 		// o's own stream brings its effects in order: fetch only when it is
@@ -796,7 +824,9 @@ func (n *Node) fetch(m effect.NodeID, req fetchReq) {
 			return
 		}
 		to := min(req.To, from+uint64(n.cfg.FetchBatch)-1)
+		n.xs.gate.RLock() // not while a state transfer is installed (xfer.go)
 		got, status, err := n.fetchOnce(conn, fetchReq{Origin: req.Origin, From: from, To: to})
+		n.xs.gate.RUnlock()
 		if n.eng.AppliedOf(req.Origin) < from {
 			// the batch waits for its causal past (from other origins): fetch
 			// it again when a frontier says so, not in a tight loop now
@@ -806,6 +836,7 @@ func (n *Node) fetch(m effect.NodeID, req fetchReq) {
 			if status == fetchEvicted {
 				n.Evicted.Add(1)
 				n.log.Warn("cluster: effects to catch up are no longer retained by the peer; a state transfer is needed", "origin", fmt.Sprintf("%016x", uint64(req.Origin)), "from", from)
+				n.wantTransfer(m, "effects to catch up are no longer retained", "origin", fmt.Sprintf("%016x", uint64(req.Origin)), "from", from)
 			}
 			return
 		}
