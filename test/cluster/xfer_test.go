@@ -85,6 +85,20 @@ func waitTrimmed(t *testing.T, ps []*proc) {
 	}
 }
 
+// waitFolded waits until no node holds unfolded history.
+func waitFolded(t *testing.T, ps []*proc) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for _, p := range ps {
+		for infoField(t, p, "lightcone_live_effects") != "0" {
+			if time.Now().After(deadline) {
+				t.Fatalf("node %d still holds %s live effects", p.i, infoField(t, p, "lightcone_live_effects"))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
+
 // A node added to a cluster whose history its peers no longer retain gets
 // the data by a state transfer, then follows the cluster by effects.
 func TestFreshNodeJoinsAfterHistoryTrimmed(t *testing.T) {
@@ -119,15 +133,22 @@ func TestFreshNodeJoinsAfterHistoryTrimmed(t *testing.T) {
 		}
 	}
 
+	waitFolded(t, all)
+
 	// then the three follow each other by effects, the new node's own
 	// writes included
 	runWorkloads(t, all, 150, 52, a)
 	waitConverged(t, all, a, 20*time.Second)
+	waitFolded(t, all)
 
-	// the installed state is durable: a restart right away keeps it
+	// the installed state is durable: after a SIGKILL the node recovers it
+	// from its own files and needs no second transfer
 	p3.kill()
 	p3.start()
 	waitConverged(t, all, a, 20*time.Second)
+	if got := infoField(t, p3, "lightcone_state_transfers"); got != "0" {
+		t.Fatalf("the restarted node took %s more transfers", got)
+	}
 }
 
 // Writers keep going on the old nodes while the new one takes and
