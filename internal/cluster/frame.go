@@ -26,6 +26,7 @@ const (
 	frameXfer      byte = 8 // state transfer stream opener: the asker's applied frontier (xfer.go)
 	frameXferData  byte = 9 // a chunk of the snapshot file
 	frameXferEnd   byte = 10
+	frameDigest    byte = 11 // control stream: frontier, then the key ranges' digests (antientropy.go)
 )
 
 // MaxFrame bounds a frame (an effect may hold a 512 MiB value).

@@ -35,6 +35,8 @@ type Engine interface {
 	StableCut() []effect.ID
 	Clock() *hlc.Clock
 	Covers(f []effect.ID) bool // every effect of other origins f names is applied (xfer.go)
+	LiveEffects() int
+	RangeDigests() *[digestRanges][20]byte // antientropy.go
 }
 
 // Config sets up a cluster node.
@@ -111,6 +113,7 @@ type Node struct {
 
 	reclaimed atomic.Bool // Reclaim finished: this node's own Seq is its own again
 	xs        xferState   // state transfers (xfer.go)
+	ae        aeState     // anti-entropy digests (antientropy.go)
 
 	mu       sync.Mutex
 	members  map[effect.NodeID]*Member
@@ -470,6 +473,14 @@ func (p *peer) heartbeats(conn *quic.Conn, w *bufio.Writer) error {
 	for {
 		hb := heartbeat{HLC: uint64(n.eng.Clock().Now()), Frontier: n.eng.Frontier(), Members: n.memberList()}
 		m, err := writeFrame(w, frameHeartbeat, hb.encode())
+		p.mu.Lock()
+		node := p.node
+		p.mu.Unlock()
+		if d := n.digestFor(node); d != nil && err == nil {
+			var k int
+			k, err = writeFrame(w, frameDigest, d)
+			m += k
+		}
 		if err == nil {
 			err = w.Flush()
 		}
@@ -636,6 +647,10 @@ func (n *Node) serveStream(conn *quic.Conn, certNode effect.NodeID, s *quic.Stre
 				return
 			}
 			n.BytesReceived.Add(int64(len(payload) + 9))
+			if typ == frameDigest {
+				n.onDigest(certNode, payload)
+				continue
+			}
 			if typ != frameHeartbeat {
 				continue
 			}
@@ -982,6 +997,7 @@ func (n *Node) background() {
 		case <-t.C:
 		}
 		n.tryObserve()
+		n.antiEntropy()
 		if n.cfg.Resolve != nil && time.Since(lastResolve) > 5*time.Second {
 			lastResolve = time.Now()
 			addrs := n.cfg.Resolve()

@@ -134,6 +134,19 @@ func TestFreshNodeJoinsAfterHistoryTrimmed(t *testing.T) {
 	}
 
 	waitFolded(t, all)
+	// quiet: the new node compares key-range digests with its peers
+	deadline := time.Now().Add(15 * time.Second)
+	for infoField(t, p3, "lightcone_digest_comparisons") == "0" {
+		if time.Now().After(deadline) {
+			t.Fatal("no digest comparison on the new node")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, p := range all {
+		if d := infoField(t, p, "lightcone_divergent_ranges"); d != "0" {
+			t.Fatalf("node %d: %s divergent ranges after the transfer", p.i, d)
+		}
+	}
 
 	// then the three follow each other by effects, the new node's own
 	// writes included
