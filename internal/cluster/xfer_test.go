@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -50,6 +51,9 @@ type xnode struct {
 	mu      sync.Mutex
 	infos   []wal.InstallInfo
 	loading []bool
+	// wrap, when set, wraps each snapshot this node sends (call = 1, 2...)
+	wrap  func(call int, r io.ReadCloser) io.ReadCloser
+	calls int
 }
 
 func openXNode(t *testing.T, id effect.NodeID) *xnode {
@@ -83,7 +87,12 @@ func (x *xnode) start(t *testing.T, eng Engine, pc net.PacketConn, conn *FaultCo
 			if err != nil {
 				return nil, err
 			}
-			return os.Open(m.Path)
+			f, err := os.Open(m.Path)
+			if err != nil || x.wrap == nil {
+				return f, err
+			}
+			x.calls++
+			return x.wrap(x.calls, f), nil
 		},
 		Install: func(path string) (int, error) {
 			var info wal.InstallInfo
@@ -172,4 +181,58 @@ func TestTransferKeepsOwnEffectsAndResumesStreams(t *testing.T) {
 		t.Fatalf("B: Seq %d, applied of A %d", B.en.Seq(), B.en.AppliedOf(0xa))
 	}
 	t.Logf("transfer: %d bytes, %d keys, install %v", B.n.Transfers().LastBytes.Load(), infos[0].Keys, infos[0].Duration)
+}
+
+// failingReader gives n bytes, then an error.
+type failingReader struct {
+	io.ReadCloser
+	n int
+}
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if f.n <= 0 {
+		return 0, errors.New("disk on fire")
+	}
+	if len(p) > f.n {
+		p = p[:f.n]
+	}
+	k, err := f.ReadCloser.Read(p)
+	f.n -= k
+	return k, err
+}
+
+// A peer that fails half-way through sending its state is asked again
+// (here it is the only one) after a backoff; the node installs the second
+// snapshot, never a partial one.
+func TestTransferRetriedAfterPeerFailsMidway(t *testing.T) {
+	pa, pb := listenUDP(t), listenUDP(t)
+	A := openXNode(t, 0xa)
+	B := openXNode(t, 0xb)
+	A.wrap = func(call int, r io.ReadCloser) io.ReadCloser {
+		if call == 1 {
+			return &failingReader{ReadCloser: r, n: 4000}
+		}
+		return r
+	}
+	B.start(t, B.en, pb, NewFaultConn(pb, 2), nil, 0)
+	for i := 0; i < 500; i++ {
+		set(A.en, fmt.Sprint("a", i), fmt.Sprint(i))
+	}
+	A.start(t, A.en, pa, NewFaultConn(pa, 1), []string{pb.LocalAddr().String()}, 0)
+	nodes := []*tnode{{en: A.en, n: A.n}, {en: B.en, n: B.n}}
+	waitConverged(t, nodes, 20*time.Second, func(x *tnode) error {
+		if get(x.en, "a499") == "" {
+			return fmt.Errorf("node %x lacks a499", uint64(x.n.Self()))
+		}
+		return nil
+	})
+	xs := B.n.Transfers()
+	if xs.Failed.Load() != 1 || xs.Installed.Load() != 1 || A.n.Transfers().Served.Load() != 1 {
+		t.Fatalf("failed %d, installed %d, served %d: want 1, 1, 1", xs.Failed.Load(), xs.Installed.Load(), A.n.Transfers().Served.Load())
+	}
+	B.mu.Lock()
+	defer B.mu.Unlock()
+	if len(B.infos) != 1 {
+		t.Fatalf("%d installs, want 1 (the partial snapshot must not be installed)", len(B.infos))
+	}
 }
