@@ -227,6 +227,7 @@ func TestTransferRetriedAfterPeerFailsMidway(t *testing.T) {
 		return nil
 	})
 	xs := B.n.Transfers()
+	waitFor(t, "the install to be counted", 10*time.Second, func() bool { return xs.Installed.Load() > 0 })
 	if xs.Failed.Load() != 1 || xs.Installed.Load() != 1 || A.n.Transfers().Served.Load() != 1 {
 		t.Fatalf("failed %d, installed %d, served %d: want 1, 1, 1", xs.Failed.Load(), xs.Installed.Load(), A.n.Transfers().Served.Load())
 	}
