@@ -182,7 +182,18 @@ func TestFreshNodeJoinsUnderWrites(t *testing.T) {
 		go func() { defer wg.Done(); addUntilDown(p, a, stop) }()
 	}
 	time.Sleep(200 * time.Millisecond)
+	count := func() int {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		n := 0
+		for _, ms := range a.members {
+			n += len(ms)
+		}
+		return n
+	}
+	before := count()
 	p3 := joinProc(t, 2, 2, retainShort(2))
+	t.Logf("%d SADDs acknowledged by the old nodes from the new node's start to its first PONG (after its install)", count()-before)
 	time.Sleep(time.Second) // writes go on after the install too
 	close(stop)
 	wg.Wait()
