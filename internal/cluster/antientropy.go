@@ -22,9 +22,11 @@ import (
 // the same frontier compares them with its own: two nodes that applied the
 // same effects hold the same data, so a range that differs is a divergence
 // no effect explains (a bug, memory or disk corruption). It is counted
-// (Divergent) and logged with the ranges. Repair is not built: the node
-// does not know which side is right, and a state transfer of one range is
-// not built either.
+// (Divergent) and logged with the ranges. Repair: a node that differs from
+// at least two peers at its frontier, which all agree with each other, is
+// the odd one out and takes a state transfer (xfer.go) of the whole state
+// from one of them (Repairs). Two nodes alone cannot tell which is right:
+// they only report. A transfer of the differing ranges alone is not built.
 //
 // Digests are computed again when the frontier changes (after it has been
 // quiet again for aeQuiet) or aeRecheck after the last computation.
@@ -53,6 +55,7 @@ type aeState struct {
 
 	Compared  atomic.Int64 // comparisons made (one per peer digest at this node's frontier)
 	Divergent atomic.Int64 // ranges found differing, summed over comparisons
+	Repairs   atomic.Int64 // state transfers started because this node was the odd one out
 }
 
 type peerDigests struct {
@@ -187,8 +190,40 @@ func (n *Node) compareLocked(m effect.NodeID, pd *peerDigests) {
 	if len(shown) > 32 {
 		shown = shown[:32]
 	}
-	n.log.Error("cluster: anti-entropy: key ranges differ from a peer's at the same applied frontier (a divergence no effect explains; not repaired)",
+	n.log.Error("cluster: anti-entropy: key ranges differ from a peer's at the same applied frontier (a divergence no effect explains)",
 		"peer", fmt.Sprintf("%016x", uint64(m)), "ranges", len(diff), "first_ranges", fmt.Sprint(shown), "of", digestRanges)
+	// the odd one out: at least two peers at this frontier, all agreeing
+	// with each other, and this node differs
+	var ref *rangeSums
+	var agree []effect.NodeID
+	for m2, pd2 := range a.peer {
+		if !sameFrontier(pd2.f, a.ownF) {
+			continue
+		}
+		if ref == nil {
+			ref = &pd2.sums
+		} else if pd2.sums != *ref {
+			return // the peers disagree among themselves: report only
+		}
+		agree = append(agree, m2)
+	}
+	if len(agree) < 2 || *ref == *a.own || n.xs.running.Load() {
+		return
+	}
+	slices.Sort(agree)
+	if n.wantTransfer(agree[0], "anti-entropy: this node's data differs from its peers', which agree with each other at the same applied frontier",
+		"peers", len(agree), "ranges", len(diff)) {
+		a.Repairs.Add(1)
+	}
+}
+
+// forget drops this node's digests and the peers' (after a state transfer
+// replaced the state they describe).
+func (a *aeState) forget() {
+	a.mu.Lock()
+	a.own, a.ownF, a.lastF = nil, nil, nil
+	clear(a.peer)
+	a.mu.Unlock()
 }
 
 // sameFrontier compares two sorted frontiers, an origin at Seq 0 being the

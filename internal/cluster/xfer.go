@@ -72,18 +72,19 @@ func (n *Node) Transfers() *xferState { return &n.xs }
 func (n *Node) TransferRunning() bool { return n.xs.running.Load() }
 
 // wantTransfer starts a state transfer unless one is running (or this node
-// cannot install one). hint is the peer that reported what this node cannot
-// fetch: it is asked first.
-func (n *Node) wantTransfer(hint effect.NodeID, why string, args ...any) {
+// cannot install one); it reports whether it started one. hint is the peer
+// to ask first.
+func (n *Node) wantTransfer(hint effect.NodeID, why string, args ...any) bool {
 	if n.cfg.Install == nil || !n.reclaimed.Load() || n.ctx.Err() != nil {
-		return
+		return false
 	}
 	if !n.xs.running.CompareAndSwap(false, true) {
-		return
+		return false
 	}
 	n.log.Warn("cluster: starting a state transfer: "+why, args...)
 	n.wg.Add(1)
 	go n.transfer(hint)
+	return true
 }
 
 func (n *Node) transfer(hint effect.NodeID) {
@@ -229,6 +230,7 @@ func (n *Node) transferFrom(m effect.NodeID, conn *quic.Conn) error {
 	}
 	n.xs.Installed.Add(1)
 	n.xs.LastBytes.Store(got)
+	n.ae.forget() // this node's digests describe the state replaced
 	n.log.Info("cluster: state transfer installed", "peer", fmt.Sprintf("%016x", uint64(m)), "keys", keys, "bytes", got,
 		"ms", time.Since(start).Milliseconds(), "receive_ms", recv.Milliseconds())
 	return nil

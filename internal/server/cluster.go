@@ -306,6 +306,7 @@ func (s *Server) infoClusterLinks(b *infoBuf) {
 	ae := n.AntiEntropy()
 	b.kv("lightcone_digest_comparisons", ae.Compared.Load())
 	b.kv("lightcone_divergent_ranges", ae.Divergent.Load())
+	b.kv("lightcone_divergence_repairs", ae.Repairs.Load())
 	b.kv("lightcone_writes_held", s.Stats.WritesHeld.Load())
 	b.kv("lightcone_peers_behind", boolInt(n.Behind()))
 	b.kv("lightcone_effects_reclaimed", n.Reclaimed.Load())
