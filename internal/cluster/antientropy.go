@@ -44,6 +44,7 @@ type rangeSums = [digestRanges][20]byte
 type aeState struct {
 	mu    sync.Mutex
 	lastF []effect.ID // frontier at the last look
+	tried time.Time   // last attempt to compute own
 	since time.Time   // when it last changed
 	own   *rangeSums  // digests at ownF
 	ownF  []effect.ID
@@ -89,11 +90,16 @@ func (n *Node) antiEntropy() {
 	}
 	fresh := a.own != nil && sameFrontier(a.ownF, f) && now.Sub(a.ownAt) < aeRecheck
 	quiet := now.Sub(a.since) >= aeQuiet
+	// counting live effects visits every shard: at most once per aeQuiet
+	try := !fresh && quiet && now.Sub(a.tried) >= aeQuiet
+	if try {
+		a.tried = now
+	}
 	a.mu.Unlock()
 	if !quiet || n.xs.running.Load() {
 		return
 	}
-	if !fresh {
+	if try {
 		if n.eng.LiveEffects() != 0 {
 			return
 		}
