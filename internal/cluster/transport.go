@@ -525,7 +525,7 @@ func (p *peer) stream(conn *quic.Conn, s *quic.SendStream, seq uint64) error {
 			if err != nil {
 				return err
 			}
-			n.log.Info("cluster: a peer took a state transfer; its effect stream goes on", "peer", p.addr, "from", next)
+			n.log.Info("cluster: a peer caught up past the effects this node no longer retains (a state transfer); its effect stream goes on", "peer", p.addr, "from", next)
 			p.set("up", nil)
 			seq = next
 			p.cursor.Store(seq)
