@@ -185,6 +185,16 @@ func (s *Server) StartCluster() error {
 		s.Log.Warn("cluster: stable effects leave the retained windows after LIGHTCONE_RETAIN_STABLE (testing only)", "retain_stable", d)
 		retainStable = d
 	}
+	var retainBytes int
+	if v := os.Getenv("LIGHTCONE_RETAIN_BYTES"); v != "" {
+		b, err := strconv.Atoi(v)
+		if err != nil || b <= 0 {
+			pc.Close()
+			return fmt.Errorf("LIGHTCONE_RETAIN_BYTES %q: want a positive number of bytes", v)
+		}
+		s.Log.Warn("cluster: retained effects per origin bounded by LIGHTCONE_RETAIN_BYTES (testing only)", "bytes", b)
+		retainBytes = b
+	}
 	peers := splitPeers(s.Settings.Get("peers"))
 	var resolve func() []string
 	if name := s.Settings.Get("join"); name != "" {
@@ -209,6 +219,7 @@ func (s *Server) StartCluster() error {
 		Loading:      s.transferLoading,
 		XferDir:      s.dur.store.SnapshotDir(),
 		RetainStable: retainStable,
+		RetainBytes:  retainBytes,
 	})
 	if err != nil {
 		pc.Close()

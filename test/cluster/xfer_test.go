@@ -208,3 +208,24 @@ func TestFreshNodeJoinsUnderWrites(t *testing.T) {
 	}
 	t.Logf("%d acknowledged SADDs made during the join, all present on the three nodes", n)
 }
+
+// A member that was down while its peers wrote more than their retained
+// windows hold comes back with its own data, takes a state transfer, and
+// ends with every acknowledged write, its own included.
+func TestMemberAwayLongerThanTheWindow(t *testing.T) {
+	small := func(int) string { return "LIGHTCONE_RETAIN_BYTES=65536" }
+	ps := startProcs(t, 3, pass, small)
+	a := newAcked()
+	runWorkloads(t, ps, 150, 71, a)
+	waitConverged(t, ps, a, 20*time.Second)
+	ps[2].kill()
+	loadKeys(t, ps[0], "away:", 4000, a) // about 100 bytes an effect: far more than 64 KiB
+	runWorkloads(t, ps[:2], 300, 72, a)
+	ps[2].start()
+	waitConverged(t, ps, a, 30*time.Second)
+	if got := infoField(t, ps[2], "lightcone_state_transfers"); got == "0" {
+		t.Fatal("the returning member converged without a state transfer")
+	}
+	runWorkloads(t, ps, 100, 73, a)
+	waitConverged(t, ps, a, 20*time.Second)
+}
