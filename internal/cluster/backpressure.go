@@ -77,7 +77,11 @@ func (n *Node) trimStable() {
 	now := time.Now()
 	n.marks = append(n.marks, stableMark{at: now, cut: n.eng.StableCut()})
 	i := 0
-	for i < len(n.marks) && now.Sub(n.marks[i].at) >= retainStable {
+	keep := n.cfg.RetainStable
+	if keep <= 0 {
+		keep = retainStable
+	}
+	for i < len(n.marks) && now.Sub(n.marks[i].at) >= keep {
 		i++
 	}
 	if i == 0 {

@@ -23,6 +23,10 @@ const (
 	frameFetch     byte = 5 // fetch stream opener: origin, from, to
 	frameFetchEnd  byte = 6 // status, next seq
 	frameMessage   byte = 7 // pub/sub message stream: kind, channel, message (pubsub.go)
+	frameXfer      byte = 8 // state transfer stream opener: the asker's applied frontier (xfer.go)
+	frameXferData  byte = 9 // a chunk of the snapshot file
+	frameXferEnd   byte = 10
+	frameDigest    byte = 11 // control stream: frontier, then the key ranges' digests (antientropy.go)
 )
 
 // MaxFrame bounds a frame (an effect may hold a 512 MiB value).

@@ -34,6 +34,9 @@ type Engine interface {
 	CompactFast() int
 	StableCut() []effect.ID
 	Clock() *hlc.Clock
+	Covers(f []effect.ID) bool // every effect of other origins f names is applied (xfer.go)
+	LiveEffects() int
+	RangeDigests() *[digestRanges][20]byte // antientropy.go
 }
 
 // Config sets up a cluster node.
@@ -73,7 +76,22 @@ type Config struct {
 	// engine's sink, so that every effect applied from then on is retained.
 	Attach func(n *Node)
 
+	// State transfer (xfer.go). Snapshot opens a snapshot of this node's
+	// state taken now, in the format wal.Store.Snapshot writes; without it
+	// this node refuses to send its state. Install replaces this node's
+	// state with the snapshot file at path (wal.InstallSnapshot) and makes
+	// it durable, returning the keys it holds; without it this node never
+	// asks for a transfer. Loading(true) is called when a transfer to this
+	// node begins (clients are to be refused) and Loading(false) when it
+	// ends. XferDir is where a received snapshot is written before it is
+	// installed (removed afterwards).
+	Snapshot func() (io.ReadCloser, error)
+	Install  func(path string) (keys int, err error)
+	Loading  func(on bool)
+	XferDir  string
+
 	Heartbeat    time.Duration // default 50ms
+	RetainStable time.Duration // stable effects stay retained this long, default 30s (backpressure.go)
 	RetainBytes  int           // retained effects per origin, default 64 MiB
 	CompactEvery time.Duration // default 100ms
 	FetchBatch   int           // effects per fetch round, default 4096
@@ -99,6 +117,8 @@ type Node struct {
 
 	reclaimed atomic.Bool // Reclaim finished: this node's own Seq is its own again
 	removed   atomic.Bool // the cluster forgot this node (forget.go)
+	xs        xferState   // state transfers (xfer.go)
+	ae        aeState     // anti-entropy digests (antientropy.go)
 
 	mu       sync.Mutex
 	members  map[effect.NodeID]*Member
@@ -470,6 +490,14 @@ func (p *peer) heartbeats(conn *quic.Conn, w *bufio.Writer) error {
 	for {
 		hb := heartbeat{HLC: uint64(n.eng.Clock().Now()), Frontier: n.eng.Frontier(), Members: n.memberList()}
 		m, err := writeFrame(w, frameHeartbeat, hb.encode())
+		p.mu.Lock()
+		node := p.node
+		p.mu.Unlock()
+		if d := n.digestFor(node); d != nil && err == nil {
+			var k int
+			k, err = writeFrame(w, frameDigest, d)
+			m += k
+		}
 		if err == nil {
 			err = w.Flush()
 		}
@@ -510,8 +538,15 @@ func (p *peer) stream(conn *quic.Conn, s *quic.SendStream, seq uint64) error {
 			n.Evicted.Add(1)
 			n.log.Warn("cluster: a peer needs effects this node no longer retains; it needs a state transfer", "peer", p.addr, "from", seq, "oldest", first)
 			p.set("lagging", errEvicted)
-			<-conn.Context().Done()
-			return errEvicted
+			next, err := p.awaitResume(conn, seq)
+			if err != nil {
+				return err
+			}
+			n.log.Info("cluster: a peer caught up past the effects this node no longer retains (a state transfer); its effect stream goes on", "peer", p.addr, "from", next)
+			p.set("up", nil)
+			seq = next
+			p.cursor.Store(seq)
+			continue
 		}
 		if len(recs) == 0 {
 			if err := w.Flush(); err != nil {
@@ -638,6 +673,10 @@ func (n *Node) serveStream(conn *quic.Conn, certNode effect.NodeID, s *quic.Stre
 				return
 			}
 			n.BytesReceived.Add(int64(len(payload) + 9))
+			if typ == frameDigest {
+				n.onDigest(certNode, payload)
+				continue
+			}
 			if typ != frameHeartbeat {
 				continue
 			}
@@ -657,6 +696,8 @@ func (n *Node) serveStream(conn *quic.Conn, certNode effect.NodeID, s *quic.Stre
 		n.serveFetch(s, req)
 	case frameMessage:
 		n.readMessages(r, payload, buf)
+	case frameXfer:
+		n.serveXfer(s, certNode, payload)
 	}
 }
 
@@ -720,7 +761,9 @@ func (n *Node) readEffects(conn *quic.Conn, certNode effect.NodeID, s *quic.Rece
 			batch = append(batch, e)
 		}
 		n.EffectsRecv.Add(int64(len(batch)))
+		n.xs.gate.RLock() // not while a state transfer is installed (xfer.go)
 		n.eng.ApplyBatch(batch)
+		n.xs.gate.RUnlock()
 		arena, ends = arena[:0], ends[:0]
 		if cap(arena) > 4<<20 {
 			arena = nil
@@ -767,7 +810,7 @@ func (n *Node) onFrontier(m effect.NodeID, f []effect.ID, hello bool) {
 			}
 			continue
 		}
-		if n.fetching[o] {
+		if n.fetching[o] || n.xs.running.Load() {
 			continue
 		}
 		// o's own stream brings its effects in order: fetch only when it is
@@ -826,7 +869,9 @@ func (n *Node) fetch(m effect.NodeID, req fetchReq) {
 			return
 		}
 		to := min(req.To, from+uint64(n.cfg.FetchBatch)-1)
+		n.xs.gate.RLock() // not while a state transfer is installed (xfer.go)
 		got, status, err := n.fetchOnce(conn, fetchReq{Origin: req.Origin, From: from, To: to})
+		n.xs.gate.RUnlock()
 		if n.eng.AppliedOf(req.Origin) < from {
 			// the batch waits for its causal past (from other origins): fetch
 			// it again when a frontier says so, not in a tight loop now
@@ -836,6 +881,7 @@ func (n *Node) fetch(m effect.NodeID, req fetchReq) {
 			if status == fetchEvicted {
 				n.Evicted.Add(1)
 				n.log.Warn("cluster: effects to catch up are no longer retained by the peer; a state transfer is needed", "origin", fmt.Sprintf("%016x", uint64(req.Origin)), "from", from)
+				n.wantTransfer(m, "effects to catch up are no longer retained", "origin", fmt.Sprintf("%016x", uint64(req.Origin)), "from", from)
 			}
 			return
 		}
@@ -1001,6 +1047,7 @@ func (n *Node) background() {
 		case <-t.C:
 		}
 		n.tryObserve()
+		n.antiEntropy()
 		if n.cfg.Resolve != nil && time.Since(lastResolve) > 5*time.Second {
 			lastResolve = time.Now()
 			addrs := n.cfg.Resolve()

@@ -314,6 +314,11 @@ func (s *Server) dispatchCmd(c *client, args [][]byte) {
 			return
 		}
 	}
+	if s.cl.loading.Load() && !cmd.HasFlag("loading") {
+		ctx.Error(errLoading) // a state transfer is being installed (xfer.go)
+		s.finishReject(c, ctx, cmd, mark)
+		return
+	}
 	if s.pausing.Load() && s.pausedFor(c, cmd) {
 		s.postpone(c, ctx, cmd)
 		return

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/lightconedb/lightcone/internal/cluster"
@@ -33,6 +34,7 @@ type clusterState struct {
 	started time.Time
 	fresh   bool                           // the NodeID was made at this start: no peer holds its effects
 	held    map[effect.NodeID][]heldEvents // peers' RENAME/MOVE destination events awaiting the source's (s.heldMu; pubsub_cluster.go)
+	loading atomic.Bool                    // a state transfer is being received and installed: commands get -LOADING (xfer.go)
 }
 
 // How long a restarting cluster node waits for its seeds' frontiers (reach)
@@ -173,6 +175,26 @@ func (s *Server) StartCluster() error {
 		s.Log.Warn("cluster: fault injection enabled (testing only)", "faults", spec)
 		conn = fc
 	}
+	var retainStable time.Duration
+	if v := os.Getenv("LIGHTCONE_RETAIN_STABLE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			pc.Close()
+			return fmt.Errorf("LIGHTCONE_RETAIN_STABLE %q: want a positive duration", v)
+		}
+		s.Log.Warn("cluster: stable effects leave the retained windows after LIGHTCONE_RETAIN_STABLE (testing only)", "retain_stable", d)
+		retainStable = d
+	}
+	var retainBytes int
+	if v := os.Getenv("LIGHTCONE_RETAIN_BYTES"); v != "" {
+		b, err := strconv.Atoi(v)
+		if err != nil || b <= 0 {
+			pc.Close()
+			return fmt.Errorf("LIGHTCONE_RETAIN_BYTES %q: want a positive number of bytes", v)
+		}
+		s.Log.Warn("cluster: retained effects per origin bounded by LIGHTCONE_RETAIN_BYTES (testing only)", "bytes", b)
+		retainBytes = b
+	}
 	peers := splitPeers(s.Settings.Get("peers"))
 	var resolve func() []string
 	if name := s.Settings.Get("join"); name != "" {
@@ -198,6 +220,13 @@ func (s *Server) StartCluster() error {
 		Attach:    func(n *cluster.Node) { s.Eng.SetSink(n) }, // before any effect arrives
 		Forgotten: forgotten,
 		OnRetire:  s.rememberForgotten, // forget.go
+		// state transfer (xfer.go)
+		Snapshot:     s.snapshotForPeer,
+		Install:      s.installTransfer,
+		Loading:      s.transferLoading,
+		XferDir:      s.dur.store.SnapshotDir(),
+		RetainStable: retainStable,
+		RetainBytes:  retainBytes,
 	})
 	if err != nil {
 		pc.Close()
@@ -290,6 +319,16 @@ func (s *Server) infoClusterLinks(b *infoBuf) {
 	b.kv("lightcone_effects_folded", n.Folded.Load())
 	b.kv("lightcone_peers_refused", n.Refused.Load())
 	b.kv("lightcone_catchup_impossible", n.Evicted.Load())
+	xs := n.Transfers()
+	b.kv("lightcone_state_transfer_in_progress", boolInt(n.TransferRunning()))
+	b.kv("lightcone_state_transfers", xs.Installed.Load())
+	b.kv("lightcone_state_transfers_served", xs.Served.Load())
+	b.kv("lightcone_state_transfers_failed", xs.Failed.Load())
+	b.kv("lightcone_state_transfer_last_bytes", xs.LastBytes.Load())
+	ae := n.AntiEntropy()
+	b.kv("lightcone_digest_comparisons", ae.Compared.Load())
+	b.kv("lightcone_divergent_ranges", ae.Divergent.Load())
+	b.kv("lightcone_divergence_repairs", ae.Repairs.Load())
 	b.kv("lightcone_writes_held", s.Stats.WritesHeld.Load())
 	b.kv("lightcone_peers_behind", boolInt(n.Behind()))
 	b.kv("lightcone_effects_reclaimed", n.Reclaimed.Load())

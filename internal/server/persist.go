@@ -562,7 +562,7 @@ func infoPersistence(s *Server, b *infoBuf) {
 	if l != nil {
 		ls = l.Stats()
 	}
-	b.kv("loading", 0)
+	b.kv("loading", b2i(s.cl.loading.Load())) // a state transfer is being installed (xfer.go)
 	b.kv("async_loading", 0)
 	b.kv("current_cow_peak", 0)
 	b.kv("current_cow_size", 0)

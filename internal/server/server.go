@@ -377,8 +377,9 @@ func (s *Server) cron() {
 		case <-time.After(time.Second / time.Duration(hz)):
 		}
 		// Redis: 25% of a cycle's time at most on active expiry.
-		s.Eng.Tick(time.Now().UnixMilli())  // background work judges expiry by now, not the last command
-		if !s.admin.noActiveExpire.Load() { // DEBUG SET-ACTIVE-EXPIRE 0
+		s.Eng.Tick(time.Now().UnixMilli()) // background work judges expiry by now, not the last command
+		// DEBUG SET-ACTIVE-EXPIRE 0; none while a state transfer installs
+		if !s.admin.noActiveExpire.Load() && !s.cl.loading.Load() {
 			s.gate.enter(s.gate.misc())
 			s.Eng.ActiveExpire(time.Second / time.Duration(hz) / 4)
 			s.tracking.flushBroadcasts(s)
