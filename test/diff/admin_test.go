@@ -357,3 +357,30 @@ func TestMigrate(t *testing.T) {
 	mustDo(t, rd, "DEL", "str") // the DB index error's RESTORE ran in the target connection's db 0, as from Redis
 	mustDo(t, rd, "SELECT", db)
 }
+
+// TestReplconfAckNoReply: REPLCONF ACK and GETACK from a client that is not
+// a replica get no reply at all (the next command's reply comes first).
+func TestReplconfAckNoReply(t *testing.T) {
+	needServers(t)
+	for _, srv := range []struct{ name, addr string }{{"redis", redisAddr}, {"lightcone", lightAddr}} {
+		c, err := Dial(srv.name, srv.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Send("REPLCONF", "ACK", "1")
+		c.Send("REPLCONF", "GETACK", "*")
+		c.Send("REPLCONF", "listening-port", "1", "ack", "x")
+		c.Send("PING", "after")
+		if err := c.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		v, err := c.Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(v.Str) != "after" {
+			t.Errorf("%s: first reply after REPLCONF ACK/GETACK: %s, want the PING's", srv.name, v)
+		}
+		c.Close()
+	}
+}
