@@ -149,15 +149,17 @@ func cmdMigrate(c *Ctx) {
 		timeout = 1000
 	}
 
-	// read the keys that exist, with their payloads and TTLs
+	// the keys that exist, with their payloads and TTLs
 	type moving struct {
 		key      []byte
 		payload  []byte
 		expireAt int64
 	}
 	var items []moving
+	var now int64
 	if len(keys) > 0 {
 		tx := c.Eng.Begin(c.DB, keys...)
+		now = tx.Now
 		for _, k := range keys {
 			ent := tx.Read(c.DB, k)
 			if ent == nil {
@@ -171,57 +173,57 @@ func cmdMigrate(c *Ctx) {
 			}
 			items = append(items, moving{key: k, payload: p, expireAt: ent.Expire})
 		}
-		now := tx.Now
 		tx.End()
-		// the request: AUTH, SELECT, then the RESTOREs
-		var req []byte
-		if pass != nil {
-			if user != nil {
-				req = appendCommand(req, []byte("AUTH"), user, pass)
-			} else {
-				req = appendCommand(req, []byte("AUTH"), pass)
-			}
-		}
-		req = appendCommand(req, []byte("SELECT"), strconv.AppendInt(nil, dbid, 10))
-		if len(items) == 0 {
-			c.W.Simple("NOKEY")
-			return
-		}
-		for _, it := range items {
-			ttl := int64(0)
-			if it.expireAt != 0 {
-				ttl = max(it.expireAt-now, 1)
-			}
-			args := [][]byte{[]byte("RESTORE"), it.key, strconv.AppendInt(nil, ttl, 10), it.payload}
-			if replace {
-				args = append(args, []byte("REPLACE"))
-			}
-			req = appendCommand(req, args...)
-		}
-		accepted, errMsg := migrateSend(c.Arg(1), c.Arg(2), time.Duration(timeout)*time.Millisecond, req, pass != nil, len(items))
-		if !copyKeys && len(accepted) > 0 {
-			moved := make([][]byte, 0, len(accepted))
-			for _, i := range accepted {
-				moved = append(moved, items[i].key)
-			}
-			tx := c.Eng.Begin(c.DB, moved...)
-			for _, i := range accepted {
-				it := items[i]
-				ent := tx.Peek(c.DB, it.key)
-				if ent != nil && ent.Expire == it.expireAt && bytes.Equal(dumpEntry(ent), it.payload) {
-					tx.Delete(c.DB, it.key)
-				}
-			}
-			tx.End()
-		}
-		if errMsg != "" {
-			c.Error(errMsg)
-			return
-		}
-		c.OK()
+	}
+	if len(items) == 0 {
+		c.W.Simple("NOKEY")
 		return
 	}
-	c.W.Simple("NOKEY")
+
+	// the request: AUTH, SELECT, then one RESTORE per key
+	var req []byte
+	if pass != nil {
+		if user != nil {
+			req = appendCommand(req, []byte("AUTH"), user, pass)
+		} else {
+			req = appendCommand(req, []byte("AUTH"), pass)
+		}
+	}
+	req = appendCommand(req, []byte("SELECT"), strconv.AppendInt(nil, dbid, 10))
+	for _, it := range items {
+		ttl := int64(0)
+		if it.expireAt != 0 {
+			ttl = max(it.expireAt-now, 1)
+		}
+		args := [][]byte{[]byte("RESTORE"), it.key, strconv.AppendInt(nil, ttl, 10), it.payload}
+		if replace {
+			args = append(args, []byte("REPLACE"))
+		}
+		req = appendCommand(req, args...)
+	}
+	accepted, errMsg := migrateSend(c.Arg(1), c.Arg(2), time.Duration(timeout)*time.Millisecond, req, pass != nil, len(items))
+
+	// without COPY, the keys the target took leave, if still as sent
+	if !copyKeys && len(accepted) > 0 {
+		moved := make([][]byte, 0, len(accepted))
+		for _, i := range accepted {
+			moved = append(moved, items[i].key)
+		}
+		tx := c.Eng.Begin(c.DB, moved...)
+		for _, i := range accepted {
+			it := items[i]
+			ent := tx.Peek(c.DB, it.key)
+			if ent != nil && ent.Expire == it.expireAt && bytes.Equal(dumpEntry(ent), it.payload) {
+				tx.Delete(c.DB, it.key)
+			}
+		}
+		tx.End()
+	}
+	if errMsg != "" {
+		c.Error(errMsg)
+		return
+	}
+	c.OK()
 }
 
 // migrateSend sends req to host:port and reads the replies: AUTH's (when
