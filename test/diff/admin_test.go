@@ -35,9 +35,32 @@ func strs(v resp.Value) []string {
 	return out
 }
 
+// ownCommand reports whether name is one of Lightcone's own commands (the
+// LIGHTCONE container), which Redis cannot have.
+func ownCommand(name string) bool {
+	return name == "lightcone" || strings.HasPrefix(name, "lightcone|")
+}
+
+// listDiff compares a command list of Redis (rl) with Lightcone's (ll): the
+// Redis commands Lightcone lacks, and Lightcone's others that are neither
+// its own nor in newerCommands.
+func listDiff(rl, ll []string) (missing, extra []string) {
+	for _, c := range rl {
+		if !slices.Contains(ll, c) {
+			missing = append(missing, c)
+		}
+	}
+	for _, c := range ll {
+		if !slices.Contains(rl, c) && !ownCommand(c) && !slices.Contains(newerCommands, c) {
+			extra = append(extra, c)
+		}
+	}
+	return missing, extra
+}
+
 // TestCommandListMatchesRedis: every command (and subcommand) of
-// redis-server 7.0.15 is Lightcone's too, and Lightcone's others are
-// exactly the newer ones; COMMAND COUNT agrees.
+// redis-server 7.0.15 is Lightcone's too, and Lightcone's others are the
+// newer ones and its own; the same per ACL category; COMMAND COUNT agrees.
 func TestCommandListMatchesRedis(t *testing.T) {
 	needServers(t)
 	p, err := DialPair(redisAddr, lightAddr)
@@ -47,27 +70,18 @@ func TestCommandListMatchesRedis(t *testing.T) {
 	defer p.Close()
 	rl := strs(mustDo(t, p.Redis, "COMMAND", "LIST"))
 	ll := strs(mustDo(t, p.Light, "COMMAND", "LIST"))
-	var missing, extra []string
-	for _, c := range rl {
+	missing, extra := listDiff(rl, ll)
+	if len(missing) > 0 || len(extra) > 0 {
+		t.Errorf("COMMAND LIST: Redis commands Lightcone lacks: %v; Lightcone's unexpected others: %v", missing, extra)
+	}
+	for _, c := range newerCommands {
 		if !slices.Contains(ll, c) {
-			missing = append(missing, c)
+			t.Errorf("newerCommands lists %s, which Lightcone has not", c)
 		}
-	}
-	for _, c := range ll {
-		if !slices.Contains(rl, c) {
-			extra = append(extra, c)
-		}
-	}
-	slices.Sort(extra)
-	if len(missing) > 0 {
-		t.Errorf("Redis commands Lightcone lacks: %v", missing)
-	}
-	if !slices.Equal(extra, newerCommands) {
-		t.Errorf("Lightcone's commands beyond Redis 7.0: %v, want %v", extra, newerCommands)
 	}
 	topExtra := 0
-	for _, c := range newerCommands {
-		if !strings.Contains(c, "|") {
+	for _, c := range ll {
+		if !slices.Contains(rl, c) && !strings.Contains(c, "|") {
 			topExtra++
 		}
 	}
@@ -75,6 +89,17 @@ func TestCommandListMatchesRedis(t *testing.T) {
 	lc := mustDo(t, p.Light, "COMMAND", "COUNT").Int
 	if lc != rc+int64(topExtra) {
 		t.Errorf("COMMAND COUNT: redis %d, lightcone %d, want redis + %d", rc, lc, topExtra)
+	}
+	cats := strs(mustDo(t, p.Redis, "ACL", "CAT"))
+	if lcats := strs(mustDo(t, p.Light, "ACL", "CAT")); !slices.Equal(cats, lcats) {
+		t.Errorf("ACL CAT: redis %v, lightcone %v", cats, lcats)
+	}
+	for _, cat := range cats {
+		rl := strs(mustDo(t, p.Redis, "COMMAND", "LIST", "FILTERBY", "ACLCAT", cat))
+		ll := strs(mustDo(t, p.Light, "COMMAND", "LIST", "FILTERBY", "ACLCAT", cat))
+		if missing, extra := listDiff(rl, ll); len(missing) > 0 || len(extra) > 0 {
+			t.Errorf("ACL category %s: Redis commands Lightcone lacks: %v; Lightcone's unexpected others: %v", cat, missing, extra)
+		}
 	}
 }
 
