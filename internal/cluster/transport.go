@@ -128,6 +128,7 @@ type Node struct {
 	fetching map[effect.NodeID]bool        // origins with a fetch in flight
 	observe  map[effect.NodeID][]effect.ID // heartbeat frontiers waiting for their sender's effects
 	peers    atomic.Pointer[[]*peer]       // snapshot for Emit
+	acks     ackWatch                      // WAIT's waiters (acks.go)
 
 	// Counters.
 	BytesSent     atomic.Int64
@@ -824,6 +825,7 @@ func (n *Node) onFrontier(m effect.NodeID, f []effect.ID, hello bool) {
 		}
 	}
 	n.mu.Unlock()
+	n.frontierReported()
 	for _, req := range want {
 		go n.fetch(m, req)
 	}

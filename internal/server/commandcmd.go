@@ -145,6 +145,9 @@ func infoFlags(cmd *commands.Command) []string {
 
 // keySpecFlags infers the access flags of a command's keys.
 func keySpecFlags(cmd *commands.Command) []string {
+	if f, ok := keySpecFlagsOf[cmd.Name]; ok {
+		return f
+	}
 	if cmd.IsWrite() || !cmd.HasFlag("readonly") && cmd.HasFlag("denyoom") {
 		return []string{"RW", "access", "update"}
 	}
