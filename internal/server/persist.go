@@ -195,9 +195,10 @@ func (s *Server) closeStore() {
 }
 
 // beforeRead is the reader's hook before it waits for more input: the
-// replies written so far go out. An event-loop client whose replies must
-// wait for the log leaves them in its buffer and the loop sends them after
-// one commit for the whole batch of ready clients (group commit).
+// replies written so far go out. An event-loop client leaves them in its
+// buffer and the loop sends them when its round of ready clients is done,
+// after one commit of the log for the whole round (group commit) when
+// there is a log; a goroutine-served client writes them at once.
 func (c *client) beforeRead() error {
 	c.clockEnd = 0 // the next command may arrive much later
 	if l := c.loop; l != nil && !l.helping.Load() && l.gateHeld {
@@ -230,6 +231,21 @@ func (c *client) beforeRead() error {
 				return nil
 			}
 		}
+	}
+	if c.loop != nil && c.w.Buffered() > 0 && !c.loop.helping.Load() {
+		// Replies go out when the round of ready clients is done, all at
+		// once, as Redis writes them before it sleeps: a client's replies
+		// written as soon as its commands ran wake its reader, which then
+		// goes back to sleep before the next client's are written (waking
+		// a sleeping process costs more than the write itself); written
+		// together, the reader is still awake for most of them. Measured
+		// with redis-benchmark -P 16: 6-30 % more requests per second.
+		if !c.deferred {
+			c.durTarget = 0 // flushing waits for what is logged by then
+			c.deferred = true
+			c.loop.deferred = append(c.loop.deferred, c)
+		}
+		return nil
 	}
 	if c.loop != nil && c.w.Buffered() > 0 {
 		// BCAST invalidations raised by these commands go out (to clients
