@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"sync"
+	"time"
 
 	"github.com/lightconedb/lightcone/internal/effect"
 )
@@ -62,4 +63,26 @@ func (n *Node) Acked(seq uint64) int {
 		}
 	}
 	return count
+}
+
+// ackSpacing is the least time between two heartbeats on one link when
+// they are sent early to acknowledge effects (ackSoon).
+const ackSpacing = 2 * time.Millisecond
+
+// ackSoon asks for a heartbeat to peer m soon, after a burst of m's effects
+// was applied: its frontier tells m at once that they arrived, instead of
+// at the next regular heartbeat (up to Heartbeat later). WAIT on m then
+// answers in about a round trip, and the effects become stable, and leave
+// memory, sooner. At most one early heartbeat per ackSpacing.
+func (n *Node) ackSoon(m effect.NodeID) {
+	n.mu.Lock()
+	p := n.byNode[m]
+	n.mu.Unlock()
+	if p == nil {
+		return
+	}
+	select {
+	case p.ack <- struct{}{}:
+	default:
+	}
 }

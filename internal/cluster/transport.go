@@ -159,6 +159,7 @@ type peer struct {
 	n    *Node
 	addr string
 	kick chan struct{}
+	ack  chan struct{} // send a heartbeat soon: effects from the peer were applied (ackSoon)
 
 	mu     sync.Mutex
 	node   effect.NodeID
@@ -330,7 +331,7 @@ func (n *Node) dialLocked(addr string) {
 	if addr == "" || addr == n.cfg.Advertise || n.dialers[addr] != nil || n.ctx.Err() != nil {
 		return
 	}
-	p := &peer{n: n, addr: addr, kick: make(chan struct{}, 1), state: "connecting", since: time.Now()}
+	p := &peer{n: n, addr: addr, kick: make(chan struct{}, 1), ack: make(chan struct{}, 1), state: "connecting", since: time.Now()}
 	n.dialers[addr] = p
 	ps := slices.Clone(*n.peers.Load())
 	ps = append(ps, p)
@@ -488,7 +489,9 @@ func (p *peer) heartbeats(conn *quic.Conn, w *bufio.Writer) error {
 	n := p.n
 	t := time.NewTicker(n.cfg.Heartbeat)
 	defer t.Stop()
+	var last time.Time
 	for {
+		last = time.Now()
 		hb := heartbeat{HLC: uint64(n.eng.Clock().Now()), Frontier: n.eng.Frontier(), Members: n.memberList()}
 		m, err := writeFrame(w, frameHeartbeat, hb.encode())
 		p.mu.Lock()
@@ -513,6 +516,10 @@ func (p *peer) heartbeats(conn *quic.Conn, w *bufio.Writer) error {
 		case <-n.ctx.Done():
 			return n.ctx.Err()
 		case <-t.C:
+		case <-p.ack:
+			if d := ackSpacing - time.Since(last); d > 0 {
+				time.Sleep(d)
+			}
 		}
 	}
 }
@@ -770,8 +777,11 @@ func (n *Node) readEffects(conn *quic.Conn, certNode effect.NodeID, s *quic.Rece
 			arena = nil
 		}
 		in.lastEff.Store(time.Now().UnixNano())
-		if r.Buffered() == 0 && n.cfg.OnRemote != nil {
-			n.cfg.OnRemote()
+		if r.Buffered() == 0 {
+			n.ackSoon(certNode)
+			if n.cfg.OnRemote != nil {
+				n.cfg.OnRemote()
+			}
 		}
 	}
 }
