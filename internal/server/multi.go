@@ -311,11 +311,32 @@ func (c *client) watchFailed() bool {
 	if c.watchDirty.Load() {
 		return true
 	}
+	r := &c.s.watches
+	r.mu.Lock()
+	var live []blockKey
 	for _, w := range c.watched {
-		if w.expired {
-			continue
+		if !w.expired {
+			live = append(live, w.k)
 		}
-		if _, expired := c.s.Eng.KeyState(w.k.db, []byte(w.k.key)); expired {
+	}
+	r.mu.Unlock()
+	for _, k := range live {
+		if _, expired := c.s.Eng.KeyState(k.db, []byte(k.key)); expired {
+			return true
+		}
+	}
+	return false
+}
+
+// clearExpiredWatch handles the expiry deletion of watched key k (under
+// watches.mu): when k was already expired when it was watched, deleting it
+// changes nothing a client could have seen, so the watch stays clean, as
+// in Redis; the key counts as absent from then on. It reports whether that
+// was the case.
+func (c *client) clearExpiredWatch(k blockKey) bool {
+	for i := range c.watched {
+		if w := &c.watched[i]; w.k == k && w.expired {
+			w.expired, w.existed = false, false
 			return true
 		}
 	}
@@ -362,7 +383,11 @@ func (s *Server) touchWatched(db int, key []byte, e *effect.Effect, created bool
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if key != nil {
-		for _, c := range r.keys[blockKey{db, string(key)}] {
+		bk := blockKey{db, string(key)}
+		for _, c := range r.keys[bk] {
+			if e.Event == notify.ExpiredKey && c.clearExpiredWatch(bk) {
+				continue
+			}
 			c.watchDirty.Store(true)
 		}
 		return
