@@ -29,6 +29,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./internal/effect/
 	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./internal/rdb/
 	$(GO) test -run='^$$' -fuzz=FuzzLogReader -fuzztime=$(FUZZTIME) ./internal/wal/
+	$(GO) test -run='^$$' -fuzz=FuzzFrames -fuzztime=$(FUZZTIME) ./internal/cluster/
 
 # redis-benchmark side by side with redis-server (ratios).
 bench:
