@@ -174,6 +174,31 @@ func (s *Server) scratchCtx(c *client, bs *blockState, buf *bytes.Buffer) *comma
 // endBlock ends a wait by timeout, CLIENT UNBLOCK ERROR or disconnect; it
 // reports whether the client was still waiting.
 func (s *Server) endBlock(c *client, bs *blockState, how int) bool {
+	if how != endDropped {
+		return s.endBlockWith(c, bs, func(ctx *commands.Ctx) {
+			if how == endTimeout {
+				bs.onTimeout(ctx)
+			} else {
+				ctx.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+			}
+		})
+	}
+	r := &s.blocks
+	r.serveMu.Lock()
+	defer r.serveMu.Unlock()
+	r.mu.Lock()
+	ok := r.unregister(c, bs)
+	r.mu.Unlock()
+	if ok && bs.resume != nil {
+		bs.resume <- nil // wake the goroutine; it sees the client killed
+	}
+	return ok
+}
+
+// endBlockWith ends a client's wait with the reply write makes (a timeout,
+// an unblock, WAIT's count), unless the wait already ended; it reports
+// whether it did.
+func (s *Server) endBlockWith(c *client, bs *blockState, write func(*commands.Ctx)) bool {
 	r := &s.blocks
 	r.serveMu.Lock()
 	defer r.serveMu.Unlock()
@@ -183,19 +208,9 @@ func (s *Server) endBlock(c *client, bs *blockState, how int) bool {
 	if !ok {
 		return false
 	}
-	if how == endDropped {
-		if bs.resume != nil {
-			bs.resume <- nil // wake the goroutine; it sees the client killed
-		}
-		return true
-	}
 	var buf bytes.Buffer
 	ctx := s.scratchCtx(c, bs, &buf)
-	if how == endTimeout {
-		bs.onTimeout(ctx)
-	} else {
-		ctx.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
-	}
+	write(ctx)
 	ctx.W.Flush()
 	s.resumeClient(c, bs, buf.Bytes())
 	return true

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"math"
 	"time"
 
@@ -86,24 +85,4 @@ func (s *Server) blockEnded(c *client, bs *blockState) bool {
 	s.blocks.mu.Lock()
 	defer s.blocks.mu.Unlock()
 	return bs == nil || bs.done || c.blocked != bs
-}
-
-// endBlockWith ends a client's wait with the reply write makes, unless the
-// wait already ended; it reports whether it did.
-func (s *Server) endBlockWith(c *client, bs *blockState, write func(*commands.Ctx)) bool {
-	r := &s.blocks
-	r.serveMu.Lock()
-	defer r.serveMu.Unlock()
-	r.mu.Lock()
-	ok := r.unregister(c, bs)
-	r.mu.Unlock()
-	if !ok {
-		return false
-	}
-	var buf bytes.Buffer
-	ctx := s.scratchCtx(c, bs, &buf)
-	write(ctx)
-	ctx.W.Flush()
-	s.resumeClient(c, bs, buf.Bytes())
-	return true
 }
