@@ -34,6 +34,10 @@ type Command struct {
 	Handler    Handler
 	Keys       KeysFunc
 	Subs       map[string]*Command
+	// KeepLock: the command reaches the keyspace only through one Begin1
+	// on its key, so an event loop may keep that key's shard lock until
+	// its next command (engine.Engine.Loop): see keepLock.
+	KeepLock bool
 
 	// documentation (COMMAND DOCS, redis-cli hints)
 	Summary    string
@@ -96,12 +100,33 @@ type Table struct {
 }
 
 // NewTable returns an empty table.
+// keepLock lists the plain single-key commands after which an event loop
+// keeps the key's shard lock (Command.KeepLock): their handlers touch the
+// keyspace only with Begin1 on their one key and wait for nothing else, so
+// a pipeline of them on a hot key locks it once per batch. Anything that
+// takes other locks, blocks, or runs other commands (MULTI, scripts) is
+// left out, and the loop releases the lock before running it.
+var keepLock = map[string]bool{}
+
+func init() {
+	for _, n := range strings.Fields(`
+		get set setnx getset incr decr incrby decrby append strlen
+		lpush rpush lpushx rpushx lpop rpop llen lindex lrange lset ltrim lrem linsert lpos
+		sadd srem scard sismember smismember smembers spop srandmember
+		hset hsetnx hget hmget hmset hdel hlen hexists hstrlen hincrby hincrbyfloat hkeys hvals hgetall
+		zadd zincrby zrem zcard zscore zmscore zcount zrank zrevrank zrange zrangebyscore zrevrangebyscore zrevrange zpopmin zpopmax
+		pfadd xadd xlen setbit getbit bitcount`) {
+		keepLock[n] = true
+	}
+}
+
 func NewTable() *Table { return &Table{m: map[string]*Command{}} }
 
 // Register adds commands (and their subcommands' full names).
 func (t *Table) Register(cmds ...*Command) {
 	for _, c := range cmds {
 		c.Name = strings.ToLower(c.Name)
+		c.KeepLock = keepLock[c.Name]
 		t.m[c.Name] = c
 		for name, sub := range c.Subs {
 			sub.Name = c.Name + "|" + strings.ToLower(name)

@@ -57,6 +57,10 @@ type Ctx struct {
 	// IDs is true in a cluster: types whose effects refer to elements by
 	// identity (lists) keep those identities in the materialised object.
 	IDs bool
+	// Trusted: the effect was just built by this node's own encoders for a
+	// local command, so its payload needs no validation (effects from
+	// peers, the log or a snapshot always get it).
+	Trusted bool
 }
 
 // Type is one collection type's merge rule.

@@ -89,13 +89,15 @@ func histOf(ent *keyspace.Entry) *history {
 // applyKey applies a key effect (local or delivered remote) to its shard and
 // returns the key's entry afterwards (nil if gone). ent/known let a caller
 // that already looked the key up skip the lookup.
-func (en *Engine) applyKey(sh *keyspace.Shard, e *effect.Effect, notify bool, ent *keyspace.Entry, known bool, nowMs int64) *keyspace.Entry {
+//
+// trusted says e was just built by a local command (crdt.Ctx.Trusted).
+func (en *Engine) applyKey(sh *keyspace.Shard, e *effect.Effect, notify bool, ent *keyspace.Entry, known bool, nowMs int64, trusted bool) *keyspace.Entry {
 	if !known {
 		ent = sh.Get(e.Key)
 	}
 	existed := ent != nil && ent.Exists()
 	if !en.cluster {
-		ent = en.applyStable(sh, e, ent, nowMs)
+		ent = en.applyStable(sh, e, ent, nowMs, crdt.Ctx{Trusted: trusted})
 		if notify && en.hook != nil {
 			en.hook(int(e.DB), e.Key, e, existed, ent != nil)
 		}
@@ -212,7 +214,7 @@ func applyConcurrent(ent *keyspace.Entry, c *effect.Effect, h *history, i int, c
 
 // applyStable is the standalone path: every effect is stable the moment it is
 // applied, so it folds straight into the materialised entry.
-func (en *Engine) applyStable(sh *keyspace.Shard, e *effect.Effect, ent *keyspace.Entry, nowMs int64) *keyspace.Entry {
+func (en *Engine) applyStable(sh *keyspace.Shard, e *effect.Effect, ent *keyspace.Entry, nowMs int64, c crdt.Ctx) *keyspace.Entry {
 	if e.Op == effect.OpDelete {
 		if ent != nil {
 			sh.Delete(e.Key)
@@ -224,7 +226,7 @@ func (en *Engine) applyStable(sh *keyspace.Shard, e *effect.Effect, ent *keyspac
 			return nil // TTL on a missing key changes nothing
 		}
 		ent = keyspace.NewEntry(e.Key)
-		applyOp(ent, e, crdt.Ctx{})
+		applyOp(ent, e, c)
 		if !ent.Exists() {
 			return nil
 		}
@@ -233,7 +235,7 @@ func (en *Engine) applyStable(sh *keyspace.Shard, e *effect.Effect, ent *keyspac
 		return ent
 	}
 	hadTTL := ent.Expire != 0
-	applyOp(ent, e, crdt.Ctx{})
+	applyOp(ent, e, c)
 	if !ent.Exists() {
 		sh.Delete(e.Key)
 		return nil
@@ -612,7 +614,7 @@ func (en *Engine) applyFlush(d *keyspace.DB, e *effect.Effect) {
 			del := *e
 			del.Op = effect.OpDelete
 			del.Key = append([]byte(nil), ent.Key()...)
-			en.applyKey(sh, &del, false, ent, true, 0)
+			en.applyKey(sh, &del, false, ent, true, 0, false)
 		}
 	}
 	if en.hook != nil {

@@ -46,8 +46,14 @@ type Config struct {
 	StartSeq  uint64 // last Seq this node used before (from its log)
 }
 
-// Engine owns the keyspace.
+// Engine owns the keyspace. Engines made by Loop share one keyspace (the
+// core) and differ only in the lock they may keep between commands.
 type Engine struct {
+	*core
+	st *sticky // Loop engines only
+}
+
+type core struct {
 	node    effect.NodeID
 	clock   *hlc.Clock
 	dbs     []atomic.Pointer[keyspace.DB]
@@ -94,7 +100,7 @@ func New(cfg Config) *Engine {
 	if cfg.Clock == nil {
 		cfg.Clock = hlc.New(nil)
 	}
-	en := &Engine{
+	en := &Engine{core: &core{
 		node:    cfg.Node,
 		clock:   cfg.Clock,
 		dbs:     make([]atomic.Pointer[keyspace.DB], cfg.Databases),
@@ -104,7 +110,7 @@ func New(cfg Config) *Engine {
 		known:   map[effect.NodeID]map[effect.NodeID]uint64{},
 		pending: map[effect.NodeID]map[uint64]effect.Effect{},
 		start:   time.Now(),
-	}
+	}}
 	en.startMs = en.start.UnixMilli()
 	for i := range en.dbs {
 		en.dbs[i].Store(keyspace.NewDB())

@@ -56,6 +56,7 @@ func (tx *Tx) AnyKey(db, shard int) (key []byte, ok bool) {
 // included), locking one shard at a time: a cheap, slightly stale census for
 // choosing a random key.
 func (en *Engine) ShardSizes(db int, n *[keyspace.NumShards]int) {
+	en.Release()
 	d := en.db(db)
 	for s := range d.Shards {
 		sh := &d.Shards[s]
@@ -68,6 +69,7 @@ func (en *Engine) ShardSizes(db int, n *[keyspace.NumShards]int) {
 // Prefetch warms the cache for keys of database db that commands are about
 // to use (see keyspace.DB.Prefetch). It changes nothing.
 func (en *Engine) Prefetch(db int, keys [][]byte) {
+	en.Release()
 	if db >= 0 && db < len(en.dbs) {
 		en.db(db).Prefetch(keys)
 	}
@@ -79,4 +81,29 @@ func (tx *Tx) Prefetch(db int, keys [][]byte) {
 	if db >= 0 && db < len(tx.en.dbs) {
 		tx.en.db(db).PrefetchLocked(keys)
 	}
+}
+
+// MemberPrefetcher is a collection that can warm the cache for lookups of
+// its members (see crdt.Hash.PrefetchMembers).
+type MemberPrefetcher interface {
+	PrefetchMembers(members [][]byte)
+}
+
+// PrefetchMembers warms the cache for the lookups of members of the
+// collection at key that a pipelined batch of commands is about to make. It
+// changes nothing (not even an expired key is deleted).
+func (en *Engine) PrefetchMembers(db int, key []byte, members [][]byte) {
+	if db < 0 || db >= len(en.dbs) || len(members) < 2 {
+		return
+	}
+	en.Release()
+	d := en.db(db)
+	sh := &d.Shards[keyspace.ShardIndex(key)]
+	sh.Lock()
+	if e := sh.Get(key); e != nil && e.Exists() && e.Kind != keyspace.KindString {
+		if p, ok := e.Obj().(MemberPrefetcher); ok {
+			p.PrefetchMembers(members)
+		}
+	}
+	sh.Unlock()
 }

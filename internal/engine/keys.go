@@ -27,6 +27,7 @@ func (en *Engine) ScanShard(db, shard int, fn func(key string, e *keyspace.Entry
 // DBSize is the number of keys in db (like Redis, keys that expired but were
 // not yet reclaimed still count).
 func (en *Engine) DBSize(db int) int {
+	en.Release()
 	n := 0
 	d := en.db(db)
 	for s := range d.Shards {
@@ -40,6 +41,7 @@ func (en *Engine) DBSize(db int) int {
 
 // Volatile is the number of keys with a TTL in db.
 func (en *Engine) Volatile(db int) int {
+	en.Release()
 	n := 0
 	d := en.db(db)
 	for s := range d.Shards {
@@ -55,6 +57,7 @@ func (en *Engine) Volatile(db int) int {
 // deletion an effect), like Redis' active expire cycle: it keeps going while
 // more than a quarter of a sample was expired, within budget.
 func (en *Engine) ActiveExpire(budget time.Duration) int {
+	en.Release()
 	deadline := time.Now().Add(budget)
 	total := 0
 	for db := range en.dbs {

@@ -456,7 +456,7 @@ func (en *Engine) Replay(e *effect.Effect) {
 	default:
 		if int(e.DB) < len(en.dbs) {
 			tx = en.beginReplay(int(e.DB), e.Key)
-			en.applyKey(&tx.locks[0].ptr.Shards[tx.locks[0].shard], e, false, nil, false, en.startMs)
+			en.applyKey(&tx.locks[0].ptr.Shards[tx.locks[0].shard], e, false, nil, false, en.startMs, false)
 		}
 	}
 	en.emitMu.Lock()

@@ -126,7 +126,7 @@ func (en *Engine) deliver(e *effect.Effect) {
 			break
 		}
 		tx = en.Begin1(int(e.DB), e.Key)
-		en.applyKey(tx.shard(int(e.DB), e.Key), e, true, nil, false, 0)
+		en.applyKey(tx.shard(int(e.DB), e.Key), e, true, nil, false, 0, false)
 	}
 	en.delivered(e)
 	if tx != nil {

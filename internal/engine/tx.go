@@ -34,7 +34,60 @@ type Tx struct {
 	lastValid bool
 
 	grp Group // this command's effects, for a GroupSink (persist.go)
+
+	keep bool // made by a Loop engine: End may keep its one shard lock
 }
+
+// A Loop engine (Engine.Loop) belongs to one goroutine that runs commands one
+// after another, an event loop. When a command's Tx held exactly one shard,
+// End keeps that lock instead of releasing it, and the next Begin1 on the
+// same shard takes it over: a pipeline of commands on one hot key locks once
+// per batch instead of once per command, and the key's memory stays in this
+// core's cache while the batch runs, instead of moving between the cores of
+// two loops at every command. The goroutine calls Release before it does
+// anything else that may wait: socket I/O, waiting for another lock that a
+// holder of shard locks may want, or running a command that is not a plain
+// single-key command (see Release).
+type sticky struct {
+	armed bool // the running command may keep its lock (Arm)
+	held  bool
+	db    int
+	shard int
+	ptr   *keyspace.DB
+}
+
+// Loop returns an engine on the same keyspace for one event loop's
+// goroutine, whose Tx may keep their lock between commands (see sticky).
+// It must be used by one goroutine at a time.
+func (en *Engine) Loop() *Engine { return &Engine{core: en.core, st: &sticky{}} }
+
+// Release gives back the lock a Loop engine kept after its last command, if
+// any. A no-op on other engines.
+func (en *Engine) Release() {
+	if st := en.st; st != nil && st.held {
+		st.held = false
+		st.ptr.Shards[st.shard].Unlock()
+	}
+}
+
+// Arm lets the command about to run keep its lock at End, if its Tx holds
+// exactly one shard; Disarm after it. Only for a command that waits for
+// nothing while it runs (commands.Command.KeepLock). No-op on other engines.
+func (en *Engine) Arm() {
+	if st := en.st; st != nil {
+		st.armed = true
+	}
+}
+
+// Disarm ends Arm; a lock already kept stays kept until Release.
+func (en *Engine) Disarm() {
+	if st := en.st; st != nil {
+		st.armed = false
+	}
+}
+
+// Holding reports whether a Loop engine kept a lock after its last command.
+func (en *Engine) Holding() bool { return en.st != nil && en.st.held }
 
 type lockRef struct {
 	db    int
@@ -51,6 +104,10 @@ func (en *Engine) newTx() *Tx {
 	tx.all = false
 	tx.lastValid = false
 	tx.Event = 0
+	tx.keep = false
+	if en.st != nil && en.st.held {
+		en.Release() // Begin1 took over a kept lock before calling newTx
+	}
 	return tx
 }
 
@@ -66,8 +123,26 @@ func (en *Engine) Begin(db int, keys ...[]byte) *Tx {
 
 // Begin1 is Begin for one key, without the variadic slice.
 func (en *Engine) Begin1(db int, key []byte) *Tx {
+	s := keyspace.ShardIndex(key)
+	if st := en.st; st != nil {
+		if st.held && st.db == db && st.shard == s && en.db(db) == st.ptr {
+			// the lock kept after the last command is this one: no SWAPDB
+			// can have run meanwhile (it needs every lock)
+			st.held = false
+			tx := en.newTx()
+			tx.locks = append(tx.locks, lockRef{db: db, shard: s, ptr: st.ptr})
+			tx.keep = st.armed
+			tx.Now = en.now()
+			return tx
+		}
+		tx := en.newTx()
+		tx.locks = append(tx.locks, lockRef{db: db, shard: s})
+		tx.keep = st.armed
+		tx.lock()
+		return tx
+	}
 	tx := en.newTx()
-	tx.locks = append(tx.locks, lockRef{db: db, shard: keyspace.ShardIndex(key)})
+	tx.locks = append(tx.locks, lockRef{db: db, shard: s})
 	tx.lock()
 	return tx
 }
@@ -186,7 +261,12 @@ func (tx *Tx) End() {
 	if tx.grp.Open {
 		tx.endGroup()
 	}
-	tx.unlock()
+	if tx.keep && len(tx.locks) == 1 && !tx.all {
+		l := &tx.locks[0]
+		*tx.en.st = sticky{held: true, db: l.db, shard: l.shard, ptr: l.ptr}
+	} else {
+		tx.unlock()
+	}
 	if cap(tx.locks) > 64 {
 		tx.locks = nil
 	}
@@ -300,7 +380,7 @@ func (tx *Tx) write(db int, key []byte, op effect.Effect) {
 	if known {
 		ent = tx.lastEnt
 	}
-	ent = en.applyKey(sh, e, true, ent, known, tx.Now)
+	ent = en.applyKey(sh, e, true, ent, known, tx.Now, true)
 	tx.lastKey, tx.lastDB, tx.lastEnt, tx.lastValid = key, db, ent, true
 }
 

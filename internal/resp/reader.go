@@ -564,3 +564,37 @@ func scanNum(b []byte, i int) (int64, int, bool) {
 	}
 	return n, i + 2, true
 }
+
+// EachCommand calls fn with the arguments of each complete multibulk
+// command at the start of b, at most max commands, stopping at anything
+// else or when fn returns false. A command with more than 16 arguments is
+// passed its first 16. Like CommandKeys it is a cheap look-ahead, not a
+// validating parser; args is only valid during the call.
+func EachCommand(b []byte, max int, fn func(args [][]byte) bool) {
+	var buf [16][]byte
+	for ; max > 0 && len(b) > 0 && b[0] == '*'; max-- {
+		argc, i, ok := scanNum(b, 1)
+		if !ok {
+			return
+		}
+		args := buf[:0]
+		for a := int64(0); a < argc; a++ {
+			if i >= len(b) || b[i] != '$' {
+				return
+			}
+			var n int64
+			n, i, ok = scanNum(b, i+1)
+			if !ok || n < 0 || int64(len(b)-i) < n+2 {
+				return
+			}
+			if len(args) < len(buf) {
+				args = append(args, b[i:i+int(n)])
+			}
+			i += int(n) + 2
+		}
+		if !fn(args) {
+			return
+		}
+		b = b[i:]
+	}
+}

@@ -69,10 +69,15 @@ type client struct {
 	watched    []watchedKey
 	watchDirty atomic.Bool
 
-	acl     atomic.Pointer[aclUser] // the authenticated user's rules (nil: none yet)
-	pkeys   [keyspace.MaxPrefetch][]byte
-	side    []byte // goroutine clients: input read while parked
-	sideErr error  // and how that reading ended (EOF: the client left)
+	acl   atomic.Pointer[aclUser] // the authenticated user's rules (nil: none yet)
+	pkeys [keyspace.MaxPrefetch][]byte
+	pmems [keyspace.MaxPrefetch][]byte
+	// prefetch backs off on a client whose batches gave it nothing to
+	// warm (one key, no members: LPUSH mylist ... at -P 16): it skips the
+	// next pskip batches, twice as many after each fruitless look
+	pskip, pback int
+	side         []byte // goroutine clients: input read while parked
+	sideErr      error  // and how that reading ended (EOF: the client left)
 
 	// pub/sub, tracking and MONITOR (pubsub_push.go); execDepth > 0 while
 	// EXEC runs the queued commands
@@ -143,9 +148,25 @@ func (s *Server) newClient(conn net.Conn, fd int) *client {
 // prefetch looks ahead at a pipelined batch just read and warms the cache
 // for its keys, so that their lookups' cache misses overlap.
 func (c *client) prefetch(pending []byte) {
+	if c.pskip > 0 {
+		c.pskip--
+		return
+	}
+	if c.warm(pending) {
+		c.pback = 0
+	} else {
+		c.pback = min(max(1, 2*c.pback), 64)
+		c.pskip = c.pback
+	}
+}
+
+// warm is prefetch's look ahead; it reports whether it found anything to
+// warm.
+func (c *client) warm(pending []byte) bool {
 	keys := resp.CommandKeys(pending, c.pkeys[:0], len(c.pkeys))
-	// a pipeline on one hot key (LPUSH mylist ...) needs no warming, and
-	// each lookup ahead costs the key's shard lock
+	cmds := len(keys)
+	// a pipeline on one hot key (LPUSH mylist ...) needs no warming of the
+	// key, and each lookup ahead costs the key's shard lock
 	n := 0
 	for i, k := range keys {
 		if i == 0 || string(k) != string(keys[n-1]) {
@@ -156,7 +177,59 @@ func (c *client) prefetch(pending []byte) {
 	keys = keys[:n]
 	if len(keys) >= 2 {
 		c.s.Eng.Prefetch(c.db, keys)
+		return true
 	}
+	if len(keys) == 1 && cmds >= 2 {
+		// one hot collection: warm the lookups of the members the batch
+		// names (HSET myhash f1 ..., ZADD myzset s m, SADD myset m, ...)
+		ms := c.pmems[:0]
+		resp.EachCommand(pending, cmds, func(args [][]byte) bool {
+			n := len(ms)
+			ms = appendMembers(ms, args)
+			// a batch of other commands (LPUSH ...) is not looked at further
+			return len(ms) > n && len(ms) < cap(ms)
+		})
+		if len(ms) >= 2 {
+			c.s.Eng.PrefetchMembers(c.db, keys[0], ms)
+			return true
+		}
+	}
+	return false
+}
+
+// appendMembers appends to ms (up to its capacity) the members or fields a
+// command names in a hash, set or sorted set, for PrefetchMembers.
+func appendMembers(ms [][]byte, args [][]byte) [][]byte {
+	if len(args) < 3 {
+		return ms
+	}
+	from, step := 0, 1
+	switch name := args[0]; {
+	case commands.EqualFold(name, "hset"), commands.EqualFold(name, "hmset"):
+		from, step = 2, 2
+	case commands.EqualFold(name, "hget"), commands.EqualFold(name, "hmget"), commands.EqualFold(name, "hdel"),
+		commands.EqualFold(name, "hexists"), commands.EqualFold(name, "hincrby"), commands.EqualFold(name, "hincrbyfloat"),
+		commands.EqualFold(name, "hsetnx"), commands.EqualFold(name, "hstrlen"),
+		commands.EqualFold(name, "sadd"), commands.EqualFold(name, "srem"), commands.EqualFold(name, "sismember"),
+		commands.EqualFold(name, "smismember"), commands.EqualFold(name, "zscore"), commands.EqualFold(name, "zmscore"),
+		commands.EqualFold(name, "zrem"), commands.EqualFold(name, "zrank"), commands.EqualFold(name, "zrevrank"):
+		from = 2
+	case commands.EqualFold(name, "zincrby"):
+		from = 3
+	case commands.EqualFold(name, "zadd"):
+		from = 2
+		for from < len(args) && len(args[from]) > 0 && (args[from][0]|0x20) >= 'a' && (args[from][0]|0x20) <= 'z' &&
+			!commands.EqualFold(args[from], "inf") && !commands.EqualFold(args[from], "-inf") {
+			from++ // NX XX GT LT CH INCR
+		}
+		from, step = from+1, 2
+	default:
+		return ms
+	}
+	for i := from; i < len(args) && len(ms) < cap(ms); i += step {
+		ms = append(ms, args[i])
+	}
+	return ms
 }
 
 // ID implements commands.Client.
@@ -290,6 +363,10 @@ func (s *Server) dispatchCmd(c *client, args [][]byte) {
 		cmd = sub
 	}
 	ctx.Cmd = cmd
+	keep := cmd.KeepLock && !c.inMulti
+	if !keep {
+		ctx.Eng.Release() // a lock kept by the loop's last command
+	}
 	if (cmd.Arity > 0 && len(args) != cmd.Arity) || len(args) < -cmd.Arity {
 		ctx.WrongArgs()
 		s.finishReject(c, ctx, cmd, mark)
@@ -336,7 +413,13 @@ func (s *Server) dispatchCmd(c *client, args [][]byte) {
 			return
 		}
 	}
-	cmd.Handler(ctx)
+	if keep {
+		ctx.Eng.Arm()
+		cmd.Handler(ctx)
+		ctx.Eng.Disarm()
+	} else {
+		cmd.Handler(ctx)
+	}
 	end := s.clock.nanos()
 	dur := end - startNs
 	if c.parked == nil {

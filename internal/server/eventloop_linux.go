@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/lightconedb/lightcone/internal/engine"
 	"github.com/lightconedb/lightcone/internal/resp"
 )
 
@@ -42,6 +43,11 @@ type loop struct {
 	idx      int         // the loop's index: its gate slot
 	gateHeld bool        // the loop holds its gate slot (readable, leaveGate)
 	helping  atomic.Bool // a busy helper serves the loop's clients (script_busy_linux.go)
+	// eng is the loop's own engine: it may keep a hot key's shard lock
+	// from one command to the next (engine.Engine.Loop); the loop releases
+	// it before any socket I/O and before anything that may wait (leaveGate,
+	// beforeRead, serveReady, close, commands without KeepLock)
+	eng *engine.Engine
 }
 
 // queueResume hands the loop a client whose blocking wait ended.
@@ -64,7 +70,10 @@ func (s *Server) startLoops(n int) error {
 		if err != nil {
 			return err
 		}
-		l := &loop{s: s, epfd: epfd, conns: map[int]*client{}, idx: i}
+		l := &loop{s: s, epfd: epfd, conns: map[int]*client{}, idx: i, eng: s.Eng.Loop()}
+		if os.Getenv("LIGHTCONE_NO_KEEPLOCK") != "" {
+			l.eng = s.Eng
+		}
 		if err := syscall.Pipe2(l.wake[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
 			return err
 		}
@@ -127,6 +136,7 @@ func (s *Server) adopt(conn net.Conn) bool {
 	l := s.loops[li]
 	c.loop = l
 	c.slot = li
+	c.ctx.Eng = l.eng
 	l.mu.Lock()
 	l.conns[fd] = c
 	l.mu.Unlock()
@@ -262,13 +272,18 @@ func (l *loop) readable(c *client) {
 			l.s.gate.beginBatch(c.slot)
 		}
 		l.s.dispatch(c, args)
-		l.s.serveReady()
+		if l.s.blocks.pending.Load() != 0 {
+			l.eng.Release() // serveReady locks the keys clients wait on
+			l.s.serveReady()
+		}
 		if c.closeAfterReply || c.killed.Load() || c.w.Err() != nil {
+			l.eng.Release()
 			c.w.Flush()
 			l.close(c)
 			return
 		}
 		if c.parked != nil {
+			l.eng.Release()
 			c.w.Flush()
 			c.setEvents()
 			return
@@ -284,6 +299,7 @@ func (l *loop) readable(c *client) {
 // (beforeRead, then run: leaveGate, flushDeferred), so that the gate changes
 // hands once per round of the loop, not once per client.
 func (l *loop) leaveGate() {
+	l.eng.Release()
 	if l.gateHeld {
 		l.gateHeld = false
 		l.s.gate.endBatch(l.slot())

@@ -201,6 +201,9 @@ func (s *Server) closeStore() {
 // there is a log; a goroutine-served client writes them at once.
 func (c *client) beforeRead() error {
 	c.clockEnd = 0 // the next command may arrive much later
+	if l := c.loop; l != nil && !l.helping.Load() {
+		l.eng.Release() // never hold a shard lock across socket I/O
+	}
 	if l := c.loop; l != nil && !l.helping.Load() && l.gateHeld {
 		if l.s.gate.isSticky(c.slot) {
 			// a script or EXEC of this batch holds the whole gate: keep it
