@@ -49,11 +49,12 @@ type Tx struct {
 // holder of shard locks may want, or running a command that is not a plain
 // single-key command (see Release).
 type sticky struct {
-	armed bool // the running command may keep its lock (Arm)
-	held  bool
-	db    int
-	shard int
-	ptr   *keyspace.DB
+	armed  bool // the running command may keep its lock (Arm)
+	waited bool // a Tx had to wait for a lock (Contended)
+	held   bool
+	db     int
+	shard  int
+	ptr    *keyspace.DB
 }
 
 // Loop returns an engine on the same keyspace for one event loop's
@@ -84,6 +85,18 @@ func (en *Engine) Disarm() {
 	if st := en.st; st != nil {
 		st.armed = false
 	}
+}
+
+// Contended reports whether a Tx of this Loop engine had to wait for a lock
+// another goroutine held since the last call: the loops are taking turns on
+// a hot key.
+func (en *Engine) Contended() bool {
+	st := en.st
+	if st == nil || !st.waited {
+		return false
+	}
+	st.waited = false
+	return true
 }
 
 // Holding reports whether a Loop engine kept a lock after its last command.
@@ -221,9 +234,16 @@ func (tx *Tx) lock() {
 			runtime.Gosched()
 			continue
 		}
+		st := tx.en.st
 		for i := range tx.locks {
 			l := &tx.locks[i]
-			l.ptr.Shards[l.shard].Lock()
+			sh := &l.ptr.Shards[l.shard]
+			if st == nil {
+				sh.Lock()
+			} else if !sh.TryLock() {
+				st.waited = true // another goroutine had it (Contended)
+				sh.Lock()
+			}
 		}
 		// SWAPDB may have swapped a database while we waited: retry then.
 		ok := true
