@@ -85,6 +85,7 @@ func (l *Log) appendFrames(b []byte) {
 	l.mu.Lock()
 	l.buf = append(l.buf, b...)
 	l.pos += uint64(len(b))
+	l.apos.Store(l.pos)
 	big := len(l.buf) >= kickSize
 	l.mu.Unlock()
 	if big {

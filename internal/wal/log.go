@@ -95,6 +95,9 @@ type Log struct {
 	mu  sync.Mutex // guards buf and pos
 	buf []byte
 	pos uint64 // appended
+	// apos is pos for readers that do not take mu (Appended: an event
+	// loop asks after every client's batch)
+	apos atomic.Uint64
 
 	wmu     sync.Mutex // serialises writes to the file and rotation
 	f       logFile
@@ -134,6 +137,7 @@ func OpenLog(opts LogOptions) (*Log, error) {
 	l := &Log{opts: opts, kick: make(chan struct{}, 1), done: make(chan struct{})}
 	l.fsync.Store(int32(opts.Fsync))
 	l.pos = opts.Start
+	l.apos.Store(l.pos)
 	l.written.Store(opts.Start)
 	l.synced.Store(opts.Start)
 	l.lastSync.Store(time.Now().UnixNano())
@@ -166,6 +170,7 @@ func (l *Log) Append(e *effect.Effect) {
 	b = e.AppendBinary(b)
 	b = finishFrame(b, at)
 	l.pos += uint64(len(b) - at)
+	l.apos.Store(l.pos)
 	l.buf = b
 	big := len(b) >= kickSize
 	l.mu.Unlock()
@@ -178,12 +183,7 @@ func (l *Log) Append(e *effect.Effect) {
 }
 
 // Appended is the log position after the last effect appended.
-func (l *Log) Appended() uint64 {
-	l.mu.Lock()
-	p := l.pos
-	l.mu.Unlock()
-	return p
-}
+func (l *Log) Appended() uint64 { return l.apos.Load() }
 
 // Written is the log position up to which the OS has the data.
 func (l *Log) Written() uint64 { return l.written.Load() }
