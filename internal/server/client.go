@@ -457,7 +457,8 @@ func (s *Server) finishReject(c *client, ctx *commands.Ctx, cmd *commands.Comman
 
 // afterCommand applies CLIENT REPLY OFF/SKIP by dropping the reply just written.
 func (c *client) afterCommand(cmd *commands.Command, mark int) {
-	if cmd != nil {
+	// only this client's goroutine writes them; others read under mu
+	if cmd != nil && (c.lastCmd != cmd.Name || c.proto != c.w.Proto()) {
 		c.mu.Lock()
 		c.lastCmd = cmd.Name
 		c.proto = c.w.Proto()
