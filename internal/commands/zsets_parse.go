@@ -29,6 +29,19 @@ func zstrtod(b []byte) (f float64, ok, erange bool) {
 	if len(b) == 0 {
 		return 0, true, false
 	}
+	// the common case, a plain integer of at most 15 digits: exact in a
+	// float64, so no general parse is needed
+	if len(b) <= 15 {
+		var v int64
+		i := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			v = v*10 + int64(b[i]-'0')
+			i++
+		}
+		if i == len(b) {
+			return float64(v), true, false
+		}
+	}
 	i := 0
 	neg := false
 	if b[0] == '+' || b[0] == '-' {
