@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -139,4 +140,34 @@ func TestLoopEngineSwapDBWhileKept(t *testing.T) {
 	tx.End()
 	le.Disarm()
 	le.Release()
+}
+
+// A loop pipelining commands on one key without end still gives the kept
+// lock back now and then (maxKeptUses): a goroutine waiting for the key
+// (another loop, expiry, a snapshot, a peer's effect) gets through.
+func TestKeptLockGivesWaitersATurn(t *testing.T) {
+	en := New(Config{Node: 1})
+	le := en.Loop()
+	le.Arm()
+	tx := le.Begin1(0, []byte("k"))
+	tx.Assign(0, []byte("k"), []byte("0"), 0, false)
+	tx.End()
+	var through atomic.Bool
+	go func() {
+		tx := en.Begin1(0, []byte("k"))
+		tx.Assign(0, []byte("k"), []byte("other"), 0, false)
+		tx.End()
+		through.Store(true)
+	}()
+	n := 0
+	for ; n < 1_000_000 && !through.Load(); n++ {
+		tx := le.Begin1(0, []byte("k"))
+		tx.Assign(0, []byte("k"), []byte("loop"), 0, false)
+		tx.End()
+	}
+	le.Disarm()
+	le.Release()
+	if !through.Load() {
+		t.Fatalf("the waiting goroutine did not get the key during %d commands of the loop", n)
+	}
 }

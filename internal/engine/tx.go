@@ -55,7 +55,14 @@ type sticky struct {
 	db     int
 	shard  int
 	ptr    *keyspace.DB
+	uses   int // commands that took the kept lock over in a row (maxKeptUses)
 }
+
+// maxKeptUses bounds how many commands in a row run under one kept lock
+// before it is given back once: a client pipelining thousands of commands
+// on one key must not keep the other loops, expiry, snapshots and peers'
+// effects waiting for the whole pipeline.
+const maxKeptUses = 256
 
 // Loop returns an engine on the same keyspace for one event loop's
 // goroutine, whose Tx may keep their lock between commands (see sticky).
@@ -67,6 +74,7 @@ func (en *Engine) Loop() *Engine { return &Engine{core: en.core, st: &sticky{}} 
 func (en *Engine) Release() {
 	if st := en.st; st != nil && st.held {
 		st.held = false
+		st.uses = 0
 		st.ptr.Shards[st.shard].Unlock()
 	}
 }
@@ -138,10 +146,14 @@ func (en *Engine) Begin(db int, keys ...[]byte) *Tx {
 func (en *Engine) Begin1(db int, key []byte) *Tx {
 	s := keyspace.ShardIndex(key)
 	if st := en.st; st != nil {
+		if st.held && st.uses >= maxKeptUses {
+			en.Release() // let the goroutines waiting for it have it now and then
+		}
 		if st.held && st.db == db && st.shard == s && en.db(db) == st.ptr {
 			// the lock kept after the last command is this one: no SWAPDB
 			// can have run meanwhile (it needs every lock)
 			st.held = false
+			st.uses++
 			tx := en.newTx()
 			tx.locks = append(tx.locks, lockRef{db: db, shard: s, ptr: st.ptr})
 			tx.keep = st.armed
@@ -283,7 +295,8 @@ func (tx *Tx) End() {
 	}
 	if tx.keep && len(tx.locks) == 1 && !tx.all {
 		l := &tx.locks[0]
-		*tx.en.st = sticky{held: true, db: l.db, shard: l.shard, ptr: l.ptr}
+		st := tx.en.st
+		st.held, st.db, st.shard, st.ptr = true, l.db, l.shard, l.ptr
 	} else {
 		tx.unlock()
 	}
