@@ -634,3 +634,32 @@ func BenchmarkZSetSkiplistUpdate(b *testing.B) {
 		z.Set(ms[r.Intn(n)], float64(r.Intn(n)))
 	}
 }
+
+// Score changes that move members (ZADD on existing members, ZINCRBY) keep
+// the skiplist's order, spans, backward links and ranks right: many
+// members, scores with many ties, tall and short nodes alike.
+func TestZSetSkiplistMoves(t *testing.T) {
+	for seed := int64(0); seed < 8; seed++ {
+		r := rand.New(rand.NewSource(seed))
+		z := NewZSetSkiplist(0)
+		m := zmodel{}
+		nmem := 50 + r.Intn(3000)
+		spread := []int{3, 50, 100000}[seed%3]
+		for op := 0; op < 20000; op++ {
+			mem := "element:" + strconv.Itoa(r.Intn(nmem))
+			s := float64(r.Intn(spread))
+			if r.Intn(10) == 0 {
+				s = -s
+			}
+			z.Set([]byte(mem), s)
+			m[mem] = s
+			if r.Intn(20) == 0 {
+				z.Remove([]byte(mem))
+				delete(m, mem)
+			}
+			if op%2000 == 0 || op == 19999 {
+				checkZSet(t, z, m)
+			}
+		}
+	}
+}
