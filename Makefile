@@ -26,6 +26,7 @@ vet:
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzReadCommand -fuzztime=$(FUZZTIME) ./internal/resp/
 	$(GO) test -run='^$$' -fuzz=FuzzReadValue -fuzztime=$(FUZZTIME) ./internal/resp/
+	$(GO) test -run='^$$' -fuzz=FuzzLookAhead -fuzztime=$(FUZZTIME) ./internal/resp/
 	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./internal/effect/
 	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./internal/rdb/
 	$(GO) test -run='^$$' -fuzz=FuzzLogReader -fuzztime=$(FUZZTIME) ./internal/wal/

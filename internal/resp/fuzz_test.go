@@ -206,3 +206,58 @@ func FuzzReadValue(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLookAhead: the look-ahead parsers that see a batch before the reader
+// does (CommandKeys, EachCommand, for prefetching) never panic on any
+// input, agree with each other, and agree with the reader on every command
+// they report.
+func FuzzLookAhead(f *testing.F) {
+	f.Add([]byte("*3\r\n$4\r\nHSET\r\n$1\r\nh\r\n$1\r\nf\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"))
+	f.Add([]byte("*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$-1\r\n"))
+	f.Add([]byte("*20\r\n" + strings.Repeat("$1\r\nx\r\n", 20)))
+	f.Add([]byte("*2\r\n$3\r\nGET\r\n$5\r\nab"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		keys := CommandKeys(data, nil, 64)
+		var cmds [][][]byte
+		EachCommand(data, 64, func(args [][]byte) bool {
+			if len(args) > 16 {
+				t.Fatalf("%d arguments passed, at most 16", len(args))
+			}
+			cmds = append(cmds, append([][]byte(nil), args...))
+			return true
+		})
+		var fromEach [][]byte
+		for _, args := range cmds {
+			if len(args) >= 2 {
+				fromEach = append(fromEach, args[1])
+			}
+		}
+		if len(fromEach) != len(keys) {
+			t.Fatalf("EachCommand saw %d keys, CommandKeys %d", len(fromEach), len(keys))
+		}
+		for i := range keys {
+			if !bytes.Equal(keys[i], fromEach[i]) {
+				t.Fatalf("key %d: %q vs %q", i, keys[i], fromEach[i])
+			}
+		}
+		// every command reported is the reader's next command, unless the
+		// reader refuses the input (the look-ahead does not validate: it
+		// takes "$00" as a length, say, and the connection is closed anyway)
+		r := NewReader(bytes.NewReader(data), 16)
+		for i, want := range cmds {
+			got, err := r.ReadCommand()
+			if err != nil {
+				var pe *ProtocolError
+				if errors.As(err, &pe) {
+					return
+				}
+				t.Fatalf("command %d: the reader failed (%v) where EachCommand saw %q", i, err, want)
+			}
+			for j := range want {
+				if j >= len(got) || !bytes.Equal(got[j], want[j]) {
+					t.Fatalf("command %d argument %d: reader %q, EachCommand %q", i, j, got, want)
+				}
+			}
+		}
+	})
+}

@@ -592,7 +592,7 @@ func EachCommand(b []byte, max int, fn func(args [][]byte) bool) {
 			}
 			i += int(n) + 2
 		}
-		if !fn(args) {
+		if argc > 0 && !fn(args) { // "*0" is no command (the reader skips it)
 			return
 		}
 		b = b[i:]
