@@ -69,11 +69,20 @@ run() {
 			--loglevel warning --appendonly "$APPENDONLY" --save '' >"$dir/log" 2>&1 &
 		PID=$!
 		SERVER_PIDS+=("$PID")
-		local i
+		local i up=
 		for i in $(seq 100); do
-			[ "$(redis-cli -p "$PORT" ping 2>/dev/null)" = PONG ] && break
+			kill -0 "$PID" 2>/dev/null || break
+			if [ "$(redis-cli -p "$PORT" ping 2>/dev/null)" = PONG ]; then
+				up=1
+				break
+			fi
 			sleep 0.1
 		done
+		if [ -z "$up" ]; then
+			# never benchmark nothing: redis-benchmark spins without a server
+			tail -5 "$dir/log" >&2
+			die "$cfg did not start"
+		fi
 	fi
 	redis-benchmark -p "$PORT" -t "$T" -n "$N" -r "$KEYSPACE" -c "$CLIENTS" -P "$P" -q 2>/dev/null |
 		tr '\r' '\n' | grep 'requests per second' | tail -1 |
