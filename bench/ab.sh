@@ -61,22 +61,26 @@ run() {
 		case $cfg in
 		*:*) envs=${cfg#*:}; envs=${envs//,/ } ;;
 		esac
-		PORT=$(free_port) || die "no free port"
-		dir=$WORK/$name-$PORT
-		mkdir -p "$dir"
-		# shellcheck disable=SC2086
-		env $envs "$bin" server --port "$PORT" --bind 127.0.0.1 --dir "$dir/data" \
-			--loglevel warning --appendonly "$APPENDONLY" --save '' >"$dir/log" 2>&1 &
-		PID=$!
-		SERVER_PIDS+=("$PID")
-		local i up=
-		for i in $(seq 100); do
-			kill -0 "$PID" 2>/dev/null || break
-			if [ "$(redis-cli -p "$PORT" ping 2>/dev/null)" = PONG ]; then
-				up=1
-				break
-			fi
-			sleep 0.1
+		local attempt i up=
+		for attempt in 1 2 3 4 5; do
+			PORT=$(free_port) || die "no free port"
+			dir=$WORK/$name-$PORT
+			mkdir -p "$dir"
+			# shellcheck disable=SC2086
+			env $envs "$bin" server --port "$PORT" --bind 127.0.0.1 --dir "$dir/data" \
+				--loglevel warning --appendonly "$APPENDONLY" --save '' >"$dir/log" 2>&1 &
+			PID=$!
+			SERVER_PIDS+=("$PID")
+			for i in $(seq 100); do
+				kill -0 "$PID" 2>/dev/null || break
+				if [ "$(redis-cli -p "$PORT" ping 2>/dev/null)" = PONG ]; then
+					up=1
+					break
+				fi
+				sleep 0.1
+			done
+			[ -n "$up" ] && break
+			stop_server "$PID" # lost the port to another process: try another
 		done
 		if [ -z "$up" ]; then
 			# never benchmark nothing: redis-benchmark spins without a server
