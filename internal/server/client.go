@@ -176,6 +176,12 @@ func (c *client) warm(pending []byte) bool {
 	}
 	keys = keys[:n]
 	if len(keys) >= 2 {
+		if cmd := c.lastLookup; cmd != nil && cmd.HasFlag("readonly") {
+			// a pipeline of reads (GET, ...) loses more to the warming's
+			// shard locks than it saves: GET -P 16 0.90 of Redis with it,
+			// 1.03 without; writes gain (SET +8 %)
+			return false
+		}
 		c.s.Eng.Prefetch(c.db, keys)
 		return true
 	}
