@@ -174,30 +174,21 @@ func (s *Server) scratchCtx(c *client, bs *blockState, buf *bytes.Buffer) *comma
 // endBlock ends a wait by timeout, CLIENT UNBLOCK ERROR or disconnect; it
 // reports whether the client was still waiting.
 func (s *Server) endBlock(c *client, bs *blockState, how int) bool {
-	if how != endDropped {
-		return s.endBlockWith(c, bs, func(ctx *commands.Ctx) {
-			if how == endTimeout {
-				bs.onTimeout(ctx)
-			} else {
-				ctx.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
-			}
-		})
+	if how == endDropped {
+		return s.endBlockWith(c, bs, nil)
 	}
-	r := &s.blocks
-	r.serveMu.Lock()
-	defer r.serveMu.Unlock()
-	r.mu.Lock()
-	ok := r.unregister(c, bs)
-	r.mu.Unlock()
-	if ok && bs.resume != nil {
-		bs.resume <- nil // wake the goroutine; it sees the client killed
-	}
-	return ok
+	return s.endBlockWith(c, bs, func(ctx *commands.Ctx) {
+		if how == endTimeout {
+			bs.onTimeout(ctx)
+		} else {
+			ctx.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+		}
+	})
 }
 
 // endBlockWith ends a client's wait with the reply write makes (a timeout,
 // an unblock, WAIT's count), unless the wait already ended; it reports
-// whether it did.
+// whether it did. With write nil (the client went away) there is no reply.
 func (s *Server) endBlockWith(c *client, bs *blockState, write func(*commands.Ctx)) bool {
 	r := &s.blocks
 	r.serveMu.Lock()
@@ -207,6 +198,12 @@ func (s *Server) endBlockWith(c *client, bs *blockState, write func(*commands.Ct
 	r.mu.Unlock()
 	if !ok {
 		return false
+	}
+	if write == nil {
+		if bs.resume != nil {
+			bs.resume <- nil // wake the goroutine; it sees the client killed
+		}
+		return true
 	}
 	var buf bytes.Buffer
 	ctx := s.scratchCtx(c, bs, &buf)
