@@ -11,7 +11,9 @@
 #   NAME                       Lightcone built from this tree
 #   NAME:VAR=V,VAR=V           ... with environment variables (LIGHTCONE_*)
 #   NAME@BINARY[:VAR=V,...]    another Lightcone binary (e.g. one built from main)
-# Lightcone runs with --appendonly ${APPENDONLY:-no} --save ''.
+# Lightcone runs with --appendonly ${APPENDONLY:-no} --save ''; a configuration's
+# own APPENDONLY=yes|no (and APPENDFSYNC=always|everysec|no) among its
+# variables sets it for that configuration alone.
 # Example:  bench/ab.sh --test zadd --p 16 redis lc spin0:LIGHTCONE_SPIN_US=0
 #           bench/ab.sh --test lpush base@/tmp/lightcone-main lc
 set -euo pipefail
@@ -61,14 +63,20 @@ run() {
 		case $cfg in
 		*:*) envs=${cfg#*:}; envs=${envs//,/ } ;;
 		esac
-		local attempt i up=
+		local attempt i up= aof=$APPENDONLY fsync=everysec v
+		for v in $envs; do
+			case $v in
+			APPENDONLY=*) aof=${v#*=} ;;
+			APPENDFSYNC=*) fsync=${v#*=} ;;
+			esac
+		done
 		for attempt in 1 2 3 4 5; do
 			PORT=$(free_port) || die "no free port"
 			dir=$WORK/$name-$PORT
 			mkdir -p "$dir"
 			# shellcheck disable=SC2086
 			env $envs "$bin" server --port "$PORT" --bind 127.0.0.1 --dir "$dir/data" \
-				--loglevel warning --appendonly "$APPENDONLY" --save '' >"$dir/log" 2>&1 &
+				--loglevel warning --appendonly "$aof" --appendfsync "$fsync" --save '' >"$dir/log" 2>&1 &
 			PID=$!
 			SERVER_PIDS+=("$PID")
 			for i in $(seq 100); do

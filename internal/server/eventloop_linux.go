@@ -194,7 +194,7 @@ func (l *loop) run() {
 		// spinning would only take the processor from the other
 		spin := l.busy && spinNs > 0 && !l.eng.Contended()
 		err := rc.Read(func(fd uintptr) bool {
-			n, werr = syscall.EpollWait(int(fd), events, 0)
+			n, werr = sysEpollPoll(int(fd), events)
 			if werr == syscall.EINTR {
 				n, werr = 0, nil
 				return true // poll again at once
@@ -204,7 +204,7 @@ func (l *loop) run() {
 				// longer before parking, which costs this goroutine two
 				// context switches and the client a wake-up's latency
 				for start := nanotime(); n == 0 && werr == nil && nanotime()-start < spinNs; {
-					n, werr = syscall.EpollWait(int(fd), events, 0)
+					n, werr = sysEpollPoll(int(fd), events)
 					if werr == syscall.EINTR {
 						n, werr = 0, nil
 					}
@@ -435,7 +435,7 @@ func (r fdReader) Read(p []byte) (int, error) {
 	}
 	c.readBudget--
 	for {
-		n, err := syscall.Read(c.fd, p)
+		n, err := sysRead(c.fd, p)
 		if err == syscall.EINTR {
 			continue
 		}
@@ -466,7 +466,7 @@ func (w fdWriter) Write(p []byte) (int, error) {
 		return total, nil
 	}
 	for len(p) > 0 {
-		n, err := syscall.Write(c.fd, p)
+		n, err := sysWrite(c.fd, p)
 		if err == syscall.EINTR {
 			continue
 		}
@@ -487,7 +487,7 @@ func (w fdWriter) Write(p []byte) (int, error) {
 // flushPending writes queued output; false when the socket failed.
 func (c *client) flushPending() bool {
 	for len(c.pending) > 0 {
-		n, err := syscall.Write(c.fd, c.pending)
+		n, err := sysWrite(c.fd, c.pending)
 		if err == syscall.EINTR {
 			continue
 		}
