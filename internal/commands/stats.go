@@ -13,7 +13,8 @@ const HistBuckets = 16 + 36*8
 // Histogram counts durations.
 type Histogram [HistBuckets]atomic.Int64
 
-func histIndex(ns int64) int {
+// HistIndex is the bucket of a duration (ns).
+func HistIndex(ns int64) int {
 	if ns < 16 {
 		if ns < 0 {
 			return 0
@@ -39,7 +40,7 @@ func HistUpper(i int) int64 {
 }
 
 // Record counts one duration.
-func (h *Histogram) Record(ns int64) { h[histIndex(ns)].Add(1) }
+func (h *Histogram) Record(ns int64) { h[HistIndex(ns)].Add(1) }
 
 // Reset empties the histogram.
 func (h *Histogram) Reset() {

@@ -23,7 +23,7 @@ func TestHistogramPercentiles(t *testing.T) {
 		t.Fatalf("p99.9 = %d, want about 1 ms", p999)
 	}
 	for ns := int64(0); ns < 1<<36; ns = ns*3/2 + 1 {
-		if i := histIndex(ns); HistUpper(i) < ns || (i > 0 && HistUpper(i-1) >= ns) {
+		if i := HistIndex(ns); HistUpper(i) < ns || (i > 0 && HistUpper(i-1) >= ns) {
 			t.Fatalf("%d ns lands in bucket %d (upper %d)", ns, i, HistUpper(i))
 		}
 	}

@@ -49,13 +49,125 @@ type Command struct {
 	Stats CommandStats
 }
 
-// CommandStats feed INFO commandstats.
+// CommandStats feed INFO commandstats and latencystats. Every event loop
+// counts in its own shard (the caller passes its index; any int will do,
+// taken modulo StatShards), so two processors running the same command do
+// not pass the counters' cache line back and forth on every call; readers
+// add the shards up.
 type CommandStats struct {
-	Calls         atomic.Int64
-	Usec          atomic.Int64
-	RejectedCalls atomic.Int64
-	FailedCalls   atomic.Int64
-	Latency       Histogram // INFO latencystats (when latency-tracking is on)
+	sh [StatShards]statShard
+}
+
+// StatShards is how many copies of its counters a command keeps.
+const StatShards = 4
+
+type statShard struct {
+	calls, usec, rejected, failed atomic.Int64
+	lat                           atomic.Pointer[Histogram] // allocated at the first Record
+	_                             [128 - 5*8]byte           // a shard to a cache line (or two)
+}
+
+func (s *CommandStats) shard(i int) *statShard { return &s.sh[i&(StatShards-1)] }
+
+// Count counts calls that took usec microseconds together.
+func (s *CommandStats) Count(shard int, calls, usec int64) {
+	x := s.shard(shard)
+	x.calls.Add(calls)
+	x.usec.Add(usec)
+}
+
+// Fail counts one failed call; Reject one refused before it ran.
+func (s *CommandStats) Fail(shard int)   { s.shard(shard).failed.Add(1) }
+func (s *CommandStats) Reject(shard int) { s.shard(shard).rejected.Add(1) }
+
+// Record counts one call's duration (ns) in the latency histogram.
+func (s *CommandStats) Record(shard int, ns int64) { s.RecordN(shard, HistIndex(ns), 1) }
+
+// RecordN counts n calls in bucket b of the latency histogram.
+func (s *CommandStats) RecordN(shard, b int, n int64) {
+	x := s.shard(shard)
+	h := x.lat.Load()
+	if h == nil {
+		x.lat.CompareAndSwap(nil, new(Histogram))
+		h = x.lat.Load()
+	}
+	h[b].Add(n)
+}
+
+func (s *CommandStats) sum(f func(x *statShard) *atomic.Int64) int64 {
+	n := int64(0)
+	for i := range s.sh {
+		n += f(&s.sh[i]).Load()
+	}
+	return n
+}
+
+// Calls, Usec, Rejected and Failed are the totals over every shard.
+func (s *CommandStats) Calls() int64 {
+	return s.sum(func(x *statShard) *atomic.Int64 { return &x.calls })
+}
+func (s *CommandStats) Usec() int64 {
+	return s.sum(func(x *statShard) *atomic.Int64 { return &x.usec })
+}
+func (s *CommandStats) Rejected() int64 {
+	return s.sum(func(x *statShard) *atomic.Int64 { return &x.rejected })
+}
+func (s *CommandStats) Failed() int64 {
+	return s.sum(func(x *statShard) *atomic.Int64 { return &x.failed })
+}
+
+// Latency is the latency histogram of every shard together (a copy).
+func (s *CommandStats) Latency() *Histogram {
+	var h Histogram
+	for i := range s.sh {
+		if x := s.sh[i].lat.Load(); x != nil {
+			for j := range x {
+				h[j].Add(x[j].Load())
+			}
+		}
+	}
+	return &h
+}
+
+// Reset zeroes every counter (CONFIG RESETSTAT).
+func (s *CommandStats) Reset() {
+	for i := range s.sh {
+		x := &s.sh[i]
+		x.calls.Store(0)
+		x.usec.Store(0)
+		x.rejected.Store(0)
+		x.failed.Store(0)
+		if h := x.lat.Load(); h != nil {
+			h.Reset()
+		}
+	}
+}
+
+// Counter is a counter that event loops add to in shards (as CommandStats).
+type Counter struct {
+	sh [StatShards]struct {
+		n atomic.Int64
+		_ [120]byte
+	}
+}
+
+// Add adds n in shard.
+func (c *Counter) Add(shard int, n int64) { c.sh[shard&(StatShards-1)].n.Add(n) }
+
+// Load is the total.
+func (c *Counter) Load() int64 {
+	n := int64(0)
+	for i := range c.sh {
+		n += c.sh[i].n.Load()
+	}
+	return n
+}
+
+// Reset zeroes the counter.
+func (c *Counter) Reset() {
+	for i := range c.sh {
+		c.sh[i].n.Store(0)
+	}
 }
 
 // HasFlag reports whether the command has flag f.

@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/lightconedb/lightcone/internal/hlc"
@@ -188,28 +189,54 @@ const (
 	MaxIDs   = 1 << 16
 )
 
-// AppendBinary appends the canonical encoding of x to dst.
+// AppendBinary appends the canonical encoding of x to dst. It runs once per
+// local write when the log is on (and per effect sent to peers), so it
+// grows dst once and writes the fixed fields in place rather than append by
+// append (TestAppendBinaryMatchesReference holds it to the plain version).
 func (x *Effect) AppendBinary(dst []byte) []byte {
-	dst = append(dst, encVersion)
-	dst = binary.AppendUvarint(dst, uint64(x.ID.Node))
-	dst = binary.AppendUvarint(dst, x.ID.Seq)
-	dst = binary.BigEndian.AppendUint64(dst, uint64(x.HLC))
-	dst = binary.AppendUvarint(dst, uint64(x.DB))
-	dst = append(dst, byte(x.Op), x.Flags, x.Event)
-	dst = binary.AppendVarint(dst, x.Int)
-	dst = binary.AppendUvarint(dst, uint64(len(x.Key)))
-	dst = append(dst, x.Key...)
+	// version, node, seq, hlc, db, op/flags/event, int, key length, value
+	// length: at most 1+10+10+8+5+3+10+10+10 bytes; txn at most 20
+	const fixed = 87 + 20
+	n := len(dst)
+	if cap(dst)-n < fixed+len(x.Key)+len(x.Value) {
+		dst = slices.Grow(dst, fixed+len(x.Key)+len(x.Value))
+	}
+	b := dst[n : n+fixed]
+	b[0] = encVersion
+	i := 1
+	i += putUvarint(b[i:], uint64(x.ID.Node))
+	i += putUvarint(b[i:], x.ID.Seq)
+	binary.BigEndian.PutUint64(b[i:], uint64(x.HLC))
+	i += 8
+	i += putUvarint(b[i:], uint64(x.DB))
+	b[i], b[i+1], b[i+2] = byte(x.Op), x.Flags, x.Event
+	i += 3
+	i += binary.PutVarint(b[i:], x.Int)
+	i += putUvarint(b[i:], uint64(len(x.Key)))
+	dst = append(dst[:n+i], x.Key...)
 	if x.Value == nil {
 		dst = append(dst, 0)
 	} else {
 		dst = binary.AppendUvarint(dst, uint64(len(x.Value))+1)
 		dst = append(dst, x.Value...)
 	}
+	if len(x.Deps) == 0 && len(x.Frontier) == 0 && x.Txn.IsZero() {
+		return append(dst, 0, 0, 0, 0) // no deps, no frontier, no txn
+	}
 	dst = appendIDs(dst, x.Deps)
 	dst = appendIDs(dst, x.Frontier)
 	dst = binary.AppendUvarint(dst, uint64(x.Txn.Node))
 	dst = binary.AppendUvarint(dst, x.Txn.Seq)
 	return dst
+}
+
+// putUvarint is binary.PutUvarint with a one-byte fast path.
+func putUvarint(b []byte, v uint64) int {
+	if v < 0x80 {
+		b[0] = byte(v)
+		return 1
+	}
+	return binary.PutUvarint(b, v)
 }
 
 func appendIDs(dst []byte, ids []ID) []byte {

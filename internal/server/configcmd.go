@@ -69,6 +69,9 @@ func registerConfig(s *Server, t *commands.Table) {
 			"set": sub("set", -4, "2.0.0", "O(N) when N is the number of configuration parameters provided",
 				"parameter value [parameter value ...]", "Sets configuration parameters in-flight.", cmdConfigSet),
 			"resetstat": sub("resetstat", 2, "2.0.0", "O(1)", "", "Resets the server's statistics.", func(c *commands.Ctx) {
+				if cl, ok := c.Client.(*client); ok {
+					cl.flushStats() // counted before the reset, so zeroed by it
+				}
 				srv(c).resetStats()
 				c.OK()
 			}),

@@ -26,9 +26,9 @@ func init() { serverFamilies = append(serverFamilies, registerInfo) }
 
 // adminState is server state owned by the admin commands.
 type adminState struct {
-	noActiveExpire atomic.Bool  // DEBUG SET-ACTIVE-EXPIRE 0
-	limitsGen      atomic.Int64 // bumped when the reader limits change (CONFIG SET)
-	reads, writes  atomic.Int64 // socket reads and writes (total_*_processed)
+	noActiveExpire atomic.Bool      // DEBUG SET-ACTIVE-EXPIRE 0
+	limitsGen      atomic.Int64     // bumped when the reader limits change (CONFIG SET)
+	reads, writes  commands.Counter // socket reads and writes (total_*_processed)
 	peakMem        atomic.Uint64
 	startupMem     uint64
 
@@ -63,8 +63,8 @@ func (r connReader) Read(p []byte) (int, error) {
 // countInput accounts n bytes read and applies changed reader limits.
 func (c *client) countInput(n int) {
 	s := c.s
-	s.Stats.NetInput.Add(int64(n))
-	s.admin.reads.Add(1)
+	s.Stats.NetInput.Add(c.slot, int64(n))
+	s.admin.reads.Add(c.slot, 1)
 	if g := s.admin.limitsGen.Load(); g != c.limitsGen {
 		c.limitsGen = g
 		c.r.SetLimits(readerLimits(s.Settings))
@@ -73,8 +73,8 @@ func (c *client) countInput(n int) {
 
 // countOutput accounts n bytes written.
 func (c *client) countOutput(n int) {
-	c.s.Stats.NetOutput.Add(int64(n))
-	c.s.admin.writes.Add(1)
+	c.s.Stats.NetOutput.Add(c.slot, int64(n))
+	c.s.admin.writes.Add(c.slot, 1)
 }
 
 // connWriter counts a client's output.
@@ -239,6 +239,9 @@ func (b *infoBuf) kv(k string, v any) {
 }
 
 func cmdInfo(c *commands.Ctx) {
+	if cl, ok := c.Client.(*client); ok {
+		cl.flushStats() // this client's commands so far, this one too
+	}
 	c.W.Verbatim("txt", srv(c).infoString(c.Args[1:]))
 }
 
@@ -562,8 +565,8 @@ func allCommands(t *commands.Table) []*commands.Command {
 
 func infoCommandStats(s *Server, b *infoBuf) {
 	for _, c := range allCommands(s.Table) {
-		calls, usec := c.Stats.Calls.Load(), c.Stats.Usec.Load()
-		rej, failed := c.Stats.RejectedCalls.Load(), c.Stats.FailedCalls.Load()
+		calls, usec := c.Stats.Calls(), c.Stats.Usec()
+		rej, failed := c.Stats.Rejected(), c.Stats.Failed()
 		if calls == 0 && rej == 0 && failed == 0 {
 			continue
 		}
@@ -615,9 +618,12 @@ func infoKeyspace(s *Server, b *infoBuf) {
 // errorstats report go back to zero.
 func (s *Server) resetStats() {
 	st := &s.Stats
-	for _, v := range []*atomic.Int64{&st.Connections, &st.RejectedConnections, &st.Commands,
-		&st.NetInput, &st.NetOutput, &st.ErrorReplies, &st.UnexpectedErrors} {
+	for _, v := range []*atomic.Int64{&st.Connections, &st.RejectedConnections,
+		&st.ErrorReplies, &st.UnexpectedErrors} {
 		v.Store(0)
+	}
+	for _, v := range []*commands.Counter{&st.Commands, &st.NetInput, &st.NetOutput} {
+		v.Reset()
 	}
 	st.resetAt.Store(time.Now().UnixNano())
 	st.errMu.Lock()
@@ -627,19 +633,15 @@ func (s *Server) resetStats() {
 	en.ExpiredKeys.Store(0)
 	en.KeyspaceHits.Store(0)
 	en.KeyspaceMisses.Store(0)
-	s.admin.reads.Store(0)
-	s.admin.writes.Store(0)
+	s.admin.reads.Reset()
+	s.admin.writes.Reset()
 	s.admin.peakMem.Store(heapBytes())
 	s.admin.sampleMu.Lock()
 	s.admin.lastSample = time.Time{}
 	s.admin.rates = [3][16]float64{}
 	s.admin.sampleMu.Unlock()
 	for _, c := range allCommands(s.Table) {
-		c.Stats.Calls.Store(0)
-		c.Stats.Usec.Store(0)
-		c.Stats.RejectedCalls.Store(0)
-		c.Stats.FailedCalls.Store(0)
-		c.Stats.Latency.Reset()
+		c.Stats.Reset()
 	}
 }
 

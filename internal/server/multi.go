@@ -265,11 +265,10 @@ func cmdExec(c *commands.Ctx) {
 		start := s.clock.nanos()
 		q.cmd.Handler(&ctx)
 		dur := s.clock.nanos() - start
-		q.cmd.Stats.Calls.Add(1)
-		q.cmd.Stats.Usec.Add(dur / 1000)
+		q.cmd.Stats.Count(cl.slot, 1, dur/1000)
 		s.observe(cl, q.cmd, q.args, dur)
 		if ctx.Failed {
-			q.cmd.Stats.FailedCalls.Add(1)
+			q.cmd.Stats.Fail(cl.slot)
 			s.recordError(ctx.ErrorTag)
 		}
 	}

@@ -168,10 +168,9 @@ func (s *Server) unpause() {
 		start := s.clock.nanos()
 		w.bs.cmd.Handler(ctx)
 		dur := s.clock.nanos() - start
-		w.bs.cmd.Stats.Calls.Add(1)
-		w.bs.cmd.Stats.Usec.Add(dur / 1000)
+		w.bs.cmd.Stats.Count(w.c.slot, 1, dur/1000)
 		if ctx.Failed {
-			w.bs.cmd.Stats.FailedCalls.Add(1)
+			w.bs.cmd.Stats.Fail(w.c.slot)
 			s.recordError(ctx.ErrorTag)
 		}
 		ctx.W.Flush()

@@ -200,6 +200,7 @@ func (s *Server) closeStore() {
 // after one commit of the log for the whole round (group commit) when
 // there is a log; a goroutine-served client writes them at once.
 func (c *client) beforeRead() error {
+	c.flushStats()
 	c.clockEnd = 0 // the next command may arrive much later
 	if l := c.loop; l != nil && !l.helping.Load() {
 		l.eng.Release() // never hold a shard lock across socket I/O

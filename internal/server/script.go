@@ -190,7 +190,7 @@ func (s *Server) runScript(c *commands.Ctx, sc *script.Script, f *script.Functio
 		giveBack = s.gate.exclusiveBatch(cl.slot)
 		s.Eng.BeginTxn()
 	}
-	r := &scriptRun{cl: cl, start: cl.lastInteraction.Load(), eval: sc != nil, args: c.Args}
+	r := &scriptRun{cl: cl, start: cl.cmdStart, eval: sc != nil, args: c.Args}
 	h := &s.scripting.host // scripts run one at a time (the gate)
 	h.s, h.cl, h.ro, h.run, h.ctx = s, cl, ro, r, cl.ctx
 	s.scripting.running.Store(r)
@@ -284,9 +284,9 @@ func (h *scriptHost) Call(args [][]byte, w *resp.Writer) string {
 		h.run.wrote.Store(true)
 	}
 	cmd.Handler(ctx)
-	cmd.Stats.Calls.Add(1) // (its time counts in the script's)
+	cmd.Stats.Count(h.cl.slot, 1, 0) // (its time counts in the script's)
 	if ctx.Failed {
-		cmd.Stats.FailedCalls.Add(1)
+		cmd.Stats.Fail(h.cl.slot)
 		s.recordError(ctx.ErrorTag)
 	}
 	return ""
@@ -489,7 +489,7 @@ func (s *Server) dispatchBusy(c *client, args [][]byte) {
 	} else {
 		ctx.Error(errBusyEval)
 	}
-	s.Stats.Commands.Add(1)
+	s.Stats.Commands.Add(c.slot, 1)
 	s.finishReject(c, ctx, cmd, mark)
 }
 

@@ -90,10 +90,10 @@ type Server struct {
 type Stats struct {
 	Connections         atomic.Int64
 	RejectedConnections atomic.Int64
-	Commands            atomic.Int64
-	WritesHeld          atomic.Int64 // writes that waited for lagging peers (cluster back-pressure)
-	NetInput            atomic.Int64
-	NetOutput           atomic.Int64
+	Commands            commands.Counter // sharded by event loop (client.slot)
+	WritesHeld          atomic.Int64     // writes that waited for lagging peers (cluster back-pressure)
+	NetInput            commands.Counter
+	NetOutput           commands.Counter
 	ErrorReplies        atomic.Int64
 	errMu               sync.Mutex
 	ErrorCounts         map[string]int64

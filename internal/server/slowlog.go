@@ -102,7 +102,11 @@ func (s *Server) initObservability() {
 // monitor.
 func (s *Server) observe(c *client, cmd *commands.Command, args [][]byte, ns int64) {
 	if s.lat.tracking.Load() {
-		cmd.Stats.Latency.Record(ns)
+		if cmd == c.statCmd {
+			c.countLatency(ns) // added up in flushStats
+		} else {
+			cmd.Stats.Record(c.slot, ns)
+		}
 	}
 	usec := ns / 1000
 	if t := s.slow.threshold.Load(); t >= 0 && usec >= t && !cmd.HasFlag("skip_slowlog") {
@@ -432,10 +436,13 @@ func cmdLatencyGraph(c *commands.Ctx) {
 // count of calls at or below each power-of-two microsecond bucket.
 func cmdLatencyHistogram(c *commands.Ctx) {
 	s := srv(c)
+	if cl, ok := c.Client.(*client); ok {
+		cl.flushStats()
+	}
 	var cmds []*commands.Command
 	if len(c.Args) == 2 {
 		for _, cmd := range allCommands(s.Table) {
-			if cmd.Stats.Calls.Load() > 0 {
+			if cmd.Stats.Calls() > 0 {
 				cmds = append(cmds, cmd)
 			}
 		}
@@ -451,7 +458,7 @@ func cmdLatencyHistogram(c *commands.Ctx) {
 			} else {
 				cmd = s.Table.Lookup(a)
 			}
-			if cmd != nil && !seen[cmd] && cmd.Stats.Calls.Load() > 0 {
+			if cmd != nil && !seen[cmd] && cmd.Stats.Calls() > 0 {
 				seen[cmd] = true
 				cmds = append(cmds, cmd)
 			}
@@ -462,12 +469,13 @@ func cmdLatencyHistogram(c *commands.Ctx) {
 		c.W.BulkString(cmd.Name)
 		c.W.MapLen(2)
 		c.W.BulkString("calls")
-		c.W.Int(cmd.Stats.Calls.Load())
+		c.W.Int(cmd.Stats.Calls())
 		c.W.BulkString("histogram_usec")
 		// cumulative counts at 1, 2, 4, ... µs, up to the largest bucket used
 		type pt struct{ usec, n int64 }
 		var pts []pt
 		cum := int64(0)
+		lat := cmd.Stats.Latency()
 		bound := int64(1000) // ns
 		for i := 0; i < commands.HistBuckets; i++ {
 			for commands.HistUpper(i) >= bound {
@@ -476,7 +484,7 @@ func cmdLatencyHistogram(c *commands.Ctx) {
 				}
 				bound *= 2
 			}
-			cum += cmd.Stats.Latency[i].Load()
+			cum += lat[i].Load()
 		}
 		if len(pts) == 0 || pts[len(pts)-1].n != cum {
 			pts = append(pts, pt{bound / 1000, cum})
@@ -498,12 +506,13 @@ func infoLatencyStats(s *Server, b *infoBuf) {
 		}
 	}
 	for _, cmd := range allCommands(s.Table) {
-		if cmd.Stats.Calls.Load() == 0 {
+		if cmd.Stats.Calls() == 0 {
 			continue
 		}
 		var parts []string
+		lat := cmd.Stats.Latency()
 		for _, p := range ps {
-			v, ok := cmd.Stats.Latency.Percentile(p)
+			v, ok := lat.Percentile(p)
 			if !ok {
 				break
 			}
