@@ -114,11 +114,7 @@ func peekRead(c *Ctx, tx *engine.Tx, db int, key []byte) *keyspace.Entry {
 
 func peekReadQuiet(c *Ctx, tx *engine.Tx, db int, key []byte) *keyspace.Entry {
 	e := tx.Peek(db, key)
-	if e == nil {
-		c.Eng.Stats().KeyspaceMisses.Add(1)
-	} else {
-		c.Eng.Stats().KeyspaceHits.Add(1)
-	}
+	c.Eng.CountRead(e != nil)
 	return e
 }
 

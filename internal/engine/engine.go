@@ -63,12 +63,13 @@ type core struct {
 	cluster bool
 	members []effect.NodeID
 
-	emitMu  sync.Mutex
-	seq     uint64
-	txnOpen bool                                       // a MULTI/EXEC or script batch is being written (txn.go)
-	txnID   effect.ID                                  // its first effect
-	applied map[effect.NodeID]uint64                   // applied frontier of other origins (guarded by emitMu)
-	known   map[effect.NodeID]map[effect.NodeID]uint64 // what each member has applied, as last heard
+	emitMu       sync.Mutex
+	seq          uint64
+	localEffects int64                                      // effects stamped since the engine started (guarded by emitMu)
+	txnOpen      bool                                       // a MULTI/EXEC or script batch is being written (txn.go)
+	txnID        effect.ID                                  // its first effect
+	applied      map[effect.NodeID]uint64                   // applied frontier of other origins (guarded by emitMu)
+	known        map[effect.NodeID]map[effect.NodeID]uint64 // what each member has applied, as last heard
 
 	compactMu sync.Mutex
 	lastCut   stableCut // the stable cut of the last Compact pass
@@ -85,7 +86,6 @@ type core struct {
 // Stats counts what the engine did.
 type Stats struct {
 	ExpiredKeys    atomic.Int64
-	LocalEffects   atomic.Int64
 	RemoteApplied  atomic.Int64
 	Merges         atomic.Int64 // recomputations from history (concurrent branches met)
 	KeyspaceHits   atomic.Int64
@@ -142,6 +142,41 @@ func (en *Engine) Databases() int { return len(en.dbs) }
 
 // Stats returns the engine's counters.
 func (en *Engine) Stats() *Stats { return &en.stats }
+
+// LocalEffects is how many effects this engine stamped since it started.
+func (en *Engine) LocalEffects() int64 {
+	en.emitMu.Lock()
+	defer en.emitMu.Unlock()
+	return en.localEffects
+}
+
+// FlushStats adds the keyspace hits and misses a Loop engine counted to
+// the engine's Stats (a no-op on other engines). An event loop counts them
+// itself, without a locked add per read, and adds them up once a batch.
+func (en *Engine) FlushStats() {
+	if st := en.st; st != nil && st.hits|st.misses != 0 {
+		en.stats.KeyspaceHits.Add(st.hits)
+		en.stats.KeyspaceMisses.Add(st.misses)
+		st.hits, st.misses = 0, 0
+	}
+}
+
+// CountRead counts a keyspace hit or miss.
+func (en *Engine) CountRead(hit bool) {
+	if st := en.st; st != nil {
+		if hit {
+			st.hits++
+		} else {
+			st.misses++
+		}
+		return
+	}
+	if hit {
+		en.stats.KeyspaceHits.Add(1)
+	} else {
+		en.stats.KeyspaceMisses.Add(1)
+	}
+}
 
 // Seq is the last sequence number this node used.
 func (en *Engine) Seq() uint64 {
@@ -253,6 +288,6 @@ func (en *Engine) stamp(e *effect.Effect, nowMs int64) {
 	if en.sink != nil {
 		en.sink.Emit(e, true)
 	}
+	en.localEffects++
 	en.emitMu.Unlock()
-	en.stats.LocalEffects.Add(1)
 }

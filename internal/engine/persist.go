@@ -81,11 +81,11 @@ func (tx *Tx) stamp(e *effect.Effect) {
 	}
 	tx.grp.N++
 	gs.EmitIn(e, &tx.grp)
+	en.localEffects++
 	en.emitMu.Unlock()
 	if ge, ok := gs.(GroupEncoder); ok {
 		ge.EncodeIn(e, &tx.grp)
 	}
-	en.stats.LocalEffects.Add(1)
 }
 
 // endGroup closes the command's group (Tx.End, before the locks go).
@@ -107,6 +107,9 @@ type Cut struct {
 	Seq     uint64      // this node's last Seq
 	Applied []effect.ID // highest Seq applied of every other origin, sorted by node
 	HLC     hlc.Timestamp
+	// LocalEffects is Engine.LocalEffects at the cut (it cannot be asked
+	// for inside Cut's callback)
+	LocalEffects int64
 }
 
 // Covers reports whether effect id is part of the state at this cut.
@@ -122,7 +125,7 @@ func (c *Cut) Covers(id effect.ID) bool {
 // and must not call back into the engine.
 func (en *Engine) Cut(fn func(c *Cut)) {
 	en.emitMu.Lock()
-	c := Cut{Node: en.node, Seq: en.seq, Applied: en.frontierLocked(), HLC: en.clock.Peek()}
+	c := Cut{Node: en.node, Seq: en.seq, Applied: en.frontierLocked(), HLC: en.clock.Peek(), LocalEffects: en.localEffects}
 	fn(&c)
 	en.emitMu.Unlock()
 }

@@ -56,6 +56,8 @@ type sticky struct {
 	shard  int
 	ptr    *keyspace.DB
 	uses   int // commands that took the kept lock over in a row (maxKeptUses)
+	// keyspace hits and misses not yet in the engine's Stats (FlushStats)
+	hits, misses int64
 }
 
 // maxKeptUses bounds how many commands in a row run under one kept lock
@@ -355,12 +357,12 @@ func (tx *Tx) Get(db int, key []byte) *keyspace.Entry {
 func (tx *Tx) Read(db int, key []byte) *keyspace.Entry {
 	e := tx.Get(db, key)
 	if e == nil {
-		tx.en.stats.KeyspaceMisses.Add(1)
+		tx.en.CountRead(false)
 		if h := tx.en.miss; h != nil {
 			h(db, key)
 		}
 	} else {
-		tx.en.stats.KeyspaceHits.Add(1)
+		tx.en.CountRead(true)
 	}
 	return e
 }

@@ -536,6 +536,9 @@ func sortClients(cs []*client) {
 // Whoever reads the counters for a reply (INFO, LATENCY HISTOGRAM,
 // CONFIG RESETSTAT) flushes its own client's first.
 func (c *client) flushStats() {
+	if c.loop != nil {
+		c.loop.eng.FlushStats()
+	}
 	if c.statCmds > 0 {
 		c.s.Stats.Commands.Add(c.slot, c.statCmds)
 		c.statCmds = 0

@@ -598,7 +598,7 @@ func infoCluster(s *Server, b *infoBuf) {
 	st := s.Eng.Stats()
 	b.kv("cluster_enabled", 0)
 	b.kv("lightcone_node_id", fmt.Sprintf("%016x", uint64(s.NodeID)))
-	b.kv("lightcone_local_effects", st.LocalEffects.Load())
+	b.kv("lightcone_local_effects", s.Eng.LocalEffects())
 	b.kv("lightcone_remote_effects_applied", st.RemoteApplied.Load())
 	b.kv("lightcone_remote_effects_pending", s.Eng.Pending())
 	b.kv("lightcone_merges", st.Merges.Load())

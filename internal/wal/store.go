@@ -688,7 +688,7 @@ func (s *Store) snapshotOnce(frozen bool) (SnapMeta, error) {
 				en.Cut(func(c *engine.Cut) {
 					m.Start, m.End = cloneCut(c), cloneCut(c)
 					m.LogPos = s.position()
-					s.dirtyAtStart = s.effects()
+					s.dirtyAtStart = c.LocalEffects + s.en.Stats().RemoteApplied.Load()
 				})
 				for db := 0; db < m.Databases && werr == nil; db++ {
 					for sh := 0; sh < keyspace.NumShards && werr == nil; sh++ {
@@ -711,7 +711,7 @@ func (s *Store) snapshotOnce(frozen bool) (SnapMeta, error) {
 		en.Cut(func(c *engine.Cut) {
 			m.Start = cloneCut(c)
 			s.track.Store(t)
-			s.dirtyAtStart = s.effects()
+			s.dirtyAtStart = c.LocalEffects + s.en.Stats().RemoteApplied.Load()
 		})
 		stop := func() { en.Cut(func(*engine.Cut) { s.track.Store(nil) }) }
 		for db := 0; db < m.Databases; db++ {
@@ -785,7 +785,7 @@ func (s *Store) snapshotOnce(frozen bool) (SnapMeta, error) {
 // effects is the number of effects the engine applied since it started.
 func (s *Store) effects() int64 {
 	st := s.en.Stats()
-	return st.LocalEffects.Load() + st.RemoteApplied.Load()
+	return s.en.LocalEffects() + st.RemoteApplied.Load()
 }
 
 func cloneCut(c *engine.Cut) engine.Cut {
