@@ -66,7 +66,8 @@ func sysEpollPoll(epfd int, events []syscall.EpollEvent) (int, error) {
 	if !rawSyscalls {
 		return syscall.EpollWait(epfd, events, 0)
 	}
-	r, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_WAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+	// epoll_pwait without a signal mask is epoll_wait (which arm64 lacks)
+	r, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
 	if e != 0 {
 		return 0, errnoErr(e)
 	}

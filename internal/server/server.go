@@ -376,6 +376,7 @@ func (s *Server) cron() {
 			return
 		case <-time.After(time.Second / time.Duration(hz)):
 		}
+		s.clock.resync() // follows a step of the system clock
 		// Redis: 25% of a cycle's time at most on active expiry.
 		s.Eng.Tick(time.Now().UnixMilli()) // background work judges expiry by now, not the last command
 		// DEBUG SET-ACTIVE-EXPIRE 0; none while a state transfer installs
