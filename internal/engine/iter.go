@@ -96,14 +96,26 @@ func (en *Engine) PrefetchMembers(db int, key []byte, members [][]byte) {
 	if db < 0 || db >= len(en.dbs) || len(members) < 2 {
 		return
 	}
-	en.Release()
 	d := en.db(db)
-	sh := &d.Shards[keyspace.ShardIndex(key)]
-	sh.Lock()
+	si := keyspace.ShardIndex(key)
+	sh := &d.Shards[si]
+	kept := false
+	if st := en.st; st != nil && st.held {
+		if st.db == db && st.shard == si && st.ptr == d {
+			kept = true // this loop holds it already
+		} else {
+			en.Release()
+		}
+	}
+	if !kept {
+		sh.Lock()
+	}
 	if e := sh.Get(key); e != nil && e.Exists() && e.Kind != keyspace.KindString {
 		if p, ok := e.Obj().(MemberPrefetcher); ok {
 			p.PrefetchMembers(members)
 		}
 	}
-	sh.Unlock()
+	if !kept {
+		sh.Unlock()
+	}
 }

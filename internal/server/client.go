@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lightconedb/lightcone/internal/commands"
+	"github.com/lightconedb/lightcone/internal/engine"
 	"github.com/lightconedb/lightcone/internal/keyspace"
 	"github.com/lightconedb/lightcone/internal/resp"
 )
@@ -188,7 +189,7 @@ func (c *client) warm(pending []byte) bool {
 			// 1.03 without; writes gain (SET +8 %)
 			return false
 		}
-		c.s.Eng.Prefetch(c.db, keys)
+		c.eng().Prefetch(c.db, keys)
 		return true
 	}
 	if len(keys) == 1 && cmds >= 2 {
@@ -202,7 +203,7 @@ func (c *client) warm(pending []byte) bool {
 			return len(ms) > n && len(ms) < cap(ms)
 		})
 		if len(ms) >= 2 {
-			c.s.Eng.PrefetchMembers(c.db, keys[0], ms)
+			c.eng().PrefetchMembers(c.db, keys[0], ms)
 			return true
 		}
 	}
@@ -562,4 +563,12 @@ func (c *client) countLatency(ns int64) {
 	}
 	c.statLatB = b
 	c.statLatN++
+}
+
+// eng is the engine the client's commands run on: its event loop's.
+func (c *client) eng() *engine.Engine {
+	if c.loop != nil {
+		return c.loop.eng
+	}
+	return c.s.Eng
 }

@@ -336,12 +336,13 @@ func (l *loop) readable(c *client) {
 }
 
 // leaveGate gives back what the loop holds of the gate: its read slot, and
-// the whole gate if a script or EXEC kept it. The loop holds the gate only
-// while commands run, never across a client's socket I/O — except that
+// the whole gate if a script or EXEC kept it, and the shard lock its engine
+// kept. The loop holds them while its round of ready clients runs, across
+// those clients' (non-blocking) socket reads (roundLock in persist.go);
 // after a script or EXEC it keeps the whole gate for its other ready
-// clients and writes their replies once the round of events is done
-// (beforeRead, then run: leaveGate, flushDeferred), so that the gate changes
-// hands once per round of the loop, not once per client.
+// clients too, and writes their replies once the round of events is done
+// (run: leaveGate, flushDeferred), so that the gate changes hands once per
+// round of the loop, not once per client.
 func (l *loop) leaveGate() {
 	l.eng.Release()
 	if l.gateHeld {
@@ -380,6 +381,7 @@ func (l *loop) resume() {
 
 // close unregisters and closes a client's socket, exactly once.
 func (l *loop) close(c *client) {
+	l.eng.Release() // what follows takes other locks; the loop keeps none meanwhile
 	if c.parked != nil {
 		c.s.dropBlocked(c)
 		c.parked = nil

@@ -107,3 +107,78 @@ func TestKeptLockNeverBlocksWhatFollows(t *testing.T) {
 		t.Errorf("HGET h n = %q, want 800 (50 pipelines of 16 HINCRBY)", v)
 	}
 }
+
+// A loop keeps its gate slot and its kept lock from one ready client to
+// the next in a round (roundLock). Clients of one loop whose batches arrive
+// together must all be served: a batch on the kept key warms its members
+// under the lock the loop holds (a prefetch that took it again would hang),
+// and a batch on another shard, a script, a transaction and a blocking
+// command with a timeout, served in the same rounds, each give it back
+// first.
+func TestRoundLockAcrossClients(t *testing.T) {
+	_, addr := pushServer(t, 1)
+	const clients, rounds, batch = 4, 150, 16
+	cs := make([]*tconn, clients)
+	for i := range cs {
+		cs[i] = dialTest(t, addr)
+	}
+	mixed := dialTest(t, addr)
+	sleeper := dialTest(t, addr)
+	other := "z" // some other shard than "h"
+	for i := 0; keyspace.ShardIndex([]byte(other)) == keyspace.ShardIndex([]byte("h")); i++ {
+		other = "z" + strconv.Itoa(i)
+	}
+	near := sameShard("h", "l")
+	write := func(c *tconn, cmds [][]string) {
+		var b []byte
+		for _, args := range cmds {
+			b = fmt.Appendf(b, "*%d\r\n", len(args))
+			for _, a := range args {
+				b = fmt.Appendf(b, "$%d\r\n%s\r\n", len(a), a)
+			}
+		}
+		if _, err := c.conn.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for r := 0; r < rounds; r++ {
+		// the loop sleeps while every client's batch arrives, so that
+		// they are served in one round, one after the other
+		sleeper.send("DEBUG", "SLEEP", "0.003")
+		for i, c := range cs {
+			var cmds [][]string
+			for j := 0; j < batch; j++ { // each batch ends keeping h's lock
+				cmds = append(cmds, []string{"HSET", "h", fmt.Sprintf("f%d-%d", i, (r*batch+j)%500), "v"})
+			}
+			write(c, cmds)
+		}
+		var mix [][]string
+		switch r % 4 {
+		case 0:
+			mix = [][]string{{"ZADD", other, strconv.Itoa(r), "m"}, {"HLEN", "h"}}
+		case 1:
+			mix = [][]string{{"EVAL", "return redis.call('HLEN', KEYS[1])", "1", "h"}}
+		case 2:
+			mix = [][]string{{"MULTI"}, {"HGET", "h", "f0-0"}, {"EXEC"}}
+		case 3:
+			mix = [][]string{{"BLPOP", near, "0.01"}}
+		}
+		write(mixed, mix)
+		sleeper.read()
+		for i, c := range cs {
+			for j := 0; j < batch; j++ {
+				if v := c.read(); v.Kind != resp.KindInt {
+					t.Fatalf("round %d client %d HSET %d: %v", r, i, j, v)
+				}
+			}
+		}
+		for _, args := range mix {
+			if v := mixed.read(); v.Kind == resp.KindError {
+				t.Fatalf("round %d %v: %s", r, args, v.Str)
+			}
+		}
+	}
+	if n := cs[0].do("HLEN", "h"); n.Int != clients*500 {
+		t.Fatalf("HLEN h = %v, want %d", n, clients*500)
+	}
+}

@@ -202,10 +202,10 @@ func (s *Server) closeStore() {
 func (c *client) beforeRead() error {
 	c.flushStats()
 	c.clockEnd = 0 // the next command may arrive much later
-	if l := c.loop; l != nil && !l.helping.Load() {
-		l.eng.Release() // never hold a shard lock across socket I/O
+	if l := c.loop; l != nil && !l.helping.Load() && !roundLock {
+		l.eng.Release()
 	}
-	if l := c.loop; l != nil && !l.helping.Load() && l.gateHeld {
+	if l := c.loop; l != nil && !l.helping.Load() && l.gateHeld && (!roundLock || l.s.gate.isSticky(c.slot)) {
 		if l.s.gate.isSticky(c.slot) {
 			// a script or EXEC of this batch holds the whole gate: keep it
 			// for the loop's other ready clients, reply after the batch
@@ -679,3 +679,17 @@ func b2i(v bool) int {
 	}
 	return 0
 }
+
+// roundLock: an event loop keeps its gate slot and its kept shard lock
+// (engine.Loop) from one ready client to the next until its round of
+// events is done (leaveGate in run), instead of giving them back before
+// each client's socket read. Reading a non-blocking socket waits for
+// nothing, and everything that can wait gives them back first (a command
+// on another shard or without KeepLock, a lagging cluster, serving blocked
+// clients, parking, closing), so holding them across reads cannot
+// deadlock; it only makes the other loop wait a round instead of a batch
+// for a hot key. Two loops writing one hot key then hand its lock over
+// once a round instead of once a client: ZADD -P 16 on one sorted set
+// makes 0.004 futex calls a request instead of 0.0098, +4-5 %.
+// LIGHTCONE_NO_ROUND_LOCK=1 gives them back before each read.
+var roundLock = os.Getenv("LIGHTCONE_NO_ROUND_LOCK") == ""
