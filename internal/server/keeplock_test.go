@@ -14,6 +14,17 @@ import (
 // kept by the one before may still be held, and reads every reply.
 func (c *tconn) pipeline(cmds ...[]string) []resp.Value {
 	c.t.Helper()
+	c.write(cmds)
+	out := make([]resp.Value, len(cmds))
+	for i := range cmds {
+		out[i] = c.read()
+	}
+	return out
+}
+
+// write sends commands in one write, without reading replies.
+func (c *tconn) write(cmds [][]string) {
+	c.t.Helper()
 	var b []byte
 	for _, args := range cmds {
 		b = fmt.Appendf(b, "*%d\r\n", len(args))
@@ -24,11 +35,6 @@ func (c *tconn) pipeline(cmds ...[]string) []resp.Value {
 	if _, err := c.conn.Write(b); err != nil {
 		c.t.Fatal(err)
 	}
-	out := make([]resp.Value, len(cmds))
-	for i := range cmds {
-		out[i] = c.read()
-	}
-	return out
 }
 
 // sameShard returns a key named after prefix whose shard is key's.
@@ -129,18 +135,6 @@ func TestRoundLockAcrossClients(t *testing.T) {
 		other = "z" + strconv.Itoa(i)
 	}
 	near := sameShard("h", "l")
-	write := func(c *tconn, cmds [][]string) {
-		var b []byte
-		for _, args := range cmds {
-			b = fmt.Appendf(b, "*%d\r\n", len(args))
-			for _, a := range args {
-				b = fmt.Appendf(b, "$%d\r\n%s\r\n", len(a), a)
-			}
-		}
-		if _, err := c.conn.Write(b); err != nil {
-			t.Fatal(err)
-		}
-	}
 	for r := 0; r < rounds; r++ {
 		// the loop sleeps while every client's batch arrives, so that
 		// they are served in one round, one after the other
@@ -150,7 +144,7 @@ func TestRoundLockAcrossClients(t *testing.T) {
 			for j := 0; j < batch; j++ { // each batch ends keeping h's lock
 				cmds = append(cmds, []string{"HSET", "h", fmt.Sprintf("f%d-%d", i, (r*batch+j)%500), "v"})
 			}
-			write(c, cmds)
+			c.write(cmds)
 		}
 		var mix [][]string
 		switch r % 4 {
@@ -163,7 +157,7 @@ func TestRoundLockAcrossClients(t *testing.T) {
 		case 3:
 			mix = [][]string{{"BLPOP", near, "0.01"}}
 		}
-		write(mixed, mix)
+		mixed.write(mix)
 		sleeper.read()
 		for i, c := range cs {
 			for j := 0; j < batch; j++ {

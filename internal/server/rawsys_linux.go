@@ -36,26 +36,23 @@ func sysRead(fd int, p []byte) (int, error) {
 	if !rawSyscalls {
 		return syscall.Read(fd, p)
 	}
-	var ptr unsafe.Pointer
-	if len(p) > 0 {
-		ptr = unsafe.Pointer(&p[0])
-	}
-	r, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(ptr), uintptr(len(p)))
-	if e != 0 {
-		return -1, errnoErr(e)
-	}
-	return int(r), nil
+	return rawIO(syscall.SYS_READ, fd, p)
 }
 
 func sysWrite(fd int, p []byte) (int, error) {
 	if !rawSyscalls {
 		return syscall.Write(fd, p)
 	}
+	return rawIO(syscall.SYS_WRITE, fd, p)
+}
+
+// rawIO is read(2) or write(2) on fd without the scheduler.
+func rawIO(trap uintptr, fd int, p []byte) (int, error) {
 	var ptr unsafe.Pointer
 	if len(p) > 0 {
 		ptr = unsafe.Pointer(&p[0])
 	}
-	r, _, e := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(ptr), uintptr(len(p)))
+	r, _, e := syscall.RawSyscall(trap, uintptr(fd), uintptr(ptr), uintptr(len(p)))
 	if e != 0 {
 		return -1, errnoErr(e)
 	}
