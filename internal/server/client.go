@@ -537,8 +537,10 @@ func sortClients(cs []*client) {
 // Whoever reads the counters for a reply (INFO, LATENCY HISTOGRAM,
 // CONFIG RESETSTAT) flushes its own client's first.
 func (c *client) flushStats() {
-	if c.loop != nil {
-		c.loop.eng.FlushStats()
+	if l := c.loop; l != nil && !l.helping.Load() {
+		// the loop's engine is its goroutine's; while a busy script runs
+		// on it, a helper serves the loop's clients and must not touch it
+		l.eng.FlushStats()
 	}
 	if c.statCmds > 0 {
 		c.s.Stats.Commands.Add(c.slot, c.statCmds)

@@ -381,7 +381,9 @@ func (l *loop) resume() {
 
 // close unregisters and closes a client's socket, exactly once.
 func (l *loop) close(c *client) {
-	l.eng.Release() // what follows takes other locks; the loop keeps none meanwhile
+	if !l.helping.Load() { // (a busy script's helper closes clients too)
+		l.eng.Release() // what follows takes other locks; the loop keeps none meanwhile
+	}
 	if c.parked != nil {
 		c.s.dropBlocked(c)
 		c.parked = nil

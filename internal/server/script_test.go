@@ -148,3 +148,28 @@ func TestShutdownStopsBusyScript(t *testing.T) {
 		}
 	})
 }
+
+// While a busy script runs on an event loop, a helper serves that loop's
+// other clients (BUSY replies) and closes the ones that leave. The loop's
+// engine stays the script's alone meanwhile: the helper must not give back
+// its kept lock or add up its read counters (under the race detector, a
+// helper that did would race with the script's reads).
+func TestBusyScriptHelperLeavesLoopEngine(t *testing.T) {
+	busyServer(t, func(t *testing.T, s *Server, addr string) {
+		runner := dialTest(t, addr)
+		runner.want(resp.KindSimple, "OK", "SET", "k", "v")
+		runner.send("EVAL", "while true do redis.call('get', 'k') end", "0")
+		waitBusy(t, s)
+		for i := 0; i < 20; i++ {
+			c := dialTest(t, addr)
+			c.want(resp.KindError, errBusyEval, "GET", "k")
+			c.conn.Close()
+		}
+		other := dialTest(t, addr)
+		other.want(resp.KindSimple, "OK", "SCRIPT", "KILL")
+		if v := runner.read(); v.Kind != resp.KindError {
+			t.Fatalf("killed script replied %v", v)
+		}
+		other.want(resp.KindBulk, "v", "GET", "k")
+	})
+}
