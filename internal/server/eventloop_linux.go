@@ -46,9 +46,10 @@ type loop struct {
 	gateHeld bool        // the loop holds its gate slot (readable, leaveGate)
 	helping  atomic.Bool // a busy helper serves the loop's clients (script_busy_linux.go)
 	// eng is the loop's own engine: it may keep a hot key's shard lock
-	// from one command to the next (engine.Engine.Loop); the loop releases
-	// it before any socket I/O and before anything that may wait (leaveGate,
-	// beforeRead, serveReady, close, commands without KeepLock)
+	// from one command to the next (engine.Engine.Loop), across the loop's
+	// round of ready clients (roundLock); the loop releases it when the
+	// round ends and before anything that may wait (leaveGate, serveReady,
+	// parking, close, commands without KeepLock)
 	eng *engine.Engine
 	// busy: the loop's last wait for events was short (see spinNs)
 	busy bool
