@@ -45,7 +45,8 @@ type Tx struct {
 // per batch instead of once per command, and the key's memory stays in this
 // core's cache while the batch runs, instead of moving between the cores of
 // two loops at every command. The goroutine calls Release before it does
-// anything else that may wait: socket I/O, waiting for another lock that a
+// anything else that may wait: blocking I/O (an event loop's non-blocking
+// socket reads and writes wait for nothing), waiting for another lock that a
 // holder of shard locks may want, or running a command that is not a plain
 // single-key command (see Release).
 type sticky struct {

@@ -282,9 +282,9 @@ func (l *loop) run() {
 func (l *loop) readable(c *client) {
 	c.readBudget = 1
 	for {
-		// beforeRead runs before any socket read: it leaves the gate and
-		// flushes the replies, or defers them to the end of the loop's
-		// round while a script or EXEC keeps the gate
+		// beforeRead runs before any socket read: it counts the batch's
+		// commands and defers the replies to the end of the loop's round,
+		// keeping the gate slot and the kept lock for the round (roundLock)
 		args, err := c.r.ReadCommand()
 		if err != nil {
 			if errors.Is(err, errWouldBlock) {
