@@ -31,16 +31,16 @@ import (
 //
 // Layout mirrors Redis 7.0's two encodings: "listpack" (a sorted array)
 // while there are at most ZSetMaxListpackEntries members, none longer than
-// ZSetMaxListpackValue bytes, then "skiplist" (see zset_skiplist.go) for
-// good. As in a listpack, which stores scores as text, a listpack never
+// ZSetMaxListpackValue bytes, then "skiplist" (a B+tree with a member
+// index, see zset_tree.go) for good. As in a listpack, which stores scores as text, a listpack never
 // holds -0: it holds 0.
 type ZSet struct {
-	lp []ZEntry  // listpack: ascending (score, member)
-	sl *skiplist // skiplist encoding when non-nil
-	// last is the skiplist node of the last member looked up: a command
-	// reads a member's score, then its effect sets it, with one index
-	// lookup between them
-	last *zsNode
+	lp []ZEntry // listpack: ascending (score, member)
+	sl *ztree   // the "skiplist" encoding (a B+tree, zset_tree.go) when non-nil
+	// last is the blob of the last member looked up: a command reads a
+	// member's score, then its effect sets it, with one index lookup
+	// between them
+	last *byte
 }
 
 // ZEntry is one member and its score.
@@ -78,7 +78,7 @@ func NewZSet() *ZSet { return &ZSet{} }
 
 // NewZSetSkiplist returns an empty skiplist-encoded sorted set sized for
 // about hint members.
-func NewZSetSkiplist(hint int) *ZSet { return &ZSet{sl: newSkiplist(hint)} }
+func NewZSetSkiplist(hint int) *ZSet { return &ZSet{sl: newZTree(hint)} }
 
 // Kind is KindZSet.
 func (z *ZSet) Kind() keyspace.Kind { return keyspace.KindZSet }
@@ -107,66 +107,34 @@ func (z *ZSet) Clone() Object {
 	if z.sl == nil {
 		return &ZSet{lp: append([]ZEntry(nil), z.lp...)}
 	}
-	c := &ZSet{sl: newSkiplist(z.sl.length)}
-	c.sl.appendAll(z.sl)
-	return c
+	c := zcursor{z.sl.first, 0}
+	return &ZSet{sl: buildZTree(z.sl.length, func(int) (string, float64) {
+		m, s := c.entry()
+		c.next()
+		return m, s
+	})}
 }
 
-// appendAll fills an empty skiplist with src's members, in order, in O(n).
-func (sl *skiplist) appendAll(src *skiplist) {
-	var last [zslMaxLevel]*zsNode
-	var lastRank [zslMaxLevel]int
-	for i := range last {
-		last[i] = sl.header
-	}
-	r := 0
-	for x := src.header.next; x != nil; x = x.next {
-		r++
-		level := randomLevel()
-		n := newNode(level, x.member(), x.score)
-		if level > sl.level {
-			sl.level = level
-		}
-		last[0].next = n
-		if last[0] != sl.header {
-			n.backward = last[0]
-		}
-		for i := 1; i < level; i++ {
-			l := last[i].lv(i)
-			l.forward, l.score = n, n.score
-			l.span = r - lastRank[i]
-			last[i], lastRank[i] = n, r
-		}
-		last[0] = n
-		sl.tail = n
-		sl.index.add(n)
-	}
-	sl.length = r
-	for i := 1; i < zslMaxLevel; i++ {
-		last[i].lv(i).span = r - lastRank[i]
-	}
-}
-
-// node finds member m in a skiplist.
-func (z *ZSet) node(m []byte) *zsNode {
-	if l := z.last; l != nil && l.member() == string(m) {
+// node finds member m's blob in the tree encoding.
+func (z *ZSet) node(m []byte) *byte {
+	if l := z.last; l != nil && blobMember(l) == string(m) {
 		return l
 	}
-	n := z.sl.index.get(string(m))
-	if n != nil {
-		z.last = n
+	b := z.sl.index.get(string(m))
+	if b != nil {
+		z.last = b
 	}
-	return n
+	return b
 }
 
 // Score returns member m's score.
 func (z *ZSet) Score(m []byte) (float64, bool) {
 	if z.sl != nil {
-		n := z.node(m)
-		if n == nil {
+		b := z.node(m)
+		if b == nil {
 			return 0, false
 		}
-		return n.score, true
+		return blobScore(b), true
 	}
 	for i := range z.lp {
 		if z.lp[i].Member == string(m) {
@@ -179,11 +147,11 @@ func (z *ZSet) Score(m []byte) (float64, bool) {
 // Rank returns member m's 0-based rank in ascending order, and its score.
 func (z *ZSet) Rank(m []byte) (int, float64, bool) {
 	if z.sl != nil {
-		n := z.node(m)
-		if n == nil {
+		b := z.node(m)
+		if b == nil {
 			return 0, 0, false
 		}
-		return z.sl.rankOf(n), n.score, true
+		return z.sl.rankOf(b), blobScore(b), true
 	}
 	for i := range z.lp {
 		if z.lp[i].Member == string(m) {
@@ -215,9 +183,9 @@ func (z *ZSet) lpSearch(score float64, member string) int {
 // would grow past the limits.
 func (z *ZSet) Set(m []byte, score float64) bool {
 	if z.sl != nil {
-		if n := z.node(m); n != nil {
-			if n.score != score || math.Signbit(n.score) != math.Signbit(score) {
-				z.sl.setScore(n, score)
+		if b := z.node(m); b != nil {
+			if old := blobScore(b); old != score || math.Signbit(old) != math.Signbit(score) {
+				z.sl.setScore(b, score)
 			}
 			return false
 		}
@@ -265,37 +233,11 @@ func (z *ZSet) toSkiplist(hint int) {
 	if z.sl != nil {
 		return
 	}
-	sl := newSkiplist(hint)
-	var last [zslMaxLevel]*zsNode
-	var lastRank [zslMaxLevel]int
-	for i := range last {
-		last[i] = sl.header
+	lp := z.lp
+	z.sl = buildZTree(len(lp), func(i int) (string, float64) { return lp[i].Member, lp[i].Score })
+	if hint > len(lp) {
+		z.sl.index.resize(indexSize(hint))
 	}
-	for r, e := range z.lp {
-		level := randomLevel()
-		n := newNode(level, e.Member, e.Score)
-		if level > sl.level {
-			sl.level = level
-		}
-		last[0].next = n
-		if last[0] != sl.header {
-			n.backward = last[0]
-		}
-		for i := 1; i < level; i++ {
-			l := last[i].lv(i)
-			l.forward, l.score = n, n.score
-			l.span = r + 1 - lastRank[i]
-			last[i], lastRank[i] = n, r+1
-		}
-		last[0] = n
-		sl.tail = n
-		sl.index.add(n)
-	}
-	sl.length = len(z.lp)
-	for i := 1; i < zslMaxLevel; i++ {
-		last[i].lv(i).span = sl.length - lastRank[i]
-	}
-	z.sl = sl
 	z.lp = nil
 }
 
@@ -306,12 +248,13 @@ func (z *ZSet) ToSkiplist() { z.toSkiplist(z.Len()) }
 // Remove deletes member m and reports whether it was there.
 func (z *ZSet) Remove(m []byte) bool {
 	if z.sl != nil {
-		n := z.node(m)
-		if n == nil {
+		b := z.node(m)
+		if b == nil {
 			return false
 		}
 		z.last = nil
-		z.sl.remove(n)
+		z.sl.removeBlob(b)
+		z.sl.index.del(blobMember(b))
 		return true
 	}
 	for i := range z.lp {
@@ -349,21 +292,21 @@ func (z *ZSet) Range(start, end int, rev bool, fn func(member string, score floa
 		return
 	}
 	if rev {
-		x := z.sl.byRank(end)
-		for i := end; i >= start && x != nil; i-- {
-			if !fn(x.member(), x.score) {
+		c := z.sl.byRank(end)
+		for i := end; i >= start && c.ok(); i-- {
+			if !fn(c.entry()) {
 				return
 			}
-			x = x.backward
+			c.prev()
 		}
 		return
 	}
-	x := z.sl.byRank(start)
-	for i := start; i <= end && x != nil; i++ {
-		if !fn(x.member(), x.score) {
+	c := z.sl.byRank(start)
+	for i := start; i <= end && c.ok(); i++ {
+		if !fn(c.entry()) {
 			return
 		}
-		x = x.next
+		c.next()
 	}
 }
 
@@ -372,8 +315,8 @@ func (z *ZSet) At(r int) (string, float64) {
 	if z.sl == nil {
 		return z.lp[r].Member, z.lp[r].Score
 	}
-	n := z.sl.byRank(r)
-	return n.member(), n.score
+	c := z.sl.byRank(r)
+	return c.entry()
 }
 
 // Each calls fn for every member in ascending order until fn returns false.
@@ -408,8 +351,8 @@ func (z *ZSet) ScoreRanks(min, max ScoreBound) (lo, hi int) {
 		lo = sort.Search(len(z.lp), func(i int) bool { return !below(z.lp[i].Score) })
 		hi = sort.Search(len(z.lp), func(i int) bool { return !notAbove(z.lp[i].Score) })
 	} else {
-		lo = z.sl.countBefore(func(n *zsNode) bool { return below(n.score) })
-		hi = z.sl.countBefore(func(n *zsNode) bool { return notAbove(n.score) })
+		lo = z.sl.countBefore(func(s float64, _ *byte) bool { return below(s) })
+		hi = z.sl.countBefore(func(s float64, _ *byte) bool { return notAbove(s) })
 	}
 	if hi < lo {
 		hi = lo
@@ -505,11 +448,12 @@ func (z *ZSet) LexRanks(min, max LexBound, rev bool) (lo, hi int) {
 		return lo, hi
 	}
 	sl := z.sl
-	if !min.gteMin(sl.tail.member()) || !max.lteMax(sl.header.next.member()) {
+	last, first := zcursor{sl.last, sl.last.n - 1}, zcursor{sl.first, 0}
+	if !min.gteMin(last.member()) || !max.lteMax(first.member()) {
 		return 0, 0
 	}
-	lo = sl.countBefore(func(x *zsNode) bool { return !min.gteMin(x.member()) })
-	hi = sl.countBefore(func(x *zsNode) bool { return max.lteMax(x.member()) })
+	lo = sl.countBefore(func(_ float64, b *byte) bool { return !min.gteMin(blobMember(b)) })
+	hi = sl.countBefore(func(_ float64, b *byte) bool { return max.lteMax(blobMember(b)) })
 	if hi < lo {
 		hi = lo
 	}
@@ -582,7 +526,7 @@ func (z *ZSet) Scan(cursor uint64, count int, fn func(member string, score float
 		}
 		return 0
 	}
-	return z.sl.index.scan(cursor, count, func(n *zsNode) { fn(n.member(), n.score) })
+	return z.sl.index.scan(cursor, count, func(b *byte) { fn(blobMember(b), blobScore(b)) })
 }
 
 // EncodeZSetMembers writes a payload of members (op ZSetRem).

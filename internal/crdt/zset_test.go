@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"testing"
+	"unsafe"
 
 	"github.com/lightconedb/lightcone/internal/effect"
 )
@@ -30,66 +31,115 @@ func zall(z *ZSet) []ZEntry {
 	return out
 }
 
-// checkSkiplist verifies the skiplist's links, spans, backward links, tail,
-// length and index against a walk of level 0.
-func checkSkiplist(t *testing.T, sl *skiplist) {
+// checkTree verifies the tree encoding: the leaf chain both ways, the
+// order, each inner node's counts against its subtree, every separator as
+// a bound between its neighbours, equal depth, no empty node below the
+// root, leaf scores equal to their blobs', length and index.
+func checkTree(t *testing.T, tr *ztree) {
 	t.Helper()
-	var nodes []*zsNode
-	for x := sl.header.next; x != nil; x = x.next {
-		nodes = append(nodes, x)
+	var chain []*zleaf
+	var prev *zleaf
+	for l := tr.first; l != nil; l = l.next {
+		if l.prev != prev {
+			t.Fatalf("leaf %d: prev link wrong", len(chain))
+		}
+		chain = append(chain, l)
+		prev = l
 	}
-	if len(nodes) != sl.length {
-		t.Fatalf("length %d, level 0 has %d", sl.length, len(nodes))
+	if tr.last != prev {
+		t.Fatal("last leaf wrong")
 	}
-	if sl.index.n != sl.length {
-		t.Fatalf("index holds %d, length %d", sl.index.n, sl.length)
+	var es []ZEntry
+	var blobs []*byte
+	for _, l := range chain {
+		for i := 0; i < l.n; i++ {
+			b := l.blobs[i]
+			if math.Float64bits(l.scores[i]) != math.Float64bits(blobScore(b)) {
+				t.Fatalf("leaf score %v, blob %v", l.scores[i], blobScore(b))
+			}
+			es = append(es, ZEntry{blobMember(b), l.scores[i]})
+			blobs = append(blobs, b)
+		}
+		for i := l.n; i < zbLeaf; i++ {
+			if l.blobs[i] != nil {
+				t.Fatal("a leaf keeps a blob past its end")
+			}
+		}
 	}
-	rank := map[*zsNode]int{sl.header: 0}
-	for i, n := range nodes {
-		rank[n] = i + 1
-		if i > 0 && !zless(nodes[i-1].score, nodes[i-1].member(), n.score, n.member()) {
+	if len(es) != tr.length {
+		t.Fatalf("length %d, leaves hold %d", tr.length, len(es))
+	}
+	for i := 1; i < len(es); i++ {
+		if !zless(es[i-1].Score, es[i-1].Member, es[i].Score, es[i].Member) {
 			t.Fatalf("order broken at %d", i)
 		}
-		var want *zsNode
-		if i > 0 {
-			want = nodes[i-1]
-		}
-		if n.backward != want {
-			t.Fatalf("backward link of rank %d wrong", i)
-		}
-		if sl.index.get(n.member()) != n {
-			t.Fatalf("index misses %q", n.member())
+	}
+	if tr.index.n != tr.length {
+		t.Fatalf("index holds %d, length %d", tr.index.n, tr.length)
+	}
+	for _, b := range blobs {
+		if tr.index.get(blobMember(b)) != b {
+			t.Fatalf("index misses %q", blobMember(b))
 		}
 	}
-	if len(nodes) > 0 && sl.tail != nodes[len(nodes)-1] || len(nodes) == 0 && sl.tail != nil {
-		t.Fatalf("tail wrong")
+	// the recursive walk must meet the leaves in chain order
+	next := 0
+	type bound struct {
+		s   float64
+		m   string
+		set bool
 	}
-	for i := 1; i < sl.level; i++ {
-		x := sl.header
-		for {
-			l := x.lv(i)
-			if l.forward == nil {
-				if want := sl.length - rank[x]; l.span != want && x != sl.header || x == sl.header && l.span != want {
-					t.Fatalf("level %d: last span %d, want %d", i, l.span, want)
+	var walk func(x unsafe.Pointer, h int, lo, hi bound) int
+	walk = func(x unsafe.Pointer, h int, lo, hi bound) int {
+		if h == 0 {
+			l := (*zleaf)(x)
+			if next >= len(chain) || chain[next] != l {
+				t.Fatalf("tree reaches leaf out of chain order")
+			}
+			next++
+			if l.n == 0 && tr.height > 0 {
+				t.Fatal("an empty leaf below the root")
+			}
+			for i := 0; i < l.n; i++ {
+				m := blobMember(l.blobs[i])
+				if lo.set && zless(l.scores[i], m, lo.s, lo.m) {
+					t.Fatalf("member %q below its separator", m)
 				}
-				break
+				if hi.set && !zless(l.scores[i], m, hi.s, hi.m) {
+					t.Fatalf("member %q not below the next separator", m)
+				}
 			}
-			if _, ok := rank[l.forward]; !ok {
-				t.Fatalf("level %d links to a removed node", i)
-			}
-			if got := rank[l.forward] - rank[x]; got != l.span {
-				t.Fatalf("level %d: span %d, want %d", i, l.span, got)
-			}
-			if l.score != l.forward.score && !(l.score == 0 && l.forward.score == 0) {
-				t.Fatalf("level %d: cached score %v, node has %v", i, l.score, l.forward.score)
-			}
-			x = l.forward
+			return l.n
 		}
+		in := (*zinner)(x)
+		if in.n == 0 || in.n > zbFan || (in.n == 1 && x == tr.root) {
+			t.Fatalf("inner node with %d children", in.n)
+		}
+		sum := 0
+		for i := 0; i < in.n; i++ {
+			clo, chi := lo, hi
+			if i > 0 {
+				clo = bound{in.scores[i], blobMember(in.seps[i]), true}
+				if lo.set && zless(clo.s, clo.m, lo.s, lo.m) {
+					t.Fatal("separators out of order")
+				}
+			}
+			if i+1 < in.n {
+				chi = bound{in.scores[i+1], blobMember(in.seps[i+1]), true}
+			}
+			c := walk(in.kids[i], h-1, clo, chi)
+			if c != in.cnt[i] {
+				t.Fatalf("child %d counts %d, holds %d", i, in.cnt[i], c)
+			}
+			sum += c
+		}
+		return sum
 	}
-	for i := sl.level; i < zslMaxLevel; i++ {
-		if sl.header.lv(i).forward != nil {
-			t.Fatalf("header level %d above the list level is linked", i)
-		}
+	if got := walk(tr.root, tr.height, bound{}, bound{}); got != tr.length {
+		t.Fatalf("tree holds %d, length %d", got, tr.length)
+	}
+	if next != len(chain) {
+		t.Fatalf("tree reaches %d leaves, chain has %d", next, len(chain))
 	}
 }
 
@@ -106,7 +156,7 @@ func checkZSet(t *testing.T, z *ZSet, m zmodel) {
 		}
 	}
 	if z.sl != nil {
-		checkSkiplist(t, z.sl)
+		checkTree(t, z.sl)
 	}
 	for i, e := range want {
 		s, ok := z.Score([]byte(e.Member))
@@ -662,4 +712,105 @@ func TestZSetSkiplistMoves(t *testing.T) {
 			}
 		}
 	}
+}
+
+// The tree through growth past three levels and back to empty: leaf and
+// inner splits, merges and root collapses, bulk-built trees (Clone, the
+// listpack conversion) taking further changes, removals in random order,
+// from the low end (ZPOPMIN) and from the high end.
+func TestZSetTreeGrowShrink(t *testing.T) {
+	for seed := int64(0); seed < 6; seed++ {
+		r := rand.New(rand.NewSource(seed))
+		z := NewZSetSkiplist(0)
+		m := zmodel{}
+		spread := []int{5, 1000, 1 << 30}[seed%3]
+		nmem := 40000
+		if testing.Short() {
+			nmem = 8000
+		}
+		for op := 0; len(m) < nmem; op++ {
+			mem := fmt.Sprintf("m%d", r.Intn(nmem*2))
+			s := float64(r.Intn(spread))
+			z.Set([]byte(mem), s)
+			m[mem] = s
+			if r.Intn(5) == 0 {
+				k := fmt.Sprintf("m%d", r.Intn(nmem*2))
+				z.Remove([]byte(k))
+				delete(m, k)
+			}
+			if op%10007 == 0 {
+				checkZSet(t, z, m)
+			}
+		}
+		checkZSet(t, z, m)
+		if h := z.sl.height; h < 3 && !testing.Short() {
+			t.Fatalf("%d members make a tree of height %d only", len(m), h)
+		}
+		if seed%2 == 1 {
+			z = z.Clone().(*ZSet)
+			checkZSet(t, z, m)
+		}
+		order := m.sorted()
+		switch seed % 3 {
+		case 0:
+			r.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		case 2:
+			for i, j := 0, len(order)-1; i < j; i, j = i+1, j-1 {
+				order[i], order[j] = order[j], order[i]
+			}
+		}
+		for i, e := range order {
+			if !z.Remove([]byte(e.Member)) {
+				t.Fatalf("%q not removed", e.Member)
+			}
+			delete(m, e.Member)
+			if i%4001 == 0 || len(m) < 300 && i%37 == 0 {
+				checkZSet(t, z, m)
+			}
+		}
+		checkZSet(t, z, m)
+		// the emptied tree takes members again
+		for i := 0; i < 500; i++ {
+			mem := fmt.Sprintf("again%d", i)
+			z.Set([]byte(mem), float64(r.Intn(spread)))
+			m[mem], _ = z.Score([]byte(mem))
+		}
+		checkZSet(t, z, m)
+	}
+}
+
+// A listpack converted to the tree keeps taking members in every place.
+func TestZSetConvertedTreeTakesChanges(t *testing.T) {
+	defer func(e int) { ZSetMaxListpackEntries = e }(ZSetMaxListpackEntries)
+	ZSetMaxListpackEntries = 3000
+	r := rand.New(rand.NewSource(7))
+	z := NewZSet()
+	m := zmodel{}
+	for len(m) < 3000 {
+		mem := strconv.Itoa(r.Intn(100000))
+		s := float64(r.Intn(500))
+		z.Set([]byte(mem), s)
+		m[mem] = s
+	}
+	if !z.IsListpack() {
+		t.Fatal("converted early")
+	}
+	z.Set([]byte("one more"), 42) // past the limit: converts
+	m["one more"] = 42
+	if z.IsListpack() {
+		t.Fatal("not converted")
+	}
+	checkZSet(t, z, m)
+	for i := 0; i < 20000; i++ {
+		mem := strconv.Itoa(r.Intn(100000))
+		if r.Intn(3) == 0 {
+			z.Remove([]byte(mem))
+			delete(m, mem)
+			continue
+		}
+		s := float64(r.Intn(500))
+		z.Set([]byte(mem), s)
+		m[mem] = s
+	}
+	checkZSet(t, z, m)
 }
