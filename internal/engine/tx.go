@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"unsafe"
 
 	"github.com/lightconedb/lightcone/internal/crdt"
 	"github.com/lightconedb/lightcone/internal/effect"
@@ -36,6 +37,22 @@ type Tx struct {
 	grp Group // this command's effects, for a GroupSink (persist.go)
 
 	keep bool // made by a Loop engine: End may keep its one shard lock
+
+	// Begin1's key (by address and length) and its hash, so that Get and
+	// the write of a single-key command do not hash it again. Begin1's key
+	// is the one the Tx locked: its bytes must not change until End (they
+	// are a command argument), or its lock would not be the right one.
+	hKey unsafe.Pointer
+	hLen int
+	h    uint64
+}
+
+// hash is keyspace.HashKey(key), taken from Begin1 for its key.
+func (tx *Tx) hash(key []byte) uint64 {
+	if p := unsafe.Pointer(unsafe.SliceData(key)); p == tx.hKey && len(key) == tx.hLen && p != nil {
+		return tx.h
+	}
+	return keyspace.HashKey(key)
 }
 
 // A Loop engine (Engine.Loop) belongs to one goroutine that runs commands one
@@ -59,6 +76,7 @@ type sticky struct {
 	uses   int // commands that took the kept lock over in a row (maxKeptUses)
 	// keyspace hits and misses not yet in the engine's Stats (FlushStats)
 	hits, misses int64
+	spare        *Tx // a finished Tx for the next one (no sync.Pool round trip)
 }
 
 // maxKeptUses bounds how many commands in a row run under one kept lock
@@ -122,8 +140,14 @@ type lockRef struct {
 var txPool = sync.Pool{New: func() any { t := &Tx{}; t.locks = t.buf[:0]; return t }}
 
 func (en *Engine) newTx() *Tx {
-	tx := txPool.Get().(*Tx)
+	var tx *Tx
+	if st := en.st; st != nil && st.spare != nil {
+		tx, st.spare = st.spare, nil
+	} else {
+		tx = txPool.Get().(*Tx)
+	}
 	tx.en = en
+	tx.hKey, tx.hLen = nil, 0
 	tx.locks = tx.buf[:0]
 	tx.all = false
 	tx.lastValid = false
@@ -147,7 +171,14 @@ func (en *Engine) Begin(db int, keys ...[]byte) *Tx {
 
 // Begin1 is Begin for one key, without the variadic slice.
 func (en *Engine) Begin1(db int, key []byte) *Tx {
-	s := keyspace.ShardIndex(key)
+	h := keyspace.HashKey(key)
+	s := keyspace.ShardOf(h)
+	tx := en.begin1(db, s)
+	tx.hKey, tx.hLen, tx.h = unsafe.Pointer(unsafe.SliceData(key)), len(key), h
+	return tx
+}
+
+func (en *Engine) begin1(db, s int) *Tx {
 	if st := en.st; st != nil {
 		if st.held && st.uses >= maxKeptUses {
 			en.Release() // let the goroutines waiting for it have it now and then
@@ -306,11 +337,17 @@ func (tx *Tx) End() {
 	if cap(tx.locks) > 64 {
 		tx.locks = nil
 	}
+	st := tx.en.st
 	tx.en = nil
 	tx.lastKey, tx.lastEnt, tx.lastValid = nil, nil, false
+	tx.hKey = nil
 	tx.eff = effect.Effect{}
 	if cap(tx.pay.B) > 64<<10 {
 		tx.pay.B = nil
+	}
+	if st != nil && st.spare == nil {
+		st.spare = tx
+		return
 	}
 	txPool.Put(tx)
 }
@@ -318,7 +355,10 @@ func (tx *Tx) End() {
 // shard returns the locked shard holding key; using a key the Tx did not lock
 // is a programming error.
 func (tx *Tx) shard(db int, key []byte) *keyspace.Shard {
-	s := keyspace.ShardIndex(key)
+	return tx.shardOf(db, keyspace.ShardOf(tx.hash(key)))
+}
+
+func (tx *Tx) shardOf(db, s int) *keyspace.Shard {
 	for i := range tx.locks {
 		if tx.locks[i].db == db && tx.locks[i].shard == s {
 			return &tx.locks[i].ptr.Shards[s]
@@ -340,8 +380,9 @@ func (tx *Tx) DB(db int) *keyspace.DB {
 // Get returns key's live entry, or nil when it does not exist. An expired key
 // is deleted (one effect) and reported missing. It counts as an access.
 func (tx *Tx) Get(db int, key []byte) *keyspace.Entry {
-	sh := tx.shard(db, key)
-	ent := sh.Get(key)
+	h := tx.hash(key)
+	sh := tx.shardOf(db, keyspace.ShardOf(h))
+	ent := sh.GetHashed(key, h)
 	tx.lastKey, tx.lastDB, tx.lastEnt, tx.lastValid = key, db, ent, true
 	if ent == nil || !ent.Exists() {
 		return nil

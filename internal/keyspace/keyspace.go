@@ -223,6 +223,13 @@ func hashKey(key []byte) uint64 { return maphash.Bytes(seed, key) }
 // ShardIndex returns the shard that holds key.
 func ShardIndex(key []byte) int { return int(hashKey(key) % NumShards) }
 
+// HashKey is the hash the shards and their tables place key by: a caller
+// that looks one key up several times hashes it once (ShardOf, GetHashed).
+func HashKey(key []byte) uint64 { return hashKey(key) }
+
+// ShardOf is ShardIndex of a key whose HashKey is h.
+func ShardOf(h uint64) int { return int(h % NumShards) }
+
 // Shard is one lock's worth of keys.
 type Shard struct {
 	sync.Mutex
@@ -245,6 +252,9 @@ func (db *DB) Shard(key []byte) *Shard { return &db.Shards[ShardIndex(key)] }
 
 // Get returns the entry named key, or nil. The caller holds the lock.
 func (s *Shard) Get(key []byte) *Entry { return s.t.get(key, hashKey(key)) }
+
+// GetHashed is Get of a key whose HashKey is h.
+func (s *Shard) GetHashed(key []byte, h uint64) *Entry { return s.t.get(key, h) }
 
 // Len is the number of entries, ghosts included.
 func (s *Shard) Len() int { return s.t.n }
