@@ -859,7 +859,9 @@ func (h *Hash) set(field, value []byte, mode byte, at int64, exact bool) bool {
 	}
 	if h.enc == hashHashtable {
 		if s, ok := h.htFind(field); ok {
-			h.x.slots.set(s, makeSlot(field, value))
+			if _, old := slotParts(h.x.slots.at(s)); string(old) != string(value) {
+				h.x.slots.set(s, makeSlot(field, value)) // a slot is never changed in place
+			}
 			switch mode {
 			case 0:
 				h.setTTLValue(field, 0)
