@@ -11,6 +11,8 @@
 #   NAME                       Lightcone built from this tree
 #   NAME:VAR=V,VAR=V           ... with environment variables (LIGHTCONE_*)
 #   NAME@BINARY[:VAR=V,...]    another Lightcone binary (e.g. one built from main)
+# The report gives, against the first configuration, the ratio of the medians
+# and the median of the rounds' own ratios (steadier when the machine drifts).
 # Lightcone runs with --appendonly ${APPENDONLY:-no} --save ''; a configuration's
 # own APPENDONLY=yes|no (and APPENDFSYNC=always|everysec|no) among its
 # variables sets it for that configuration alone.
@@ -111,9 +113,15 @@ for r in $(seq "$ROUNDS"); do
 		printf '  round %d/%d  %-28s %s\n' "$r" "$ROUNDS" "$cfg" "$v"
 	done
 done
+# vs the first configuration: the ratio of the medians, and the median of
+# the rounds' own ratios (the machine's speed drifts between rounds, and a
+# round's configurations ran side by side, so the latter is the steadier)
 first=
+read -r -a base <<<"${got[${CONFIGS[0]}]}"
 for cfg in "${CONFIGS[@]}"; do
 	m=$(printf '%.0f' "$(echo "${got[$cfg]}" | tr ' ' '\n' | grep . | median)")
 	[ -n "$first" ] || first=$m
-	printf '%-28s median %12.0f   vs %s %.2f\n' "$cfg" "$m" "${CONFIGS[0]}" "$(echo "$m / $first" | bc -l)"
+	read -r -a mine <<<"${got[$cfg]}"
+	rr=$(for i in "${!mine[@]}"; do echo "${mine[$i]} / ${base[$i]}" | bc -l; done | median)
+	printf '%-28s median %12.0f   vs %s %.2f   per-round %.2f\n' "$cfg" "$m" "${CONFIGS[0]}" "$(echo "$m / $first" | bc -l)" "$rr"
 done

@@ -382,6 +382,12 @@ func surveyRun(t *testing.T, name string, steps []caseStep) (compared, events in
 			broken = true
 			continue
 		}
+		if st.noCmp {
+			// the case file does not compare its reply (the servers may
+			// differ, e.g. Redis running "get\x00" as GET after some
+			// starts): nor its events, which were drained all the same
+			continue
+		}
 		compared++
 		events += len(r)
 		rv := resp.Value{Kind: resp.KindArray, Elems: r}
