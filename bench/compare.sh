@@ -2,7 +2,8 @@
 # compare.sh: redis-benchmark against a fresh redis-server (persistence off)
 # and a fresh Lightcone built from this tree, side by side on this machine,
 # in interleaved rounds (lightcone, redis, lightcone, redis, ...), and a
-# table of the median requests per second of each and their ratio.
+# table of the median requests per second of each, their ratio, and the
+# median of the rounds' own ratios.
 #
 # Usage: bench/compare.sh [--tests T] [--n N] [--p-list "16 1"] [--rounds R]
 #                         [--clients C] [--keyspace K]
@@ -61,9 +62,9 @@ bench() {
 		-c "$CLIENTS" -P "$p" --csv -q >"$WORK/bench.out" 2>"$WORK/bench.err" ||
 		die "redis-benchmark failed against $server: $(cat "$WORK/bench.err")"
 	# --csv lines: "test","rps","avg_latency_ms",...; the first is a header.
-	awk -F'","' -v s="$server" -v p="$p" '
+	awk -F'","' -v s="$server" -v p="$p" -v rd="$round" '
 		/^"test"/ { next }
-		NF >= 2 { t = $1; sub(/^"/, "", t); r = $2; sub(/"$/, "", r); printf "%s\t%s\t%s\t%s\n", s, t, p, r }' \
+		NF >= 2 { t = $1; sub(/^"/, "", t); r = $2; sub(/"$/, "", r); printf "%s\t%s\t%s\t%s\t%s\n", s, t, p, r, rd }' \
 		"$WORK/bench.out" >>"$RESULTS"
 	printf '  round %d/%d  -P %-3s %-9s %s\n' "$round" "$ROUNDS" "$p" "$server" \
 		"$(awk -F'\t' -v s="$server" -v p="$p" '$1 == s && $3 == p { a[$2] = $4 } END { for (t in a) printf "%s=%s ", t, a[t] }' "$RESULTS")" >&2
@@ -78,13 +79,19 @@ for p in $P_LIST; do
 	done
 done
 
-printf '\n%-22s %4s %16s %16s %7s\n' test P "lightcone rps" "redis rps" ratio
+# ratio: of the medians; per-round: the median of each round's own ratio
+# (a round's two servers ran one after the other, so it is the steadier
+# when the machine's speed drifts)
+printf '\n%-22s %4s %16s %16s %7s %9s\n' test P "lightcone rps" "redis rps" ratio per-round
 for p in $P_LIST; do
 	while IFS= read -r t; do
 		l=$(awk -F'\t' -v t="$t" -v p="$p" '$1 == "lightcone" && $2 == t && $3 == p { print $4 }' "$RESULTS" | median)
 		r=$(awk -F'\t' -v t="$t" -v p="$p" '$1 == "redis" && $2 == t && $3 == p { print $4 }' "$RESULTS" | median)
-		awk -v t="$t" -v p="$p" -v l="$l" -v r="$r" 'BEGIN {
+		rr=$(awk -F'\t' -v t="$t" -v p="$p" '$2 == t && $3 == p { v[$1, $5] = $4; rd[$5] = 1 }
+			END { for (k in rd) if (v["redis", k] + 0 > 0) print v["lightcone", k] / v["redis", k] }' "$RESULTS" | median)
+		awk -v t="$t" -v p="$p" -v l="$l" -v r="$r" -v rr="$rr" 'BEGIN {
 			ratio = (r + 0 > 0) ? sprintf("%.2f", l / r) : "n/a"
-			printf "%-22s %4s %16.0f %16.0f %7s\n", t, p, l, r, ratio }'
+			per = (rr != "nan") ? sprintf("%.2f", rr) : "n/a"
+			printf "%-22s %4s %16.0f %16.0f %7s %9s\n", t, p, l, r, ratio, per }'
 	done < <(awk -F'\t' -v p="$p" '$3 == p && !seen[$2]++ { print $2 }' "$RESULTS")
 done
