@@ -207,6 +207,13 @@ func newZTree(sizeHint int) *ztree {
 // find fills p with the way to the place of (s, m): the leaf and the first
 // position there not before it.
 func (t *ztree) find(s float64, m string, p *zpath) {
+	p.leaf = t.descend(s, m, p)
+	p.pos = p.leaf.lowerBound(s, m)
+}
+
+// descend records in p the inner nodes on the way to the leaf whose range
+// holds (s, m), and returns that leaf.
+func (t *ztree) descend(s float64, m string, p *zpath) *zleaf {
 	x := t.root
 	p.d = 0
 	for h := t.height; h > 0; h-- {
@@ -216,8 +223,7 @@ func (t *ztree) find(s float64, m string, p *zpath) {
 		p.d++
 		x = in.kids[i]
 	}
-	p.leaf = (*zleaf)(x)
-	p.pos = p.leaf.lowerBound(s, m)
+	return (*zleaf)(x)
 }
 
 // insert adds a member known to be absent and returns its blob.
@@ -316,17 +322,8 @@ func (t *ztree) addKid(p *zpath, d int, s float64, b *byte, k unsafe.Pointer, lc
 // leaf it finds the first score not below b's, then b itself by pointer,
 // loading no member's bytes there.
 func (t *ztree) locate(b *byte, p *zpath) {
-	s, m := blobScore(b), blobMember(b)
-	x := t.root
-	p.d = 0
-	for h := t.height; h > 0; h-- {
-		in := (*zinner)(x)
-		i := in.child(s, m)
-		p.step[p.d] = zstep{in, i}
-		p.d++
-		x = in.kids[i]
-	}
-	l := (*zleaf)(x)
+	s := blobScore(b)
+	l := t.descend(s, blobMember(b), p)
 	lo, hi := 0, l.n
 	for lo < hi {
 		h := int(uint(lo+hi) >> 1)
