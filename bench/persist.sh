@@ -4,11 +4,13 @@
 #   lc-everysec   Lightcone, effect log on, appendfsync everysec (the default)
 #   lc-nolog      Lightcone, --appendonly no
 #   redis-aof     redis-server, appendonly yes, appendfsync everysec
+#   redis-noaof   redis-server, appendonly no
 #
 # (all with --save "": snapshots are not what is measured), in interleaved
 # rounds, and the medians side by side: lc-everysec / lc-nolog is the cost of
 # the log (goal: at least 0.90), lc-everysec / redis-aof the comparison with
-# Redis doing the same job (goal: at least 1.0).
+# Redis doing the same job (goal: at least 1.0), and redis-aof / redis-noaof
+# what the same job costs Redis on the same machine.
 #
 # Usage: bench/persist.sh  (TESTS=set,incr,lpush,hset N=1000000 P=16
 #                           ROUNDS=5 CLIENTS=50 KEYSPACE=100000 FSYNC=everysec)
@@ -50,6 +52,10 @@ start() {
 		redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --save "" --appendonly yes \
 			--appendfsync "$FSYNC" --daemonize no >"$dir/log" 2>&1 &
 		;;
+	redis-noaof)
+		redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --save "" --appendonly no \
+			--daemonize no >"$dir/log" 2>&1 &
+		;;
 	esac
 	SERVER_PIDS+=("$!")
 	for i in $(seq 100); do
@@ -60,7 +66,7 @@ start() {
 	PORTS[$name]=$port
 }
 
-SETUPS="lc-everysec lc-nolog redis-aof"
+SETUPS="lc-everysec lc-nolog redis-aof redis-noaof"
 for s in $SETUPS; do start "$s"; done
 
 RESULTS=$WORK/results.tsv
@@ -81,11 +87,13 @@ for round in $(seq "$ROUNDS"); do
 done
 
 med() { awk -F'\t' -v s="$1" -v t="$2" '$1 == s && $2 == t { print $3 }' "$RESULTS" | median; }
-printf '\n%-10s %14s %14s %14s %14s %14s\n' test lc-everysec lc-nolog redis-aof "log cost" "vs redis"
+printf '\n%-10s %12s %12s %12s %12s %10s %10s %11s\n' test lc-everysec lc-nolog redis-aof redis-noaof "log cost" "vs redis" "redis cost"
 while IFS= read -r t; do
 	e=$(med lc-everysec "$t")
 	n=$(med lc-nolog "$t")
 	r=$(med redis-aof "$t")
-	awk -v t="$t" -v e="$e" -v n="$n" -v r="$r" 'BEGIN {
-		printf "%-10s %14.0f %14.0f %14.0f %14.2f %14.2f\n", t, e, n, r, (n > 0 ? e / n : 0), (r > 0 ? e / r : 0) }'
+	q=$(med redis-noaof "$t")
+	awk -v t="$t" -v e="$e" -v n="$n" -v r="$r" -v q="$q" 'BEGIN {
+		printf "%-10s %12.0f %12.0f %12.0f %12.0f %10.2f %10.2f %11.2f\n", t, e, n, r, q,
+			(n > 0 ? e / n : 0), (r > 0 ? e / r : 0), (q > 0 ? r / q : 0) }'
 done < <(awk -F'\t' '!seen[$2]++ { print $2 }' "$RESULTS")
