@@ -10,7 +10,8 @@ run:
 build:
 	$(GO) build -o lightcone ./cmd/lightcone
 
-# The full test suite: vet, every test (differential tests need redis-server
+# The full test suite: vet (also of the macOS build, so that it keeps
+# building), every test (differential tests need redis-server
 # on PATH and say so when it is missing), and the race detector on the
 # packages with concurrency.
 test: vet
@@ -21,6 +22,7 @@ vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	GOOS=darwin GOARCH=arm64 $(GO) vet ./...
 
 # Fuzz the parsers of outside input, FUZZTIME each.
 fuzz:

@@ -6,11 +6,29 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync"
+	"sync/atomic"
+
+	"github.com/lightconedb/lightcone/internal/engine"
 )
 
 // Event loops need epoll; elsewhere every connection gets a goroutine.
 
-type loop struct{ epfd int }
+// loop is never made here (a client's loop is always nil); its fields are
+// those the portable code names.
+type loop struct {
+	s        *Server
+	epfd     int
+	mu       sync.Mutex
+	conns    map[int]*client
+	deferred []*client
+	gateHeld bool
+	helping  atomic.Bool
+	eng      *engine.Engine
+}
+
+func (l *loop) leaveGate()      {}
+func (l *loop) close(c *client) {}
 
 var errWouldBlock = errors.New("would block")
 

@@ -177,14 +177,6 @@ func rssBytes() uint64 {
 	return pages * uint64(os.Getpagesize())
 }
 
-func totalSystemMemory() uint64 {
-	var si syscall.Sysinfo_t
-	if syscall.Sysinfo(&si) != nil {
-		return 0
-	}
-	return uint64(si.Totalram) * uint64(si.Unit)
-}
-
 func registerInfo(s *Server, t *commands.Table) {
 	s.admin.startupMem = heapBytes()
 	s.admin.notePeak(s.admin.startupMem)
@@ -291,24 +283,6 @@ func (s *Server) infoString(args [][]byte) string {
 		sec.gen(s, &b)
 	}
 	return b.String()
-}
-
-func uname() (sysname, release, machine string) {
-	var u syscall.Utsname
-	if syscall.Uname(&u) != nil {
-		return runtime.GOOS, "", runtime.GOARCH
-	}
-	str := func(f [65]int8) string {
-		var sb strings.Builder
-		for _, c := range f {
-			if c == 0 {
-				break
-			}
-			sb.WriteByte(byte(c))
-		}
-		return sb.String()
-	}
-	return str(u.Sysname), str(u.Release), str(u.Machine)
 }
 
 // buildID is a stable 16-hex-digit id of this build's version.

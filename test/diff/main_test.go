@@ -158,7 +158,7 @@ func startServer(dir, name string, argv func(port int) []string) (*server, error
 		cmd := exec.Command(args[0], args[1:]...)
 		cmd.Dir = dir
 		cmd.Stdout, cmd.Stderr = logf, logf
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+		cmd.SysProcAttr = childAttr()
 		if err := cmd.Start(); err != nil {
 			logf.Close()
 			return nil, fmt.Errorf("starting %s: %w", name, err)
