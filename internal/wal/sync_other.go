@@ -4,8 +4,6 @@ package wal
 
 import "os"
 
+// fdatasync makes a file's data durable: (*os.File).Sync, which on macOS
+// asks the drive to flush its cache too (F_FULLFSYNC).
 func fdatasync(f *os.File) error { return f.Sync() }
-
-func lockDir(dir string) (*os.File, error) {
-	return os.OpenFile(dir+"/LOCK", os.O_CREATE|os.O_RDWR, 0o644)
-}
