@@ -81,23 +81,9 @@ func TestNotifySurvey(t *testing.T) {
 
 func TestNotifySurveyRandom(t *testing.T) {
 	needServers(t)
-	names := make([]string, 0, len(generators))
-	for name := range generators {
-		// pubsub puts the connection in subscribed mode and acl switches
-		// it to restricted users: most later commands would be refused
-		if name != "pubsub" && name != "acl" {
-			names = append(names, name)
-		}
-	}
-	slices.Sort(names)
-	if *flagGen != "" {
-		names = strings.Split(*flagGen, ",")
-		for _, n := range names {
-			if generators[n] == nil {
-				t.Fatalf("-diff.gen: no generator %q", n)
-			}
-		}
-	}
+	// pubsub puts the connection in subscribed mode and acl switches it
+	// to restricted users: most later commands would be refused
+	names := generatorNames(t, func(name string) bool { return name == "pubsub" || name == "acl" })
 	restore := surveySetup(t)
 	defer restore()
 	total, events := 0, 0

@@ -27,20 +27,7 @@ const historyLen = 20
 //	go test ./test/diff -run TestRandom -diff.seed=N -diff.seeds=1 [-diff.ops=... -diff.gen=...]
 func TestRandom(t *testing.T) {
 	needServers(t)
-	names := make([]string, 0, len(generators))
-	for name := range generators {
-		names = append(names, name)
-	}
-	slices.Sort(names) // map order must not change what a seed does
-	if *flagGen != "" {
-		want := strings.Split(*flagGen, ",")
-		for _, w := range want {
-			if generators[w] == nil {
-				t.Fatalf("-diff.gen: no generator %q (have %s)", w, strings.Join(names, ", "))
-			}
-		}
-		names = want
-	}
+	names := generatorNames(t, nil)
 	if len(names) == 0 {
 		t.Fatal("no generators registered")
 	}
@@ -70,19 +57,7 @@ func TestRandom(t *testing.T) {
 // does. -diff.gen restricts it to the families named.
 func TestRandomFamilies(t *testing.T) {
 	needServers(t)
-	names := make([]string, 0, len(generators))
-	for name := range generators {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	if *flagGen != "" {
-		names = strings.Split(*flagGen, ",")
-		for _, w := range names {
-			if generators[w] == nil {
-				t.Fatalf("-diff.gen: no generator %q", w)
-			}
-		}
-	}
+	names := generatorNames(t, nil)
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			total := 0
@@ -95,6 +70,30 @@ func TestRandomFamilies(t *testing.T) {
 			t.Logf("%s: %d random operations over %d seeds", name, total, *flagSeeds)
 		})
 	}
+}
+
+// generatorNames is the sorted names of the generator families a random
+// test draws from: those -diff.gen names, else every family that skip
+// (which may be nil) does not refuse. Sorted, because the order decides
+// what a seed does.
+func generatorNames(t *testing.T, skip func(name string) bool) []string {
+	if *flagGen != "" {
+		names := strings.Split(*flagGen, ",")
+		for _, n := range names {
+			if generators[n] == nil {
+				t.Fatalf("-diff.gen: no generator %q", n)
+			}
+		}
+		return names
+	}
+	names := make([]string, 0, len(generators))
+	for name := range generators {
+		if skip == nil || !skip(name) {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
 }
 
 // runSeed runs one seeded sequence on fresh connections to both servers,
