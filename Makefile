@@ -16,7 +16,7 @@ build:
 # packages with concurrency.
 test: vet
 	$(GO) test -count=1 ./...
-	$(GO) test -count=1 -race -short ./internal/engine/ ./internal/server/ ./internal/resp/
+	$(GO) test -count=1 -race -short ./internal/engine/ ./internal/server/ ./internal/resp/ ./internal/wal/ ./internal/cluster/
 
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
