@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -58,16 +59,19 @@ type Server struct {
 
 	clock   cheapClock
 	loops   []*loop
-	noLoops bool       // serve every connection with a goroutine (LIGHTCONE_NO_EVENT_LOOP)
-	admin   adminState // INFO samples, DEBUG switches (infocmd.go)
-	blocks  blockRegistry
-	gate    gate
-	watches watchRegistry
-	slow    slowLog
-	lat     latencyMonitor
-	pause   pauseState
-	acl     aclState
-	pausing atomic.Bool // a CLIENT PAUSE may be in force (fast path)
+	noLoops bool // serve every connection with a goroutine (LIGHTCONE_NO_EVENT_LOOP)
+	// the Prometheus endpoint (metrics.go), when metrics-addr is set
+	metricsLn  net.Listener
+	metricsSrv *http.Server
+	admin      adminState // INFO samples, DEBUG switches (infocmd.go)
+	blocks     blockRegistry
+	gate       gate
+	watches    watchRegistry
+	slow       slowLog
+	lat        latencyMonitor
+	pause      pauseState
+	acl        aclState
+	pausing    atomic.Bool // a CLIENT PAUSE may be in force (fast path)
 	// scripting: EVAL scripts, functions, the running script (script.go)
 	scripting scripting
 	cl        clusterState // cluster.go
@@ -254,6 +258,10 @@ func (s *Server) Listen() (err error) {
 	if len(s.listeners) == 0 {
 		return errors.New("no listener: set --port, --tls-port or --unixsocket")
 	}
+	if err := s.listenMetrics(); err != nil {
+		s.closeListeners()
+		return err
+	}
 	return nil
 }
 
@@ -304,6 +312,7 @@ func (s *Server) Serve() error {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	go s.cron()
+	s.serveMetrics()
 	var wg sync.WaitGroup
 	for _, ln := range s.listeners {
 		wg.Add(1)
@@ -417,6 +426,7 @@ func (s *Server) Shutdown() {
 	close(s.done)
 	s.stopScripts() // a busy script would keep its event loop forever
 	s.closeListeners()
+	s.closeMetrics()
 	s.mu.Lock()
 	for _, c := range s.clients {
 		c.kill()
