@@ -403,6 +403,11 @@ func (s *Server) dispatchCmd(c *client, args [][]byte) {
 			return
 		}
 	}
+	if s.oomRefuses(c, cmd) {
+		ctx.Error(oomError)
+		s.finishReject(c, ctx, cmd, mark)
+		return
+	}
 	if ps := c.push.Load(); ps != nil {
 		if msg := c.pushReject(ps, cmd); msg != "" {
 			ctx.Error(msg)

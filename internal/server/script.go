@@ -184,6 +184,20 @@ func cmdEval(c *commands.Ctx, byBody, ro bool) {
 // runScript runs an EVAL script (sc) or a function (f) as one atomic batch.
 func (s *Server) runScript(c *commands.Ctx, sc *script.Script, f *script.Function, ro bool, keys, argv [][]byte) {
 	cl := cli(c)
+	var flags script.Flags
+	if sc != nil {
+		flags = sc.Flags
+	} else {
+		flags = f.Flags
+	}
+	oom := s.mem.over.Load()
+	if oom && flags&script.FlagEvalCompat == 0 && flags&(script.FlagNoWrites|script.FlagAllowOOM) == 0 {
+		// as Redis: a script or function that declares its flags may
+		// write unless it says no-writes, so at maxmemory it is refused
+		// before it runs unless it says allow-oom
+		c.Error(oomError)
+		return
+	}
 	nested := cl.execing // inside EXEC, which already holds the gate
 	giveBack := false
 	if !nested {
@@ -193,6 +207,7 @@ func (s *Server) runScript(c *commands.Ctx, sc *script.Script, f *script.Functio
 	r := &scriptRun{cl: cl, start: cl.cmdStart, eval: sc != nil, args: c.Args}
 	h := &s.scripting.host // scripts run one at a time (the gate)
 	h.s, h.cl, h.ro, h.run, h.ctx = s, cl, ro, r, cl.ctx
+	h.oom, h.allowOOM = oom, flags&script.FlagAllowOOM != 0
 	s.scripting.running.Store(r)
 	if !s.scripting.watching.Load() {
 		s.scripting.watching.Store(true)
@@ -224,12 +239,15 @@ func (s *Server) runScript(c *commands.Ctx, sc *script.Script, f *script.Functio
 
 // scriptHost runs the commands a script calls.
 type scriptHost struct {
-	s    *Server
-	cl   *client
-	ro   bool
-	run  *scriptRun
-	ctx  commands.Ctx
-	call commands.Ctx // the context of the command being called
+	s  *Server
+	cl *client
+	ro bool
+	// used memory was above maxmemory when the script began, and whether
+	// the script may add data anyway (allow-oom)
+	oom, allowOOM bool
+	run           *scriptRun
+	ctx           commands.Ctx
+	call          commands.Ctx // the context of the command being called
 }
 
 func (h *scriptHost) lookup(args [][]byte) *commands.Command {
@@ -273,6 +291,11 @@ func (h *scriptHost) Call(args [][]byte, w *resp.Writer) string {
 	write := cmd.IsWrite()
 	if write && h.ro {
 		return "ERR Write commands are not allowed from read-only scripts."
+	}
+	if h.oom && !h.allowOOM && !h.run.wrote.Load() && cmd.HasFlag("denyoom") {
+		// as Redis: at maxmemory a script may not begin adding data; once
+		// it has written, it is not stopped halfway
+		return oomError
 	}
 	ctx := &h.call // reused: a script's commands run one at a time
 	*ctx = h.ctx

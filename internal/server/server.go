@@ -64,6 +64,7 @@ type Server struct {
 	metricsLn  net.Listener
 	metricsSrv *http.Server
 	admin      adminState // INFO samples, DEBUG switches (infocmd.go)
+	mem        memState   // maxmemory (maxmemory.go)
 	blocks     blockRegistry
 	gate       gate
 	watches    watchRegistry
@@ -396,6 +397,7 @@ func (s *Server) cron() {
 			s.gate.leave(s.gate.misc())
 		}
 		s.sampleStats()
+		s.mem.check(s, false)
 		s.persistCron()
 		if t := s.Settings.Int("timeout"); t > 0 {
 			s.closeIdle(time.Duration(t) * time.Second)
