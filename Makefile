@@ -24,15 +24,21 @@ vet:
 	$(GO) vet ./...
 	GOOS=darwin GOARCH=arm64 $(GO) vet ./...
 
-# Fuzz the parsers of outside input, FUZZTIME each.
+# Fuzz the parsers of outside input (every Fuzz target), FUZZTIME each.
 fuzz:
-	$(GO) test -run='^$$' -fuzz=FuzzReadCommand -fuzztime=$(FUZZTIME) ./internal/resp/
-	$(GO) test -run='^$$' -fuzz=FuzzReadValue -fuzztime=$(FUZZTIME) ./internal/resp/
-	$(GO) test -run='^$$' -fuzz=FuzzLookAhead -fuzztime=$(FUZZTIME) ./internal/resp/
-	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./internal/effect/
-	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./internal/rdb/
-	$(GO) test -run='^$$' -fuzz=FuzzLogReader -fuzztime=$(FUZZTIME) ./internal/wal/
-	$(GO) test -run='^$$' -fuzz=FuzzFrames -fuzztime=$(FUZZTIME) ./internal/cluster/
+	$(GO) test -run='^$$' -fuzz='^FuzzReadCommand$$' -fuzztime=$(FUZZTIME) ./internal/resp/
+	$(GO) test -run='^$$' -fuzz='^FuzzReadValue$$' -fuzztime=$(FUZZTIME) ./internal/resp/
+	$(GO) test -run='^$$' -fuzz='^FuzzLookAhead$$' -fuzztime=$(FUZZTIME) ./internal/resp/
+	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./internal/effect/
+	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./internal/rdb/
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeHash$$' -fuzztime=$(FUZZTIME) ./internal/rdb/
+	$(GO) test -run='^$$' -fuzz='^FuzzSetDecode$$' -fuzztime=$(FUZZTIME) ./internal/rdb/
+	$(GO) test -run='^$$' -fuzz='^FuzzLZF$$' -fuzztime=$(FUZZTIME) ./internal/rdb/
+	$(GO) test -run='^$$' -fuzz='^FuzzEntries$$' -fuzztime=$(FUZZTIME) ./internal/listpack/
+	$(GO) test -run='^$$' -fuzz='^FuzzAppend$$' -fuzztime=$(FUZZTIME) ./internal/listpack/
+	$(GO) test -run='^$$' -fuzz='^FuzzLogReader$$' -fuzztime=$(FUZZTIME) ./internal/wal/
+	$(GO) test -run='^$$' -fuzz='^FuzzLoadEntry$$' -fuzztime=$(FUZZTIME) ./internal/wal/
+	$(GO) test -run='^$$' -fuzz='^FuzzFrames$$' -fuzztime=$(FUZZTIME) ./internal/cluster/
 
 # redis-benchmark side by side with redis-server (ratios).
 bench:
