@@ -403,7 +403,7 @@ func (s *Server) dispatchCmd(c *client, args [][]byte) {
 			return
 		}
 	}
-	if s.oomRefuses(c, cmd) {
+	if s.oomRefuses(c, ctx.Eng, cmd) {
 		ctx.Error(oomError)
 		s.finishReject(c, ctx, cmd, mark)
 		return

@@ -464,7 +464,7 @@ func infoStats(s *Server, b *infoBuf) {
 	b.kv("expired_stale_perc", "0.00")
 	b.kv("expired_time_cap_reached_count", 0)
 	b.kv("expire_cycle_cpu_milliseconds", 0)
-	b.kv("evicted_keys", 0)
+	b.kv("evicted_keys", s.Stats.EvictedKeys.Load())
 	b.kv("evicted_clients", 0)
 	b.kv("total_eviction_exceeded_time", 0)
 	b.kv("current_eviction_exceeded_time", 0)
@@ -593,7 +593,7 @@ func infoKeyspace(s *Server, b *infoBuf) {
 func (s *Server) resetStats() {
 	st := &s.Stats
 	for _, v := range []*atomic.Int64{&st.Connections, &st.RejectedConnections,
-		&st.ErrorReplies, &st.UnexpectedErrors} {
+		&st.ErrorReplies, &st.UnexpectedErrors, &st.EvictedKeys} {
 		v.Store(0)
 	}
 	for _, v := range []*commands.Counter{&st.Commands, &st.NetInput, &st.NetOutput} {

@@ -2,76 +2,108 @@ package server
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"runtime"
+	"runtime/metrics"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/lightconedb/lightcone/internal/commands"
+	"github.com/lightconedb/lightcone/internal/engine"
 )
 
-// maxmemory with Redis' default policy, noeviction: once used_memory (INFO
-// memory's, the Go heap's live and not yet collected objects plus stacks)
-// is above maxmemory, commands that may grow the data (flag denyoom) are
-// refused with Redis' OOM error, as are commands queued in MULTI, and a
-// script's first write. Reads, deletes and everything else go on, so a
-// client can make room. The other policies evict keys; they are not built
-// yet and are refused by name rather than accepted and ignored.
+// maxmemory, as Redis: once used_memory (INFO memory's: the Go heap's live
+// and not yet collected objects plus stacks) is above maxmemory, the
+// policy decides. noeviction (the default) refuses commands that may grow
+// the data (flag denyoom) with Redis' OOM error, as well as commands
+// queued in MULTI and a script's first write; reads, deletes and
+// everything else go on, so a client can make room. allkeys-lru,
+// volatile-lru, allkeys-random, volatile-random and volatile-ttl first
+// evict keys, chosen from random samples of maxmemory-samples keys per
+// database as Redis does (the oldest access, any, or the nearest expiry;
+// volatile-* only among keys with a time to live), until the estimate is
+// under the limit; only when there is nothing left to evict are writes
+// refused. The LFU policies are not built and are refused by name rather
+// than accepted and ignored.
 //
-// Redis measures its allocator before every command; the Go heap cannot
-// be read that cheaply, so the cron samples it (every 1/hz s, and at once
-// when maxmemory changes). The heap counts garbage the collector has not
-// reclaimed yet: before refusing writes the node collects (at most once a
-// second) and measures again, so deleted data stops counting.
+// Redis measures its allocator before every command; the Go heap cannot be
+// read that cheaply, so the cron samples it (every 1/hz s, and at once when
+// maxmemory changes), and the bytes of the keys evicted since (as MEMORY
+// USAGE estimates them) are taken off until a collection makes the heap
+// show them gone. The heap counts garbage the collector has not reclaimed
+// yet: before refusing writes or evicting, the node collects (at most once
+// a second) and measures again, so deleted data does not count.
 
 const oomError = "OOM command not allowed when used memory > 'maxmemory'."
 
-// evictionPolicies are Redis' maxmemory-policy values; only noeviction is
-// built.
+// evictionPolicies are Redis' maxmemory-policy values, in Redis' order.
 var evictionPolicies = []string{"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
 	"allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"}
 
 func init() {
 	Params = append(Params,
 		&Param{Name: "maxmemory", Kind: KindMemory, Default: "0", Min: 0, Max: 1<<63 - 1, Mutable: true,
-			Help: "refuse commands that add data (Redis' denyoom commands) with an OOM error while used_memory is above this; 0 = no limit",
+			Help: "limit of used_memory: above it maxmemory-policy applies; 0 = no limit",
 			OnSet: func(s *Server, v string) error {
 				s.mem.check(s, true)
 				return nil
 			}},
 		&Param{Name: "maxmemory-policy", Kind: KindEnum, Default: "noeviction", Mutable: true,
-			Help: "what to do at maxmemory: noeviction (refuse writes; the eviction policies are not built yet)",
+			Help: "at maxmemory: noeviction (refuse commands that add data), allkeys-lru, volatile-lru, allkeys-random, volatile-random, volatile-ttl (evict keys first); the LFU policies are not built",
 			Norm: func(_, v string) (string, error) {
 				v = strings.ToLower(v)
 				for _, p := range evictionPolicies {
-					if p == v && p != "noeviction" {
-						return "", fmt.Errorf("'%s' is not supported by Lightcone yet: it does not evict keys; only noeviction is", v)
+					if p == v && strings.HasSuffix(p, "-lfu") {
+						return "", fmt.Errorf("'%s' is not supported by Lightcone yet: it does not track access frequency; the LRU, random and TTL policies and noeviction are", v)
+					}
+					if p == v {
+						return v, nil
 					}
 				}
-				if v != "noeviction" {
-					return "", fmt.Errorf("argument(s) must be one of the following: %s", strings.Join(evictionPolicies, ", "))
-				}
-				return v, nil
+				return "", fmt.Errorf("argument(s) must be one of the following: %s", strings.Join(evictionPolicies, ", "))
+			},
+			OnSet: func(s *Server, v string) error {
+				s.mem.check(s, true)
+				return nil
 			}},
 		&Param{Name: "maxmemory-samples", Kind: KindInt, Default: "5", Min: 1, Max: 1<<31 - 1, Mutable: true,
-			Help: "keys sampled per eviction (kept for the eviction policies; noeviction samples none)"},
+			Help: "keys sampled per database for each eviction (more: closer to true LRU, slower)"},
 		&Param{Name: "maxmemory-eviction-tenacity", Kind: KindInt, Default: "10", Min: 0, Max: 100, Mutable: true,
-			Help: "how hard eviction tries per command (kept for the eviction policies)"},
+			Help: "how many keys one command may evict before it goes on (10: 160, 100: unbounded), as Redis' effort bound"},
 	)
 }
 
 // memState is the server's side of maxmemory.
 type memState struct {
-	over   atomic.Bool // used_memory was above maxmemory at the last check
-	mu     sync.Mutex  // one check at a time
-	lastGC time.Time   // the last collection a check forced
+	over    atomic.Bool  // the estimate was above maxmemory at the last look
+	used    atomic.Int64 // used_memory at the last measurement
+	freed   atomic.Int64 // bytes of keys evicted since, not yet collected
+	cycles  uint64       // GC cycles completed at the last measurement (under mu)
+	mu      sync.Mutex   // one measurement at a time
+	lastGC  time.Time    // the last collection a measurement forced (under mu)
+	evictMu sync.Mutex   // one evictor at a time
 }
 
-// check samples used_memory against maxmemory (the cron, and CONFIG SET
-// maxmemory with now): above it, it collects garbage first unless it did
-// less than a second ago (or now is set: a limit just set is judged on
-// live data at once).
+var gcCyclesSample = []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+
+func gcCycles() uint64 {
+	s := make([]metrics.Sample, 1)
+	copy(s, gcCyclesSample)
+	metrics.Read(s)
+	if s[0].Value.Kind() == metrics.KindUint64 {
+		return s[0].Value.Uint64()
+	}
+	return 0
+}
+
+// estimate is used_memory as last measured, less what eviction freed since.
+func (m *memState) estimate() int64 { return m.used.Load() - m.freed.Load() }
+
+// check measures used_memory against maxmemory (the cron; CONFIG SET with
+// now). Above it, it collects garbage first unless it did less than a
+// second ago (or now is set: a new limit is judged on live data at once).
 func (m *memState) check(s *Server, now bool) {
 	limit, _ := ParseMemory(s.Settings.Get("maxmemory"))
 	if limit <= 0 {
@@ -79,26 +111,105 @@ func (m *memState) check(s *Server, now bool) {
 		return
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	used := heapBytes()
-	if used > uint64(limit) && (now || time.Since(m.lastGC) >= time.Second) {
+	used := int64(heapBytes())
+	if c := gcCycles(); c != m.cycles {
+		m.cycles = c
+		m.freed.Store(0) // a collection ran: the evicted keys are gone from the heap
+	}
+	if used-m.freed.Load() > limit && (now || time.Since(m.lastGC) >= time.Second) {
 		runtime.GC()
 		m.lastGC = time.Now()
-		used = heapBytes()
+		used = int64(heapBytes())
+		m.cycles = gcCycles()
+		m.freed.Store(0)
 	}
-	was := m.over.Swap(used > uint64(limit))
-	if !was && used > uint64(limit) {
-		s.Log.Warn("used memory is above maxmemory: refusing commands that add data (maxmemory-policy noeviction)",
-			"used_memory", used, "maxmemory", limit)
+	m.used.Store(used)
+	over := used-m.freed.Load() > limit
+	was := m.over.Swap(over)
+	m.mu.Unlock()
+	if over && !was {
+		s.Log.Warn("used memory is above maxmemory", "used_memory", used, "maxmemory", limit,
+			"maxmemory-policy", s.Settings.Get("maxmemory-policy"))
 	}
 }
 
+// evict removes keys by maxmemory-policy until the estimate is under
+// maxmemory, at most a tenacity-bounded number per call; it reports whether
+// the estimate is under the limit. It runs before a command, as Redis
+// evicts (the caller holds its gate slot and no shard lock: the deletes are
+// effects like a command's). One evictor runs at a time: a command that
+// finds another evicting goes on (the limit is soft, as in Redis).
+func (s *Server) evict() bool {
+	m := &s.mem
+	limit, _ := ParseMemory(s.Settings.Get("maxmemory"))
+	if limit <= 0 {
+		m.over.Store(false)
+		return true
+	}
+	policy := s.Settings.Get("maxmemory-policy")
+	if policy == "noeviction" {
+		return m.estimate() <= limit
+	}
+	if !m.evictMu.TryLock() {
+		return !m.over.Load()
+	}
+	defer m.evictMu.Unlock()
+	volatile := strings.HasPrefix(policy, "volatile-")
+	samples := max(1, int(s.Settings.Int("maxmemory-samples")))
+	budget := 16 * int(s.Settings.Int("maxmemory-eviction-tenacity"))
+	if s.Settings.Int("maxmemory-eviction-tenacity") >= 100 {
+		budget = 1 << 62
+	}
+	var cands []engine.EvictCandidate
+	for n := 0; m.estimate() > limit && n < max(1, budget); n++ {
+		cands = cands[:0]
+		for db := 0; db < s.Eng.Databases(); db++ {
+			if (volatile && s.Eng.Volatile(db) == 0) || (!volatile && s.Eng.DBSize(db) == 0) {
+				continue
+			}
+			cands = s.Eng.EvictionSample(db, volatile, samples, cands)
+		}
+		if len(cands) == 0 {
+			break // nothing left that the policy may evict
+		}
+		best := &cands[0]
+		switch {
+		case strings.HasSuffix(policy, "-random"):
+			best = &cands[rand.IntN(len(cands))]
+		case policy == "volatile-ttl":
+			for i := range cands {
+				if cands[i].Expire < best.Expire {
+					best = &cands[i]
+				}
+			}
+		default: // LRU: the longest idle
+			for i := range cands {
+				if cands[i].Access < best.Access {
+					best = &cands[i]
+				}
+			}
+		}
+		if freed, ok := s.Eng.Evict(best.DB, best.Key, entryUsage); ok {
+			m.freed.Add(int64(freed))
+			s.Stats.EvictedKeys.Add(1)
+		}
+	}
+	under := m.estimate() <= limit
+	m.over.Store(!under)
+	return under
+}
+
 // oomRefuses reports whether cmd must be refused for memory, as Redis'
-// processCommand decides: a denyoom command, any command but EXEC,
-// DISCARD, QUIT and RESET while a MULTI is open, and EXEC of a
-// transaction that queued a denyoom command.
-func (s *Server) oomRefuses(c *client, cmd *commands.Command) bool {
+// processCommand decides: with an eviction policy, keys are evicted first;
+// then, still above the limit, a denyoom command is refused, as is any
+// command but EXEC, DISCARD, QUIT and RESET while a MULTI is open, and
+// EXEC of a transaction that queued a denyoom command.
+func (s *Server) oomRefuses(c *client, eng *engine.Engine, cmd *commands.Command) bool {
 	if !s.mem.over.Load() {
+		return false
+	}
+	eng.Release() // a shard lock the loop kept: eviction locks shards of its own
+	if s.evict() {
 		return false
 	}
 	if cmd.HasFlag("denyoom") {

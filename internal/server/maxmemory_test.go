@@ -11,16 +11,16 @@ import (
 	"github.com/lightconedb/lightcone/internal/resp"
 )
 
-// The eviction policies are refused by name, at runtime and at startup,
-// rather than accepted and ignored.
+// The LFU policies are refused by name, at runtime and at startup, rather
+// than accepted and ignored; the others are taken.
 func TestMaxmemoryPolicies(t *testing.T) {
 	_, addr := adminTestServer(t)
 	c := dialTest(t, addr)
 	for _, p := range evictionPolicies {
 		r := c.do("CONFIG", "SET", "maxmemory-policy", p)
-		if p == "noeviction" {
+		if !strings.HasSuffix(p, "-lfu") {
 			if r.Kind == resp.KindError {
-				t.Fatalf("noeviction refused: %s", r.Str)
+				t.Fatalf("%s refused: %s", p, r.Str)
 			}
 			continue
 		}
@@ -28,11 +28,14 @@ func TestMaxmemoryPolicies(t *testing.T) {
 			t.Fatalf("CONFIG SET maxmemory-policy %s: %v %q", p, r.Kind, r.Str)
 		}
 	}
-	if got := c.do("CONFIG", "GET", "maxmemory-policy"); len(got.Elems) != 2 || string(got.Elems[1].Str) != "noeviction" {
+	if got := c.do("CONFIG", "GET", "maxmemory-policy"); len(got.Elems) != 2 || string(got.Elems[1].Str) != "noeviction" { // the last taken
 		t.Fatalf("CONFIG GET maxmemory-policy: %v", got)
 	}
 	set := NewSettings()
-	if err := set.Set("maxmemory-policy", "allkeys-lru"); err == nil || !strings.Contains(err.Error(), "not supported") {
+	if err := set.Set("maxmemory-policy", "allkeys-lfu"); err == nil || !strings.Contains(err.Error(), "not supported") {
+		t.Fatalf("--maxmemory-policy allkeys-lfu at startup: %v", err)
+	}
+	if err := set.Set("maxmemory-policy", "allkeys-lru"); err != nil {
 		t.Fatalf("--maxmemory-policy allkeys-lru at startup: %v", err)
 	}
 }
@@ -84,5 +87,104 @@ func TestMaxmemoryMakeRoom(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory", "0")
+}
+
+// infoInt reads one integer field of INFO.
+func infoInt(t *testing.T, c *tconn, field string) int64 {
+	t.Helper()
+	for _, l := range strings.Split(c.str("INFO", "everything"), "\r\n") {
+		if v, ok := strings.CutPrefix(l, field+":"); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				t.Fatalf("INFO %s: %q", field, v)
+			}
+			return n
+		}
+	}
+	t.Fatalf("INFO has no %s", field)
+	return 0
+}
+
+// allkeys-lru: above the limit the next command evicts, the keys idle the
+// longest first, until the data fits; the heap then holds about maxmemory.
+func TestMaxmemoryEvictsLRU(t *testing.T) {
+	_, addr := adminTestServer(t)
+	c := dialTest(t, addr)
+	val := strings.Repeat("v", 20<<10)
+	for i := 0; i < 300; i++ {
+		c.do("SET", "cold:"+strconv.Itoa(i), val)
+	}
+	for i := 0; i < 50; i++ {
+		c.do("SET", "hot:"+strconv.Itoa(i), val)
+	}
+	time.Sleep(1100 * time.Millisecond) // the LRU clock counts seconds, as Redis'
+	for i := 0; i < 50; i++ {
+		c.do("GET", "hot:"+strconv.Itoa(i))
+	}
+	runtime.GC()
+	limit := heapBytes() - 2<<20 // 2 MB less than the data takes now: ~100 keys must go
+	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory-samples", "10")
+	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
+	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory", strconv.FormatUint(limit, 10))
+	c.want(resp.KindSimple, "OK", "SET", "new", "1") // evicts first, then writes
+	evicted := infoInt(t, c, "evicted_keys")
+	if evicted < 50 || evicted > 300 {
+		t.Fatalf("evicted %d keys to free 2 MB of 20 KB values", evicted)
+	}
+	hot := make([]string, 50)
+	for i := range hot {
+		hot[i] = "hot:" + strconv.Itoa(i)
+	}
+	c.wantInt(50, append([]string{"EXISTS"}, hot...)...) // touched a second later: none evicted
+	runtime.GC()
+	if used := heapBytes(); used > limit+1<<20 {
+		t.Errorf("heap %d after eviction, maxmemory %d", used, limit)
+	}
+	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory", "0")
+}
+
+// volatile-ttl evicts keys with a time to live, the nearest expiry first,
+// never the others; when none is left, commands that add data are refused.
+func TestMaxmemoryVolatileTTL(t *testing.T) {
+	_, addr := adminTestServer(t)
+	c := dialTest(t, addr)
+	val := strings.Repeat("v", 20<<10)
+	for i := 0; i < 100; i++ {
+		c.do("SET", "keep:"+strconv.Itoa(i), val)
+		c.do("SET", "ttl:"+strconv.Itoa(i), val, "EX", strconv.Itoa(1000+i))
+	}
+	runtime.GC()
+	limit := heapBytes() - 1<<20 // ~50 keys must go
+	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory-policy", "volatile-ttl")
+	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory", strconv.FormatUint(limit, 10))
+	c.want(resp.KindSimple, "PONG", "PING")
+	evicted := infoInt(t, c, "evicted_keys")
+	if evicted < 25 || evicted > 100 {
+		t.Fatalf("evicted %d keys to free 1 MB of 20 KB values", evicted)
+	}
+	keep := make([]string, 100)
+	for i := range keep {
+		keep[i] = "keep:" + strconv.Itoa(i)
+	}
+	c.wantInt(100, append([]string{"EXISTS"}, keep...)...)
+	// the sample favours the nearest expiry: the survivors are mostly the later ones
+	early, late := 0, 0
+	for i := 0; i < 100; i++ {
+		if c.do("EXISTS", "ttl:"+strconv.Itoa(i)).Int == 1 {
+			if i < 50 {
+				early++
+			} else {
+				late++
+			}
+		}
+	}
+	if early >= late {
+		t.Errorf("survivors: %d of the 50 nearest expiries, %d of the 50 later", early, late)
+	}
+	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory", "1")
+	c.want(resp.KindError, oomError, "SET", "more", "1") // every volatile key gone, still above
+	c.wantInt(0, "EXISTS", "ttl:99")
+	c.wantInt(100, append([]string{"EXISTS"}, keep...)...)
 	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory", "0")
 }

@@ -103,6 +103,7 @@ type Stats struct {
 	errMu               sync.Mutex
 	ErrorCounts         map[string]int64
 	UnexpectedErrors    atomic.Int64
+	EvictedKeys         atomic.Int64 // keys removed by maxmemory's eviction (maxmemory.go)
 	resetAt             atomic.Int64
 }
 
