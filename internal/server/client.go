@@ -403,7 +403,7 @@ func (s *Server) dispatchCmd(c *client, args [][]byte) {
 			return
 		}
 	}
-	if s.oomRefuses(c, ctx.Eng, cmd) {
+	if s.mem.over.Load() && s.oomRefuses(c, ctx.Eng, cmd) { // one load per command below the limit
 		ctx.Error(oomError)
 		s.finishReject(c, ctx, cmd, mark)
 		return
