@@ -90,6 +90,15 @@ func TestMaxmemoryMakeRoom(t *testing.T) {
 	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory", "0")
 }
 
+// keyNames is prefix0 .. prefix<n-1>.
+func keyNames(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = prefix + strconv.Itoa(i)
+	}
+	return out
+}
+
 // infoInt reads one integer field of INFO.
 func infoInt(t *testing.T, c *tconn, field string) int64 {
 	t.Helper()
@@ -132,11 +141,7 @@ func TestMaxmemoryEvictsLRU(t *testing.T) {
 	if evicted < 50 || evicted > 300 {
 		t.Fatalf("evicted %d keys to free 2 MB of 20 KB values", evicted)
 	}
-	hot := make([]string, 50)
-	for i := range hot {
-		hot[i] = "hot:" + strconv.Itoa(i)
-	}
-	c.wantInt(50, append([]string{"EXISTS"}, hot...)...) // touched a second later: none evicted
+	c.wantInt(50, append([]string{"EXISTS"}, keyNames("hot:", 50)...)...) // touched a second later: none evicted
 	runtime.GC()
 	if used := heapBytes(); used > limit+1<<20 {
 		t.Errorf("heap %d after eviction, maxmemory %d", used, limit)
@@ -163,10 +168,7 @@ func TestMaxmemoryVolatileTTL(t *testing.T) {
 	if evicted < 25 || evicted > 100 {
 		t.Fatalf("evicted %d keys to free 1 MB of 20 KB values", evicted)
 	}
-	keep := make([]string, 100)
-	for i := range keep {
-		keep[i] = "keep:" + strconv.Itoa(i)
-	}
+	keep := keyNames("keep:", 100)
 	c.wantInt(100, append([]string{"EXISTS"}, keep...)...)
 	// the sample favours the nearest expiry: the survivors are mostly the later ones
 	early, late := 0, 0
