@@ -74,11 +74,11 @@ func cmdDump(c *Ctx) {
 // cmdRestore follows Redis' order of checks: options, then BUSYKEY, then
 // the TTL, then the payload's footer and body.
 //
-// IDLETIME backdates the key's access clock; FREQ is validated and ignored
-// (LFU is not implemented).
+// IDLETIME backdates the key's access clock under an LRU (or no eviction)
+// policy, FREQ sets its access counter under an LFU one, as in Redis.
 func cmdRestore(c *Ctx) {
 	var replace, absTTL, idleSet, freqSet bool
-	var idle int64
+	var idle, freq int64
 	for i := 4; i < len(c.Args); i++ {
 		more := i+1 < len(c.Args)
 		switch {
@@ -106,7 +106,7 @@ func cmdRestore(c *Ctx) {
 				c.Error("ERR Invalid FREQ value, must be >= 0 and <= 255")
 				return
 			}
-			freqSet = true
+			freqSet, freq = true, v
 			i++
 		default:
 			c.Syntax()
@@ -160,7 +160,12 @@ func cmdRestore(c *Ctx) {
 			return
 		}
 	}
-	if idleSet {
+	// as Redis: FREQ counts under an LFU policy, IDLETIME under the others
+	if c.Eng.LFU() {
+		if freqSet {
+			tx.SetFreq(c.DB, key, int(freq))
+		}
+	} else if idleSet {
 		tx.SetIdle(c.DB, key, idle)
 	}
 	c.OK()

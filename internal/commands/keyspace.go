@@ -541,16 +541,27 @@ func cmdObjectEncoding(c *Ctx) {
 	objectLookup(c, func(e *keyspace.Entry) { c.W.BulkString(objectEncoding(e)) })
 }
 
-// No LFU maxmemory policy exists (yet), so FREQ always refuses, like Redis
-// under an LRU or no-eviction policy.
+// OBJECT FREQ answers under an LFU maxmemory policy, OBJECT IDLETIME under
+// the others, with Redis' errors otherwise (the access clock holds one or
+// the other: engine/lfu.go).
 func cmdObjectFreq(c *Ctx) {
 	objectLookup(c, func(e *keyspace.Entry) {
-		c.Error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+		if !c.Eng.LFU() {
+			c.Error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+			return
+		}
+		c.W.Int(int64(c.Eng.Freq(e)))
 	})
 }
 
 func cmdObjectIdletime(c *Ctx) {
-	objectLookup(c, func(e *keyspace.Entry) { c.W.Int(c.Eng.IdleSeconds(e)) })
+	objectLookup(c, func(e *keyspace.Entry) {
+		if c.Eng.LFU() {
+			c.Error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+			return
+		}
+		c.W.Int(c.Eng.IdleSeconds(e))
+	})
 }
 
 func cmdObjectRefcount(c *Ctx) {

@@ -230,7 +230,7 @@ func (en *Engine) applyStable(sh *keyspace.Shard, e *effect.Effect, ent *keyspac
 		if !ent.Exists() {
 			return nil
 		}
-		ent.Access = en.lruAt(nowMs)
+		en.born(ent, nowMs)
 		sh.Put(ent)
 		return ent
 	}

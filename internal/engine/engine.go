@@ -80,7 +80,11 @@ type core struct {
 	start   time.Time
 	startMs int64
 	nowHint atomic.Int64 // latest command start time seen (Unix ms), see Tick
-	stats   Stats
+	// the access clock counts frequency (an LFU maxmemory policy), with
+	// Redis' lfu-log-factor and lfu-decay-time (lfu.go)
+	lfu                    atomic.Bool
+	lfuLogFactor, lfuDecay atomic.Int32
+	stats                  Stats
 }
 
 // Stats counts what the engine did.
@@ -112,6 +116,8 @@ func New(cfg Config) *Engine {
 		start:   time.Now(),
 	}}
 	en.startMs = en.start.UnixMilli()
+	en.lfuLogFactor.Store(10) // Redis' defaults (SetLFU)
+	en.lfuDecay.Store(1)
 	for i := range en.dbs {
 		en.dbs[i].Store(keyspace.NewDB())
 	}

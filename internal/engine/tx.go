@@ -391,7 +391,11 @@ func (tx *Tx) Get(db int, key []byte) *keyspace.Entry {
 		tx.expire(db, key)
 		return nil
 	}
-	ent.Access = tx.en.lruAt(tx.Now)
+	if tx.en.lfu.Load() {
+		tx.en.touchLFU(ent, tx.Now)
+	} else {
+		ent.Access = tx.en.lruAt(tx.Now)
+	}
 	return ent
 }
 

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"runtime/metrics"
@@ -19,14 +18,13 @@ import (
 // policy decides. noeviction (the default) refuses commands that may grow
 // the data (flag denyoom) with Redis' OOM error, as well as commands
 // queued in MULTI and a script's first write; reads, deletes and
-// everything else go on, so a client can make room. allkeys-lru,
-// volatile-lru, allkeys-random, volatile-random and volatile-ttl first
-// evict keys, chosen from random samples of maxmemory-samples keys per
-// database as Redis does (the oldest access, any, or the nearest expiry;
-// volatile-* only among keys with a time to live), until the estimate is
-// under the limit; only when there is nothing left to evict are writes
-// refused. The LFU policies are not built and are refused by name rather
-// than accepted and ignored.
+// everything else go on, so a client can make room. The other policies
+// first evict keys, chosen from random samples of maxmemory-samples keys
+// per database as Redis does (*-lru the longest idle, *-lfu the least used
+// by Redis' logarithmic, decaying counter (engine/lfu.go), *-random any,
+// volatile-ttl the nearest expiry; volatile-* only among keys with a time
+// to live), until the estimate is under the limit; only when there is
+// nothing left to evict are writes refused.
 //
 // Redis measures its allocator before every command; the Go heap cannot be
 // read that cheaply, so the cron samples it (every 1/hz s, and at once when
@@ -51,23 +49,19 @@ func init() {
 				return nil
 			}},
 		&Param{Name: "maxmemory-policy", Kind: KindEnum, Default: "noeviction", Mutable: true,
-			Help: "at maxmemory: noeviction (refuse commands that add data), allkeys-lru, volatile-lru, allkeys-random, volatile-random, volatile-ttl (evict keys first); the LFU policies are not built",
-			Norm: func(_, v string) (string, error) {
-				v = strings.ToLower(v)
-				for _, p := range evictionPolicies {
-					if p == v && strings.HasSuffix(p, "-lfu") {
-						return "", fmt.Errorf("'%s' is not supported by Lightcone yet: it does not track access frequency; the LRU, random and TTL policies and noeviction are", v)
-					}
-					if p == v {
-						return v, nil
-					}
-				}
-				return "", fmt.Errorf("argument(s) must be one of the following: %s", strings.Join(evictionPolicies, ", "))
-			},
+			Help: "at maxmemory: noeviction (refuse commands that add data), or evict keys first: allkeys-lru, volatile-lru, allkeys-lfu, volatile-lfu, allkeys-random, volatile-random, volatile-ttl",
+			Enum: evictionPolicies,
 			OnSet: func(s *Server, v string) error {
+				s.applyLFU()
 				s.mem.check(s, true)
 				return nil
 			}},
+		&Param{Name: "lfu-log-factor", Kind: KindInt, Default: "10", Min: 0, Max: 1<<31 - 1, Mutable: true,
+			Help:  "how slowly the LFU access counter grows: it takes about factor x 10^k accesses to reach 10^k (Redis' meaning)",
+			OnSet: func(s *Server, v string) error { s.applyLFU(); return nil }},
+		&Param{Name: "lfu-decay-time", Kind: KindInt, Default: "1", Min: 0, Max: 1<<31 - 1, Mutable: true,
+			Help:  "minutes after which an idle key's LFU counter drops by one (0 = never)",
+			OnSet: func(s *Server, v string) error { s.applyLFU(); return nil }},
 		&Param{Name: "maxmemory-samples", Kind: KindInt, Default: "5", Min: 1, Max: 1<<31 - 1, Mutable: true,
 			Help: "keys sampled per database for each eviction (more: closer to true LRU, slower)"},
 		&Param{Name: "maxmemory-eviction-tenacity", Kind: KindInt, Default: "10", Min: 0, Max: 100, Mutable: true,
@@ -182,10 +176,11 @@ func (s *Server) evict() bool {
 					best = &cands[i]
 				}
 			}
-		default: // LRU: the longest idle
+		default: // LRU and LFU: the longest idle, or the least used
+			rank := s.Eng.EvictionRank(best.Access)
 			for i := range cands {
-				if cands[i].Access < best.Access {
-					best = &cands[i]
+				if r := s.Eng.EvictionRank(cands[i].Access); r > rank {
+					best, rank = &cands[i], r
 				}
 			}
 		}
@@ -236,4 +231,11 @@ func (c *client) queuedDenyOOM() bool {
 		}
 	}
 	return false
+}
+
+// applyLFU tells the engine whether the access clock counts frequency (an
+// LFU policy) and with which lfu-log-factor and lfu-decay-time.
+func (s *Server) applyLFU() {
+	s.Eng.SetLFU(strings.HasSuffix(s.Settings.Get("maxmemory-policy"), "-lfu"),
+		int(s.Settings.Int("lfu-log-factor")), int(s.Settings.Int("lfu-decay-time")))
 }

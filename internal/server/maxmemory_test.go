@@ -11,32 +11,28 @@ import (
 	"github.com/lightconedb/lightcone/internal/resp"
 )
 
-// The LFU policies are refused by name, at runtime and at startup, rather
-// than accepted and ignored; the others are taken.
+// Every Redis policy is taken, at runtime and at startup; the LFU ones
+// switch the access clock (OBJECT FREQ answers, OBJECT IDLETIME refuses).
 func TestMaxmemoryPolicies(t *testing.T) {
-	_, addr := adminTestServer(t)
+	s, addr := adminTestServer(t)
 	c := dialTest(t, addr)
 	for _, p := range evictionPolicies {
-		r := c.do("CONFIG", "SET", "maxmemory-policy", p)
-		if !strings.HasSuffix(p, "-lfu") {
-			if r.Kind == resp.KindError {
-				t.Fatalf("%s refused: %s", p, r.Str)
-			}
-			continue
+		if r := c.do("CONFIG", "SET", "maxmemory-policy", p); r.Kind == resp.KindError {
+			t.Fatalf("%s refused: %s", p, r.Str)
 		}
-		if r.Kind != resp.KindError || !strings.Contains(string(r.Str), "'"+p+"' is not supported by Lightcone yet") {
-			t.Fatalf("CONFIG SET maxmemory-policy %s: %v %q", p, r.Kind, r.Str)
+		if got := s.Eng.LFU(); got != strings.HasSuffix(p, "-lfu") {
+			t.Fatalf("%s: LFU clock %v", p, got)
 		}
 	}
 	if got := c.do("CONFIG", "GET", "maxmemory-policy"); len(got.Elems) != 2 || string(got.Elems[1].Str) != "noeviction" { // the last taken
 		t.Fatalf("CONFIG GET maxmemory-policy: %v", got)
 	}
 	set := NewSettings()
-	if err := set.Set("maxmemory-policy", "allkeys-lfu"); err == nil || !strings.Contains(err.Error(), "not supported") {
+	if err := set.Set("maxmemory-policy", "allkeys-lfu"); err != nil {
 		t.Fatalf("--maxmemory-policy allkeys-lfu at startup: %v", err)
 	}
-	if err := set.Set("maxmemory-policy", "allkeys-lru"); err != nil {
-		t.Fatalf("--maxmemory-policy allkeys-lru at startup: %v", err)
+	if err := set.Set("maxmemory-policy", "allkeys-fifo"); err == nil {
+		t.Fatal("an unknown policy was taken")
 	}
 }
 
@@ -188,5 +184,37 @@ func TestMaxmemoryVolatileTTL(t *testing.T) {
 	c.want(resp.KindError, oomError, "SET", "more", "1") // every volatile key gone, still above
 	c.wantInt(0, "EXISTS", "ttl:99")
 	c.wantInt(100, append([]string{"EXISTS"}, keep...)...)
+	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory", "0")
+}
+
+// allkeys-lfu keeps the keys used most: with lfu-log-factor 0 every access
+// counts, so ten reads put a key well above one only written.
+func TestMaxmemoryEvictsLFU(t *testing.T) {
+	_, addr := adminTestServer(t)
+	c := dialTest(t, addr)
+	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
+	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "lfu-log-factor", "0")
+	val := strings.Repeat("v", 20<<10)
+	for i := 0; i < 300; i++ {
+		c.do("SET", "cold:"+strconv.Itoa(i), val)
+	}
+	hot := keyNames("hot:", 50)
+	for _, k := range hot {
+		c.do("SET", k, val)
+		for j := 0; j < 10; j++ {
+			c.do("GET", k)
+		}
+	}
+	if f := c.do("OBJECT", "FREQ", "hot:7"); f.Int != 15 {
+		t.Fatalf("OBJECT FREQ after a write and 10 reads: %v", f)
+	}
+	runtime.GC()
+	limit := heapBytes() - 2<<20
+	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory", strconv.FormatUint(limit, 10))
+	c.want(resp.KindSimple, "OK", "SET", "new", "1")
+	if evicted := infoInt(t, c, "evicted_keys"); evicted < 50 || evicted > 300 {
+		t.Fatalf("evicted %d keys to free 2 MB of 20 KB values", evicted)
+	}
+	c.wantInt(50, append([]string{"EXISTS"}, hot...)...)
 	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory", "0")
 }

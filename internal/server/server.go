@@ -150,6 +150,7 @@ func New(set *Settings, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s.Eng = engine.New(engine.Config{Node: node, Databases: int(set.Int("databases")), Sink: s.dur.store})
+	s.applyLFU() // before recovery: the keys it loads are born with the policy's clock
 	if clusterEnabled(set) {
 		s.Eng.EnableCluster()
 		s.cl.fresh = errors.Is(statErr, os.ErrNotExist)
