@@ -128,8 +128,10 @@ func (m *memState) check(s *Server, now bool) {
 }
 
 // evict removes keys by maxmemory-policy until the estimate is under
-// maxmemory, at most a tenacity-bounded number per call; it reports whether
-// the estimate is under the limit. It runs before a command, as Redis
+// maxmemory, at most a tenacity-bounded number per call; it reports false
+// only when the estimate is above the limit and nothing is left that the
+// policy may evict (Redis' EVICT_FAIL): a call that ran out of budget still
+// freed memory, and the next command goes on with it (EVICT_RUNNING). It runs before a command, as Redis
 // evicts (the caller holds its gate slot and no shard lock: the deletes are
 // effects like a command's). One evictor runs at a time: a command that
 // finds another evicting goes on (the limit is soft, as in Redis).
@@ -145,7 +147,7 @@ func (s *Server) evict() bool {
 		return m.estimate() <= limit
 	}
 	if !m.evictMu.TryLock() {
-		return !m.over.Load()
+		return true // another command is evicting: go on, as after a spent budget
 	}
 	defer m.evictMu.Unlock()
 	volatile := strings.HasPrefix(policy, "volatile-")
@@ -154,17 +156,32 @@ func (s *Server) evict() bool {
 	if s.Settings.Int("maxmemory-eviction-tenacity") >= 100 {
 		budget = 1 << 62
 	}
+	// the databases holding keys the policy may take, counted once per
+	// call (a count locks every shard) and dropped when a sample finds
+	// nothing more in them
+	var dbs []int
+	if m.estimate() > limit {
+		for db := 0; db < s.Eng.Databases(); db++ {
+			if (volatile && s.Eng.Volatile(db) > 0) || (!volatile && s.Eng.DBSize(db) > 0) {
+				dbs = append(dbs, db)
+			}
+		}
+	}
 	var cands []engine.EvictCandidate
+	exhausted := len(dbs) == 0
 	for n := 0; m.estimate() > limit && n < max(1, budget); n++ {
 		cands = cands[:0]
-		for db := 0; db < s.Eng.Databases(); db++ {
-			if (volatile && s.Eng.Volatile(db) == 0) || (!volatile && s.Eng.DBSize(db) == 0) {
-				continue
+		live := dbs[:0]
+		for _, db := range dbs {
+			k := len(cands)
+			if cands = s.Eng.EvictionSample(db, volatile, samples, cands); len(cands) > k {
+				live = append(live, db)
 			}
-			cands = s.Eng.EvictionSample(db, volatile, samples, cands)
 		}
+		dbs = live
 		if len(cands) == 0 {
-			break // nothing left that the policy may evict
+			exhausted = true // nothing left that the policy may evict
+			break
 		}
 		best := &cands[0]
 		switch {
@@ -191,7 +208,7 @@ func (s *Server) evict() bool {
 	}
 	under := m.estimate() <= limit
 	m.over.Store(!under)
-	return under
+	return under || !exhausted
 }
 
 // oomRefuses reports whether cmd must be refused for memory, as Redis'

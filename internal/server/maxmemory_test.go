@@ -194,6 +194,7 @@ func TestMaxmemoryEvictsLFU(t *testing.T) {
 	c := dialTest(t, addr)
 	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
 	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "lfu-log-factor", "0")
+	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory-samples", "10")
 	val := strings.Repeat("v", 20<<10)
 	for i := 0; i < 300; i++ {
 		c.do("SET", "cold:"+strconv.Itoa(i), val)
@@ -216,5 +217,28 @@ func TestMaxmemoryEvictsLFU(t *testing.T) {
 		t.Fatalf("evicted %d keys to free 2 MB of 20 KB values", evicted)
 	}
 	c.wantInt(50, append([]string{"EXISTS"}, hot...)...)
+	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory", "0")
+}
+
+// A command whose eviction budget ran out before the data fit goes on (the
+// next ones evict more), as Redis' EVICT_RUNNING: only a policy with
+// nothing left to evict refuses writes.
+func TestMaxmemoryBudgetIsNotOOM(t *testing.T) {
+	_, addr := adminTestServer(t)
+	c := dialTest(t, addr)
+	val := strings.Repeat("v", 20<<10)
+	for i := 0; i < 200; i++ {
+		c.do("SET", "k:"+strconv.Itoa(i), val)
+	}
+	runtime.GC()
+	limit := heapBytes() - 2<<20
+	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory-eviction-tenacity", "0") // one key per command
+	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory-policy", "allkeys-random")
+	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory", strconv.FormatUint(limit, 10))
+	c.want(resp.KindSimple, "OK", "SET", "a", "1")
+	c.want(resp.KindSimple, "OK", "SET", "b", "1")
+	if n := infoInt(t, c, "evicted_keys"); n != 3 { // SET, SET and the INFO itself
+		t.Fatalf("evicted %d keys in three commands with tenacity 0", n)
+	}
 	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory", "0")
 }
