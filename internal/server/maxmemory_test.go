@@ -86,6 +86,20 @@ func TestMaxmemoryMakeRoom(t *testing.T) {
 	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory", "0")
 }
 
+// bigValue is the 20 KB value the eviction tests fill the keyspace with.
+var bigValue = strings.Repeat("v", 20<<10)
+
+// limitBelow collects garbage, sets maxmemory that many bytes below the
+// heap the data now takes (so the next command must evict or refuse), and
+// returns the limit.
+func limitBelow(t *testing.T, c *tconn, below uint64) uint64 {
+	t.Helper()
+	runtime.GC()
+	limit := heapBytes() - below
+	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory", strconv.FormatUint(limit, 10))
+	return limit
+}
+
 // keyNames is prefix0 .. prefix<n-1>.
 func keyNames(prefix string, n int) []string {
 	out := make([]string, n)
@@ -116,7 +130,7 @@ func infoInt(t *testing.T, c *tconn, field string) int64 {
 func TestMaxmemoryEvictsLRU(t *testing.T) {
 	_, addr := adminTestServer(t)
 	c := dialTest(t, addr)
-	val := strings.Repeat("v", 20<<10)
+	val := bigValue
 	for i := 0; i < 300; i++ {
 		c.do("SET", "cold:"+strconv.Itoa(i), val)
 	}
@@ -127,11 +141,9 @@ func TestMaxmemoryEvictsLRU(t *testing.T) {
 	for i := 0; i < 50; i++ {
 		c.do("GET", "hot:"+strconv.Itoa(i))
 	}
-	runtime.GC()
-	limit := heapBytes() - 2<<20 // 2 MB less than the data takes now: ~100 keys must go
 	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory-samples", "10")
 	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
-	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory", strconv.FormatUint(limit, 10))
+	limit := limitBelow(t, c, 2<<20)                 // ~100 keys must go
 	c.want(resp.KindSimple, "OK", "SET", "new", "1") // evicts first, then writes
 	evicted := infoInt(t, c, "evicted_keys")
 	if evicted < 50 || evicted > 300 {
@@ -150,15 +162,13 @@ func TestMaxmemoryEvictsLRU(t *testing.T) {
 func TestMaxmemoryVolatileTTL(t *testing.T) {
 	_, addr := adminTestServer(t)
 	c := dialTest(t, addr)
-	val := strings.Repeat("v", 20<<10)
+	val := bigValue
 	for i := 0; i < 100; i++ {
 		c.do("SET", "keep:"+strconv.Itoa(i), val)
 		c.do("SET", "ttl:"+strconv.Itoa(i), val, "EX", strconv.Itoa(1000+i))
 	}
-	runtime.GC()
-	limit := heapBytes() - 1<<20 // ~50 keys must go
 	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory-policy", "volatile-ttl")
-	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory", strconv.FormatUint(limit, 10))
+	limitBelow(t, c, 1<<20) // ~50 keys must go
 	c.want(resp.KindSimple, "PONG", "PING")
 	evicted := infoInt(t, c, "evicted_keys")
 	if evicted < 25 || evicted > 100 {
@@ -195,7 +205,7 @@ func TestMaxmemoryEvictsLFU(t *testing.T) {
 	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
 	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "lfu-log-factor", "0")
 	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory-samples", "10")
-	val := strings.Repeat("v", 20<<10)
+	val := bigValue
 	for i := 0; i < 300; i++ {
 		c.do("SET", "cold:"+strconv.Itoa(i), val)
 	}
@@ -209,9 +219,7 @@ func TestMaxmemoryEvictsLFU(t *testing.T) {
 	if f := c.do("OBJECT", "FREQ", "hot:7"); f.Int != 15 {
 		t.Fatalf("OBJECT FREQ after a write and 10 reads: %v", f)
 	}
-	runtime.GC()
-	limit := heapBytes() - 2<<20
-	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory", strconv.FormatUint(limit, 10))
+	limitBelow(t, c, 2<<20)
 	c.want(resp.KindSimple, "OK", "SET", "new", "1")
 	if evicted := infoInt(t, c, "evicted_keys"); evicted < 50 || evicted > 300 {
 		t.Fatalf("evicted %d keys to free 2 MB of 20 KB values", evicted)
@@ -226,15 +234,13 @@ func TestMaxmemoryEvictsLFU(t *testing.T) {
 func TestMaxmemoryBudgetIsNotOOM(t *testing.T) {
 	_, addr := adminTestServer(t)
 	c := dialTest(t, addr)
-	val := strings.Repeat("v", 20<<10)
+	val := bigValue
 	for i := 0; i < 200; i++ {
 		c.do("SET", "k:"+strconv.Itoa(i), val)
 	}
-	runtime.GC()
-	limit := heapBytes() - 2<<20
 	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory-eviction-tenacity", "0") // one key per command
 	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory-policy", "allkeys-random")
-	c.want(resp.KindSimple, "OK", "CONFIG", "SET", "maxmemory", strconv.FormatUint(limit, 10))
+	limitBelow(t, c, 2<<20)
 	c.want(resp.KindSimple, "OK", "SET", "a", "1")
 	c.want(resp.KindSimple, "OK", "SET", "b", "1")
 	if n := infoInt(t, c, "evicted_keys"); n != 3 { // SET, SET and the INFO itself
